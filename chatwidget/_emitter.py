@@ -1,0 +1,148 @@
+"""Emitters: how changes to the conversation reach views.
+
+``WidgetEmitter`` coalesces: changed steps and streamed text are collected and flushed at
+most every ``FLUSH_INTERVAL`` seconds (and when a handler finishes), as one state update
+and one ``stream`` message. The number of comm messages per second therefore stays far
+below Jupyter's IOPub rate limit, however fast tokens arrive. ``NullEmitter`` is for apps
+driven headless (tests): it sends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ._base import StepBase
+from ._protocol import FLUSH_INTERVAL, STREAM, StepDict, StreamDelta, step_key
+
+
+class Emitter(Protocol):
+    def changed(self, slot: int, step: StepBase) -> None: ...
+    def removed(self, slot: int, step: StepBase) -> None: ...
+    def streamed(self, step: StepBase) -> None: ...
+    def replaced(self, step: StepBase) -> None: ...
+    def flush(self) -> None: ...
+
+
+class NullEmitter:
+    def changed(self, slot: int, step: StepBase) -> None:
+        pass
+
+    def removed(self, slot: int, step: StepBase) -> None:
+        pass
+
+    def streamed(self, step: StepBase) -> None:
+        pass
+
+    def replaced(self, step: StepBase) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
+class WidgetEmitter:
+    """Sends the conversation's changes through a widget's comm, coalesced."""
+
+    def __init__(
+        self,
+        send_state: Callable[[dict[str, Any]], None],
+        send_message: Callable[[dict[str, Any]], None],
+        wire: Callable[[StepBase], StepDict],
+        shows_text: Callable[[StepBase], bool],
+        head: Callable[[], int],
+    ) -> None:
+        self._send_state = send_state
+        self._send_message = send_message
+        self._wire = wire
+        self._shows_text = shows_text
+        self._head = head
+        self._dirty: dict[int, StepBase | None] = {}
+        self._streams: dict[StepBase, bool] = {}  # ordered set; value: text was replaced
+        self._sent_chars: dict[str, int] = {}  # characters of each streaming step views have
+        self._sent_head = 0
+        self._seq = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_flush = 0.0
+        self.comm_messages = 0  # for benchmarks and tests
+
+    # -- collecting ------------------------------------------------------------------
+    def changed(self, slot: int, step: StepBase) -> None:
+        self._dirty[slot] = step
+        self._schedule()
+
+    def removed(self, slot: int, step: StepBase) -> None:
+        self._dirty[slot] = None
+        self._streams.pop(step, None)
+        self._sent_chars.pop(step.id, None)
+        self._schedule()
+
+    def streamed(self, step: StepBase) -> None:
+        # The hot path of streaming: one dict store and a clock read per token.
+        if step not in self._streams:
+            self._streams[step] = False
+        if self._timer is None:
+            self._schedule()
+        elif time.monotonic() - self._last_flush >= FLUSH_INTERVAL:
+            self.flush()
+
+    def replaced(self, step: StepBase) -> None:
+        self._streams[step] = True
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._timer is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (plain synchronous use): nothing to coalesce with
+            self.flush()
+            return
+        self._timer = loop.call_later(FLUSH_INTERVAL, self.flush)
+
+    # -- sending -----------------------------------------------------------------------
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._last_flush = time.monotonic()
+        state: dict[str, Any] = {}
+        for slot, step in self._dirty.items():
+            if step is None:
+                state[step_key(slot)] = None
+                continue
+            state[step_key(slot)] = self._wire(step)
+            self._streams.pop(step, None)  # the state carries the whole text
+            if step.streaming:
+                self._sent_chars[step.id] = len(step.output)
+            else:
+                self._sent_chars.pop(step.id, None)
+        self._dirty.clear()
+        head = self._head()
+        if head != self._sent_head:
+            state["head"] = self._sent_head = head
+        if state:
+            self._send_state(state)
+            self.comm_messages += 1
+        deltas: list[StreamDelta] = []
+        for step, replaced in self._streams.items():
+            if self._shows_text(step):
+                deltas.extend(self._delta(step, replaced))
+        self._streams.clear()
+        if deltas:
+            self._seq += 1
+            self._send_message({"kind": STREAM, "seq": self._seq, "deltas": deltas})
+            self.comm_messages += 1
+
+    def _delta(self, step: StepBase, replaced: bool) -> list[StreamDelta]:
+        text = step.output
+        sent = self._sent_chars.get(step.id, 0)
+        if step.streaming:
+            self._sent_chars[step.id] = len(text)
+        if replaced:
+            return [{"step": step.id, "offset": 0, "text": text, "replace": True}]
+        if len(text) > sent:
+            return [{"step": step.id, "offset": sent, "text": text[sent:]}]
+        return []

@@ -1,0 +1,143 @@
+"""The wire protocol between the kernel and the browser; mirrored by ``js/src/protocol.ts``.
+
+Lasting state travels as widget state, so a reloaded page or a second view recovers it
+without replaying events, and a notebook saved with widget state keeps it:
+
+* ``protocol``, ``instance``, ``title``, ``config``, ``running``, ``ask`` are traits.
+* Every step (messages are steps too) owns one state key, ``s<slot>``, holding its
+  wire form (a StepDict plus ``slot``) or ``None`` once removed; ``head`` is the number of
+  slots handed out. Appending a message therefore sends one small state update, whatever
+  the length of the conversation: never the whole history.
+
+Events travel as custom messages. Every message has a ``kind``; a request from the
+browser also has an ``id`` and always gets exactly one ``reply`` (``ok`` true with a
+``result``, or ``ok`` false with an ``error``).
+
+Streaming text is coalesced in the kernel: a ``stream`` message carries a flush sequence
+number and, per streaming step, the text appended since the last flush together with its
+character offset. A view that finds a gap (an offset past what it holds) asks for the
+step with ``resync``; the final state of a step always carries its full text.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal, TypedDict
+
+PROTOCOL_VERSION: Final = "1"
+
+#: Flush period for coalesced tokens and state updates, in seconds.
+FLUSH_INTERVAL: Final = 0.03
+
+# Kinds sent by the kernel.
+REPLY: Final = "reply"
+STREAM: Final = "stream"
+
+# Kinds sent by the browser (each is a request: it carries an ``id``).
+HELLO: Final = "hello"
+SEND: Final = "send"
+STOP: Final = "stop"
+RESYNC: Final = "resync"
+REQUEST_KINDS: Final = frozenset({HELLO, SEND, STOP, RESYNC})
+
+#: Limits on what the browser may send; anything beyond is refused with a reply.
+MAX_ID_CHARS: Final = 64
+MAX_CONTENT_CHARS: Final = 100_000
+
+StepType = Literal[
+    "user_message",
+    "assistant_message",
+    "system_message",
+    "run",
+    "tool",
+    "llm",
+    "embedding",
+    "retrieval",
+    "rerank",
+    "undefined",
+]
+MESSAGE_TYPES: Final = frozenset({"user_message", "assistant_message", "system_message"})
+
+
+class StepDict(TypedDict, total=False):
+    """The reference's serialized step; ``slot`` is added on the wire."""
+
+    id: str
+    threadId: str
+    parentId: str | None
+    name: str
+    type: str
+    streaming: bool
+    metadata: dict[str, Any]
+    tags: list[str] | None
+    input: str
+    output: str
+    isError: bool | None
+    createdAt: str | None
+    start: str | None
+    end: str | None
+    language: str | None
+    defaultOpen: bool | None
+    showInput: bool | str | None
+    generation: dict[str, Any] | None
+    command: str
+    slot: int
+
+
+class StreamDelta(TypedDict, total=False):
+    step: str
+    offset: int
+    text: str
+    replace: bool
+
+
+class ErrorInfo(TypedDict):
+    code: str
+    message: str
+
+
+def step_key(slot: int) -> str:
+    return f"s{slot}"
+
+
+def reply_ok(request_id: str, result: Any = None) -> dict[str, Any]:
+    return {"kind": REPLY, "id": request_id, "ok": True, "result": result}
+
+
+def reply_error(request_id: str, code: str, message: str) -> dict[str, Any]:
+    return {"kind": REPLY, "id": request_id, "ok": False, "error": {"code": code, "message": message}}
+
+
+class ProtocolError(ValueError):
+    """A browser message that breaks the protocol; ``request_id`` is set when it can be answered."""
+
+    def __init__(self, message: str, request_id: str | None = None, code: str = "bad_request"):
+        super().__init__(message)
+        self.request_id = request_id
+        self.code = code
+
+
+def parse_request(content: object) -> tuple[str, str, dict[str, Any]]:
+    """Check the envelope of a browser message: returns ``(kind, id, content)``.
+
+    Only the envelope is inspected here; each handler checks its own fields with
+    :func:`field`. Nothing walks the payload recursively, so deep nesting costs nothing.
+    """
+    if not isinstance(content, dict):
+        raise ProtocolError(f"message is a {type(content).__name__}, not an object")
+    request_id = content.get("id")
+    if not isinstance(request_id, str) or not 0 < len(request_id) <= MAX_ID_CHARS:
+        raise ProtocolError("message has no valid 'id'")
+    kind = content.get("kind")
+    if kind not in REQUEST_KINDS:
+        raise ProtocolError(f"unknown kind {str(kind)[:40]!r}", request_id, "unknown_kind")
+    return kind, request_id, content
+
+
+def field(content: dict[str, Any], name: str, kind: type, *, max_chars: int | None = None) -> Any:
+    """Read one typed field of a request, or raise a ProtocolError that will be answered."""
+    value = content.get(name)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ProtocolError(f"'{name}' must be {kind.__name__}", content["id"])
+    if max_chars is not None and isinstance(value, str) and len(value) > max_chars:
+        raise ProtocolError(f"'{name}' is longer than {max_chars} characters", content["id"], "too_large")
+    return value

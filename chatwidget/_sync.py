@@ -1,0 +1,69 @@
+"""The synchronous twin of the API, for handlers that run in a worker thread.
+
+The conversation is only ever changed on the event loop's thread. A synchronous handler
+runs in a worker thread with a copy of the handler's context, which carries the loop; its
+calls are handed over to the loop and waited for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+#: The loop a handler was started on, and that loop's thread.
+handler_loop: contextvars.ContextVar[tuple[asyncio.AbstractEventLoop, int] | None] = contextvars.ContextVar(
+    "chatwidget_loop", default=None
+)
+
+
+def remember_loop() -> None:
+    """Called on the loop thread when a handler starts, before any worker thread is used."""
+    handler_loop.set((asyncio.get_running_loop(), threading.get_ident()))
+
+
+def _loop_elsewhere() -> asyncio.AbstractEventLoop | None:
+    """The handler's loop if it runs in another thread than this one, else None."""
+    entry = handler_loop.get()
+    if entry is None or entry[1] == threading.get_ident() or entry[0].is_closed():
+        return None
+    return entry[0]
+
+
+def on_loop(fn: Callable[[], T]) -> T:
+    """Call ``fn`` on the handler's loop thread and wait for its result."""
+    loop = _loop_elsewhere()
+    if loop is None:
+        return fn()
+    future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def call() -> None:
+        try:
+            future.set_result(fn())
+        except BaseException as exc:  # handed back to the calling thread
+            future.set_exception(exc)
+
+    loop.call_soon_threadsafe(call)
+    return future.result()
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine of the API from synchronous code (a sync handler) and return its result.
+
+    ``cw.run_sync(cw.Message("hi").send())``. In the event loop's own thread (a notebook
+    cell, an async handler) there is nothing to wait on without blocking: await instead.
+    """
+    loop = _loop_elsewhere()
+    if loop is None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coro)
+        coro.close()
+        raise RuntimeError("run_sync() would block the event loop here: use `await` instead.")
+    return asyncio.run_coroutine_threadsafe(coro, loop).result()

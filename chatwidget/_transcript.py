@@ -1,0 +1,30 @@
+"""A deterministic plain-text rendering of a conversation, for tests and notebooks."""
+
+from __future__ import annotations
+
+from ._history import History
+from ._protocol import MESSAGE_TYPES
+
+
+def _indented(text: str, prefix: str) -> str:
+    return text.replace("\n", "\n" + prefix)
+
+
+def render_transcript(history: History) -> str:
+    """One block per entry, in the order sent, without ids or timestamps.
+
+    Messages read ``Author: content``; steps are indented under their parent step and
+    read ``- name [type]`` followed by their input and output.
+    """
+    lines: list[str] = []
+    for step in history.steps():
+        flag = " [error]" if step.is_error else ""
+        if step.type in MESSAGE_TYPES:
+            lines.append(f"{step.name}{flag}: {_indented(step.output, '  ')}")
+            continue
+        pad = "  " * (history.depth(step) + 1)
+        lines.append(f"{pad}- {step.name} [{step.type}]{flag}")
+        for label, text in (("input", step.input), ("output", step.output)):
+            if text:
+                lines.append(f"{pad}    {label}: {_indented(text, pad + '      ')}")
+    return "\n".join(lines)

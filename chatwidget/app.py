@@ -1,0 +1,329 @@
+"""``ChatApp``: the widget that holds one live conversation and runs its handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import anywidget
+import traitlets
+
+from . import _protocol as wire
+from ._base import StepBase
+from ._emitter import Emitter, NullEmitter, WidgetEmitter
+from ._history import History
+from ._runner import HandlerRunner
+from ._transcript import render_transcript
+from .message import ErrorMessage, Message
+
+log = logging.getLogger("chatwidget")
+F = TypeVar("F", bound=Callable[..., Any])
+
+_STATIC = Path(__file__).parent / "static"
+_MISSING_BUNDLE = """export default { render({ el }) {
+  el.textContent = "chatwidget: the front end is not built. Run `npm --prefix js run build` in the source tree.";
+} };"""
+
+
+def _asset(name: str, fallback: str) -> Path | str:
+    path = _STATIC / name
+    return path if path.exists() else fallback
+
+
+class ChatApp(anywidget.AnyWidget):  # type: ignore[misc]
+    """A chat app: register handlers on it, then ``app.display()``.
+
+    ``cot`` chooses how much of the chain of thought the browser sees: ``"full"`` (every
+    step), ``"tool_call"`` (tool steps only) or ``"hidden"`` (no step; the browser gets
+    only stubs, never their contents).
+    """
+
+    _esm = _asset("chatwidget.js", _MISSING_BUNDLE)
+    _css = _asset("chatwidget.css", "")
+
+    protocol = traitlets.Unicode(wire.PROTOCOL_VERSION, read_only=True).tag(sync=True)
+    instance = traitlets.Unicode(help="A unique id of this app, shared by all its views.").tag(sync=True)
+    title = traitlets.Unicode("Chat", help="Shown above the conversation. Default: 'Chat'.").tag(sync=True)
+    config = traitlets.Dict(help="Display options for the views; derived from the traits below.").tag(sync=True)
+    running = traitlets.Bool(False, help="Whether a handler is answering.").tag(sync=True)
+
+    cot = traitlets.Enum(["full", "tool_call", "hidden"], "full", help="Chain of thought shown. Default: full.")
+    assistant_name = traitlets.Unicode("Assistant", help="Author of assistant messages. Default: Assistant.")
+    user_name = traitlets.Unicode("User", help="Author of user messages. Default: User.")
+    placeholder = traitlets.Unicode("", help="Composer placeholder. Default: a translated 'Type a message'.")
+    disable_while_running = traitlets.Bool(True, help="Refuse new messages while answering. Default: True.")
+    language = traitlets.Unicode("", help="UI language, e.g. 'fr-FR'. Default: JupyterLab's or the browser's.")
+    show_error_details = traitlets.Bool(
+        False, help="Show an exception's message to the user (the traceback always goes to the log). Default: False."
+    )
+
+    #: The app most recently created: the target of ``Message(...).send()`` outside a handler.
+    last_created: ClassVar[ChatApp | None] = None
+
+    def __init__(self, title: str = "Chat", *, headless: bool = False, **kwargs: Any) -> None:
+        # Set before super().__init__: opening the comm already asks for the state.
+        self._history = History()
+        self._handlers: dict[str, Callable[..., Any]] = {}
+        self._started = False
+        self.thread_id = str(uuid.uuid4())
+        self.session: dict[str, Any] = {"id": self.thread_id}
+        super().__init__(title=title, instance=uuid.uuid4().hex, **kwargs)
+        self._emitter: Emitter = NullEmitter() if headless else WidgetEmitter(
+            self._send_state, self.send, self._wire, self._shows_text, lambda: self._history.head
+        )
+        self._runner = HandlerRunner(self)
+        self._requests: dict[str, Callable[[str, dict[str, Any]], Any]] = {
+            wire.HELLO: self._on_hello,
+            wire.SEND: self._on_send,
+            wire.STOP: lambda _id, _c: {"stopped": self.stop()},
+            wire.RESYNC: self._on_resync,
+        }
+        self._update_config()
+        self.on_msg(self._on_browser_message)
+        ChatApp.last_created = self
+
+    # -- handlers ------------------------------------------------------------------------
+    def _register(self, name: str, fn: F) -> F:
+        self._handlers[name] = fn
+        return fn
+
+    def on_chat_start(self, fn: F) -> F:
+        """Called once per chat, when the first view connects or the first message arrives."""
+        return self._register("on_chat_start", fn)
+
+    def on_message(self, fn: F) -> F:
+        """Called with each user message (a :class:`Message`)."""
+        return self._register("on_message", fn)
+
+    def on_chat_end(self, fn: F) -> F:
+        """Called when the chat ends: ``new_chat()`` or ``close()``."""
+        return self._register("on_chat_end", fn)
+
+    def on_stop(self, fn: F) -> F:
+        """Called after the user stopped a running answer."""
+        return self._register("on_stop", fn)
+
+    # -- driving the chat from code ----------------------------------------------------------
+    async def start(self) -> None:
+        """Run ``on_chat_start`` if this chat has not started yet."""
+        if self._started:
+            return
+        self._started = True
+        if handler := self._handlers.get("on_chat_start"):
+            await self._runner.invoke("on_chat_start", handler)
+            self._flush()
+
+    async def send_user_message(self, content: str, *, answers: list[Any] | None = None) -> Message:
+        """Act as the user typing ``content``; returns when ``on_message`` has finished.
+
+        ``answers`` feed, in order, the ask prompts the handler raises.
+        """
+        await self.start()
+        await self._runner.wait()
+        message = self._accept_user_message(content)
+        task = self._start_handler(message, answers)
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+        return message
+
+    def stop(self) -> bool:
+        """Stop the running answer, as the composer's stop button does."""
+        if not self._runner.stop():
+            return False
+        self._finish_streams()
+        Message("Task manually stopped.", author=self.assistant_name)._send_now()
+        if handler := self._handlers.get("on_stop"):
+            self._runner.start("on_stop", handler)
+        return True
+
+    async def new_chat(self) -> None:
+        """End this chat (``on_chat_end``) and start an empty one in the same views."""
+        await self._end_chat()
+        for step in self._history.steps():
+            self._history_remove(step)
+        self.thread_id = str(uuid.uuid4())
+        self.session = {"id": self.thread_id}
+        self._started = False
+        self._flush()
+
+    async def wait(self) -> None:
+        """Wait until no handler is running."""
+        await self._runner.wait()
+
+    # -- reading the chat ---------------------------------------------------------------
+    @property
+    def messages(self) -> list[Message]:
+        return [s for s in self._history.steps() if isinstance(s, Message)]
+
+    @property
+    def steps(self) -> list[StepBase]:
+        """Every entry of the conversation (messages and steps) in the order they were sent."""
+        return self._history.steps()
+
+    def transcript(self) -> str:
+        """The conversation as deterministic plain text (no ids, no timestamps)."""
+        return render_transcript(self._history)
+
+    def display(self) -> None:
+        """Show the chat in the current cell's output; several views stay in sync."""
+        from IPython.display import display
+
+        display(self)
+
+    def __repr__(self) -> str:
+        return f"ChatApp(title={self.title!r}, messages={len(self.messages)})"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, tuple):
+            bundle[0]["text/plain"] = repr(self)
+        elif isinstance(bundle, dict):
+            bundle["text/plain"] = repr(self)
+        return bundle
+
+    # -- history (called by messages and steps, on the loop thread) ------------------------------
+    def _history_has(self, step: StepBase) -> bool:
+        return step.id in self._history
+
+    def _history_put(self, step: StepBase) -> None:
+        self._emitter.changed(self._history.put(step), step)
+
+    def _history_remove(self, step: StepBase) -> bool:
+        slot = self._history.remove(step.id)
+        if slot is None:
+            return False
+        self._emitter.removed(slot, step)
+        return True
+
+    def _streamed(self, step: StepBase) -> None:
+        self._emitter.streamed(step)
+
+    def _stream_replaced(self, step: StepBase) -> None:
+        self._emitter.replaced(step)
+
+    def _finish_streams(self) -> None:
+        for step in self._history.steps():
+            if step.streaming:
+                step.streaming = False
+                self._history_put(step)
+
+    def _flush(self) -> None:
+        self._emitter.flush()
+
+    async def _report_error(self, exc: Exception) -> None:
+        detail = f"{type(exc).__name__}: {exc}" if self.show_error_details else type(exc).__name__
+        await ErrorMessage(f"An error occurred ({detail}).", author=self.assistant_name).send()
+
+    # -- wire ------------------------------------------------------------------------------
+    def _shows_text(self, step: StepBase) -> bool:
+        if step.type in wire.MESSAGE_TYPES or self.cot == "full":
+            return True
+        return self.cot == "tool_call" and step.type == "tool"
+
+    def _wire(self, step: StepBase) -> wire.StepDict:
+        data = step.to_dict() if self._shows_text(step) else step.stub_dict()
+        data["slot"] = self._history.slot_of(step.id) or 0
+        return data
+
+    def _send_state(self, state: dict[str, Any]) -> None:
+        self._send({"method": "update", "state": state, "buffer_paths": []})
+
+    def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
+        state: dict[str, Any] = super().get_state(key, drop_defaults)
+        if key is None:  # a full snapshot: a new view, or a reloaded page
+            state["head"] = self._history.head
+            for slot, step in self._history.items():
+                state[wire.step_key(slot)] = self._wire(step)
+        return state
+
+    @traitlets.observe(
+        "cot", "assistant_name", "user_name", "placeholder", "disable_while_running", "language"
+    )
+    def _update_config(self, _change: Any = None) -> None:
+        self.config = {
+            "cot": self.cot,
+            "assistant_name": self.assistant_name,
+            "user_name": self.user_name,
+            "placeholder": self.placeholder,
+            "disable_while_running": self.disable_while_running,
+            "language": self.language,
+        }
+
+    def _on_browser_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        try:
+            kind, request_id, request = wire.parse_request(content)
+        except wire.ProtocolError as exc:
+            log.warning("chatwidget: ignored a message from the browser: %s", exc)
+            if exc.request_id:
+                self.send(wire.reply_error(exc.request_id, exc.code, str(exc)))
+            return
+        try:
+            result = self._requests[kind](request_id, request)
+        except wire.ProtocolError as exc:
+            log.warning("chatwidget: refused a %s request: %s", kind, exc)
+            self.send(wire.reply_error(request_id, exc.code, str(exc)))
+        except Exception:
+            log.exception("chatwidget: a %s request failed", kind)
+            self.send(wire.reply_error(request_id, "internal", "The kernel could not handle this request."))
+        else:
+            self.send(wire.reply_ok(request_id, result))
+
+    def _on_hello(self, _request_id: str, _request: dict[str, Any]) -> dict[str, Any]:
+        if not self._started:
+            asyncio.get_running_loop().create_task(self.start())
+        return {"protocol": wire.PROTOCOL_VERSION}
+
+    def _on_send(self, request_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        content = wire.field(request, "content", str, max_chars=wire.MAX_CONTENT_CHARS)
+        if not content.strip():
+            raise wire.ProtocolError("The message is empty.", request_id, "empty")
+        if self._runner.busy and self.disable_while_running:
+            raise wire.ProtocolError("Wait for the answer to finish, or stop it.", request_id, "busy")
+        message = self._accept_user_message(content)
+        asyncio.get_running_loop().create_task(self._start_after_chat_start(message))
+        return {"message_id": message.id}
+
+    def _on_resync(self, _request_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        step = self._history.get(wire.field(request, "step", str, max_chars=wire.MAX_ID_CHARS))
+        if step is None:
+            raise wire.ProtocolError("No such step.", _request_id, "not_found")
+        return {"step": self._wire(step)}
+
+    # -- running --------------------------------------------------------------------------
+    def _accept_user_message(self, content: str) -> Message:
+        message = Message(content, type="user_message", author=self.user_name)
+        message._app = self
+        message._send_now()
+        self._flush()
+        return message
+
+    async def _start_after_chat_start(self, message: Message) -> None:
+        await self.start()
+        self._start_handler(message, None)
+
+    def _start_handler(self, message: Message, answers: list[Any] | None) -> asyncio.Task[Any] | None:
+        handler = self._handlers.get("on_message")
+        if handler is None:
+            log.warning("chatwidget: a message arrived but no @app.on_message handler is registered")
+            return None
+        return self._runner.start("on_message", handler, message, answers=answers)
+
+    async def _end_chat(self) -> None:
+        self._runner.stop()
+        await self._runner.wait()
+        if self._started and (handler := self._handlers.get("on_chat_end")):
+            await self._runner.invoke("on_chat_end", handler)
+
+    def close(self) -> None:
+        """Close the widget; ``on_chat_end`` runs if a loop is running."""
+        try:
+            asyncio.get_running_loop().create_task(self._end_chat())
+        except RuntimeError:
+            pass
+        if ChatApp.last_created is self:
+            ChatApp.last_created = None
+        super().close()
