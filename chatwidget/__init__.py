@@ -1,14 +1,14 @@
 """chatwidget: chat apps that live in a Jupyter kernel.
 
-    import chatwidget as cw
+import chatwidget as cw
 
-    app = cw.ChatApp(title="Assistant")
+app = cw.ChatApp(title="Assistant")
 
-    @app.on_message
-    async def reply(message: cw.Message):
-        await cw.Message(content=f"You said: {message.content}").send()
+@app.on_message
+async def reply(message: cw.Message):
+    await cw.Message(content=f"You said: {message.content}").send()
 
-    app.display()
+app.display()
 """
 
 from __future__ import annotations

@@ -28,9 +28,7 @@ class ChatContext:
 current_chat: contextvars.ContextVar[ChatContext | None] = contextvars.ContextVar(
     "chatwidget_chat", default=None
 )
-current_step: contextvars.ContextVar[Step | None] = contextvars.ContextVar(
-    "chatwidget_step", default=None
-)
+current_step: contextvars.ContextVar[Step | None] = contextvars.ContextVar("chatwidget_step", default=None)
 
 
 class NoChatError(RuntimeError):

@@ -10,7 +10,7 @@ import asyncio
 import contextvars
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,9 @@ class HandlerRunner:
     def busy(self) -> bool:
         return bool(self._tasks)
 
-    def start(self, name: str, handler: Handler, *args: Any, answers: list[Any] | None = None) -> asyncio.Task[Any]:
+    def start(
+        self, name: str, handler: Handler, *args: Any, answers: list[Any] | None = None
+    ) -> asyncio.Task[Any]:
         """Run ``handler(*args)`` as a task; it counts as the chat's running work until it ends."""
         chat = ChatContext(self._app, answers)
         task = asyncio.get_running_loop().create_task(self.invoke(name, handler, *args, chat=chat))
@@ -65,7 +67,12 @@ class HandlerRunner:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.error("chatwidget: the %s handler %r raised", name, getattr(handler, "__name__", handler), exc_info=True)
+            log.error(
+                "chatwidget: the %s handler %r raised",
+                name,
+                getattr(handler, "__name__", handler),
+                exc_info=True,
+            )
             await self._app._report_error(exc)
         finally:
             self._app._finish_streams()
@@ -89,6 +96,3 @@ class HandlerRunner:
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-
-async def maybe_await(value: Awaitable[Any] | Any) -> Any:
-    return await value if inspect.isawaitable(value) else value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -25,7 +26,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _STATIC = Path(__file__).parent / "static"
 _MISSING_BUNDLE = """export default { render({ el }) {
-  el.textContent = "chatwidget: the front end is not built. Run `npm --prefix js run build` in the source tree.";
+  el.textContent = "chatwidget: the front end is not built. Run `npm --prefix js run build`.";
 } };"""
 
 
@@ -34,7 +35,7 @@ def _asset(name: str, fallback: str) -> Path | str:
     return path if path.exists() else fallback
 
 
-class ChatApp(anywidget.AnyWidget):  # type: ignore[misc]
+class ChatApp(anywidget.AnyWidget):
     """A chat app: register handlers on it, then ``app.display()``.
 
     ``cot`` chooses how much of the chain of thought the browser sees: ``"full"`` (every
@@ -48,17 +49,24 @@ class ChatApp(anywidget.AnyWidget):  # type: ignore[misc]
     protocol = traitlets.Unicode(wire.PROTOCOL_VERSION, read_only=True).tag(sync=True)
     instance = traitlets.Unicode(help="A unique id of this app, shared by all its views.").tag(sync=True)
     title = traitlets.Unicode("Chat", help="Shown above the conversation. Default: 'Chat'.").tag(sync=True)
-    config = traitlets.Dict(help="Display options for the views; derived from the traits below.").tag(sync=True)
+    config = traitlets.Dict(help="Display options for the views; derived from the traits below.").tag(
+        sync=True
+    )
     running = traitlets.Bool(False, help="Whether a handler is answering.").tag(sync=True)
 
-    cot = traitlets.Enum(["full", "tool_call", "hidden"], "full", help="Chain of thought shown. Default: full.")
+    cot = traitlets.Enum(
+        ["full", "tool_call", "hidden"], "full", help="Chain of thought shown. Default: full."
+    )
     assistant_name = traitlets.Unicode("Assistant", help="Author of assistant messages. Default: Assistant.")
     user_name = traitlets.Unicode("User", help="Author of user messages. Default: User.")
     placeholder = traitlets.Unicode("", help="Composer placeholder. Default: a translated 'Type a message'.")
     disable_while_running = traitlets.Bool(True, help="Refuse new messages while answering. Default: True.")
-    language = traitlets.Unicode("", help="UI language, e.g. 'fr-FR'. Default: JupyterLab's or the browser's.")
+    language = traitlets.Unicode(
+        "", help="UI language, e.g. 'fr-FR'. Default: JupyterLab's or the browser's."
+    )
     show_error_details = traitlets.Bool(
-        False, help="Show an exception's message to the user (the traceback always goes to the log). Default: False."
+        False,
+        help="Show an exception's message to the user; the traceback always goes to the log. Default: False.",
     )
 
     #: The app most recently created: the target of ``Message(...).send()`` outside a handler.
@@ -72,8 +80,12 @@ class ChatApp(anywidget.AnyWidget):  # type: ignore[misc]
         self.thread_id = str(uuid.uuid4())
         self.session: dict[str, Any] = {"id": self.thread_id}
         super().__init__(title=title, instance=uuid.uuid4().hex, **kwargs)
-        self._emitter: Emitter = NullEmitter() if headless else WidgetEmitter(
-            self._send_state, self.send, self._wire, self._shows_text, lambda: self._history.head
+        self._emitter: Emitter = (
+            NullEmitter()
+            if headless
+            else WidgetEmitter(
+                self._send_state, self.send, self._wire, self._shows_text, lambda: self._history.head
+            )
         )
         self._runner = HandlerRunner(self)
         self._requests: dict[str, Callable[[str, dict[str, Any]], Any]] = {
@@ -172,7 +184,7 @@ class ChatApp(anywidget.AnyWidget):  # type: ignore[misc]
         """Show the chat in the current cell's output; several views stay in sync."""
         from IPython.display import display
 
-        display(self)
+        display(self)  # type: ignore[no-untyped-call]
 
     def __repr__(self) -> str:
         return f"ChatApp(title={self.title!r}, messages={len(self.messages)})"
@@ -320,10 +332,8 @@ class ChatApp(anywidget.AnyWidget):  # type: ignore[misc]
 
     def close(self) -> None:
         """Close the widget; ``on_chat_end`` runs if a loop is running."""
-        try:
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing can run on_chat_end
             asyncio.get_running_loop().create_task(self._end_chat())
-        except RuntimeError:
-            pass
         if ChatApp.last_created is self:
             ChatApp.last_created = None
         super().close()
