@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from ._context import current_chat
+
 T = TypeVar("T")
 
 #: The loop a handler was started on, and that loop's thread.
@@ -36,10 +38,17 @@ def _loop_elsewhere() -> asyncio.AbstractEventLoop | None:
 
 
 def on_loop(fn: Callable[[], T]) -> T:
-    """Call ``fn`` on the handler's loop thread and wait for its result."""
+    """Call ``fn`` on the handler's loop thread and wait for its result.
+
+    A worker thread cannot be interrupted, so a stopped handler is stopped here, at its
+    next call to the API.
+    """
     loop = _loop_elsewhere()
     if loop is None:
         return fn()
+    chat = current_chat.get()
+    if chat is not None and chat.stopped:
+        raise asyncio.CancelledError("the user stopped this answer")
     future: concurrent.futures.Future[T] = concurrent.futures.Future()
 
     def call() -> None:

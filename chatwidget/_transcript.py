@@ -7,7 +7,9 @@ from ._protocol import MESSAGE_TYPES
 
 
 def _indented(text: str, prefix: str) -> str:
-    return text.replace("\n", "\n" + prefix)
+    """Continuation lines indented by ``prefix``; blank lines stay empty."""
+    first, *rest = text.split("\n")
+    return "\n".join([first, *(prefix + line if line else "" for line in rest)])
 
 
 def render_transcript(history: History) -> str:

@@ -258,3 +258,25 @@ async def test_headless_fixture_from_the_plugin(chat):
 
     await app.send_user_message("hello")
     assert app.transcript() == "User: hello\nAssistant: echo: hello"
+
+
+async def test_a_stopped_sync_handler_stops_at_its_next_api_call(app):
+    started, release = threading.Event(), threading.Event()
+    reached = []
+
+    @app.on_message
+    def reply(message):
+        started.set()
+        release.wait(5)
+        reached.append("before")
+        cw.Message("never shown").send_sync()
+        reached.append("after")
+
+    task = asyncio.ensure_future(app.send_user_message("go"))
+    await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+    app.stop()
+    release.set()
+    await asyncio.wait_for(task, 5)
+    await asyncio.sleep(0.1)
+    assert reached == ["before"]
+    assert "never shown" not in app.transcript()
