@@ -95,4 +95,3 @@ class HandlerRunner:
     async def wait(self) -> None:
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-
