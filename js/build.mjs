@@ -1,0 +1,60 @@
+// Bundles the front end for anywidget: one self-contained ESM file and one CSS file,
+// written into the Python package (chatwidget/static/, a build artifact, gitignored).
+//   node build.mjs            one minified build
+//   node build.mjs --watch    rebuild on change (unminified, with inline source maps)
+import * as esbuild from "esbuild";
+import { statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join, relative } from "node:path";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outdir = join(here, "..", "chatwidget", "static");
+const watch = process.argv.includes("--watch");
+
+const common = {
+  bundle: true,
+  minify: !watch,
+  sourcemap: watch ? "inline" : false,
+  target: "es2020",
+  logLevel: "warning",
+  legalComments: "eof",
+};
+
+const builds = [
+  {
+    ...common,
+    entryPoints: [join(here, "src", "index.ts")],
+    outfile: join(outdir, "chatwidget.js"),
+    format: "esm",
+    platform: "browser",
+    // Nothing may stay external: anywidget loads the module from a string.
+    external: [],
+    define: { "process.env.NODE_ENV": '"production"' },
+  },
+  {
+    ...common,
+    entryPoints: [join(here, "src", "styles.css")],
+    outfile: join(outdir, "chatwidget.css"),
+  },
+];
+
+function report() {
+  for (const b of builds) {
+    const size = statSync(b.outfile).size;
+    console.log(`${relative(process.cwd(), b.outfile)}  ${(size / 1024).toFixed(1)} KiB`);
+  }
+}
+
+if (watch) {
+  for (const b of builds) {
+    const ctx = await esbuild.context({
+      ...b,
+      plugins: [{ name: "report", setup(build) { build.onEnd(() => report()); } }],
+    });
+    await ctx.watch();
+  }
+  console.log("watching…");
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  report();
+}

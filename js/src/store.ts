@@ -1,0 +1,413 @@
+// One store per widget model: the steps (from widget state), the text of streaming steps
+// (from `stream` custom messages) and the requests in flight. Views subscribe to it and
+// coalesce what changed per animation frame; two views of one model share one store.
+import type { AnyModel } from "@anywidget/types";
+import {
+  type ChatConfig,
+  type KernelMessage,
+  type ReplyMessage,
+  type StepDict,
+  type StreamDelta,
+  type StreamMessage,
+  MESSAGE_TYPES,
+  REPLY,
+  REQUEST_TIMEOUT_MS,
+  RESYNC,
+  STREAM,
+  isStepKey,
+  stepKey,
+} from "./protocol";
+
+/** What changed in one notification: step ids, whether the tree changed, whether traits changed. */
+export interface StoreChange {
+  steps: ReadonlySet<string>;
+  structure: boolean;
+  meta: boolean;
+}
+
+/** Which steps are shown where: top-level ids in slot order, and children of shown steps. */
+export interface Layout {
+  top: string[];
+  children: Map<string, string[]>;
+}
+
+export type Listener = (change: StoreChange) => void;
+
+export const DEFAULT_CONFIG: ChatConfig = {
+  cot: "full",
+  placeholder: "",
+  disable_while_running: true,
+  assistant_name: "Assistant",
+  user_name: "You",
+  language: "",
+};
+
+export function isMessage(step: StepDict): boolean {
+  return MESSAGE_TYPES.has(step.type);
+}
+
+function randomId(): string {
+  // crypto.randomUUID is missing in insecure contexts (Jupyter over plain http on a host).
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function isStepDict(value: unknown): value is StepDict {
+  return typeof value === "object" && value !== null && typeof (value as StepDict).id === "string";
+}
+
+interface Pending {
+  resolve: (reply: ReplyMessage) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class ChatStore {
+  readonly instance: string;
+  private readonly model: AnyModel;
+  private readonly steps = new Map<string, StepDict>();
+  private readonly slotIds: (string | null)[] = [];
+  /** The model value last applied per slot, to spot changes when a scan is needed. */
+  private readonly seen: unknown[] = [];
+  private readonly texts = new Map<string, string>();
+  private readonly held = new Map<string, StreamDelta[]>();
+  private readonly resyncing = new Set<string>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly listeners = new Set<Listener>();
+  private layoutCache: Layout | null = null;
+  private configCache: ChatConfig | null = null;
+  private head = 0;
+  private disposed = false;
+
+  // What changed since the last notification.
+  private dirtySteps = new Set<string>();
+  private dirtyStructure = false;
+  private dirtyMeta = false;
+
+  // Read-only counters for tests and benchmarks.
+  private streamCount = 0;
+  private seq = -1;
+  private resyncCount = 0;
+
+  private readonly onChange = (backbone?: { changedAttributes?: () => Record<string, unknown> | false }) => {
+    const attrs = typeof backbone?.changedAttributes === "function" ? backbone.changedAttributes() : null;
+    if (attrs && typeof attrs === "object") {
+      for (const key of Object.keys(attrs)) this.applyKey(key);
+    } else {
+      this.scan();
+    }
+    this.notify();
+  };
+
+  private readonly onCustom = (msg: KernelMessage) => {
+    if (!msg || typeof msg !== "object") return;
+    if (msg.kind === REPLY) this.settle(msg);
+    else if (msg.kind === STREAM) this.applyStream(msg);
+    this.notify();
+  };
+
+  constructor(model: AnyModel, instance: string) {
+    this.model = model;
+    this.instance = instance;
+    model.on("change", this.onChange);
+    model.on("msg:custom", this.onCustom);
+    this.scan();
+    this.dirtySteps.clear();
+    this.dirtyStructure = false;
+    this.dirtyMeta = false;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.model.off("change", this.onChange);
+    this.model.off("msg:custom", this.onCustom);
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.resolve({ kind: REPLY, id, ok: false, error: { code: "cancelled", message: "the view was closed" } });
+    }
+    this.pending.clear();
+    this.listeners.clear();
+  }
+
+  // ---- reading -------------------------------------------------------------------------
+
+  get streamMessages(): number {
+    return this.streamCount;
+  }
+  get lastSeq(): number {
+    return this.seq;
+  }
+  get resyncs(): number {
+    return this.resyncCount;
+  }
+
+  step(id: string): StepDict | undefined {
+    return this.steps.get(id);
+  }
+
+  /** The current text of a step: streamed so far, or its final output. */
+  textOf(id: string): string {
+    const streamed = this.texts.get(id);
+    if (streamed !== undefined) return streamed;
+    return this.steps.get(id)?.output ?? "";
+  }
+
+  get title(): string {
+    const t = this.model.get("title");
+    return typeof t === "string" ? t : "";
+  }
+
+  get running(): boolean {
+    return this.model.get("running") === true;
+  }
+
+  get protocol(): string | undefined {
+    const p = this.model.get("protocol");
+    return typeof p === "string" ? p : undefined;
+  }
+
+  get config(): ChatConfig {
+    if (!this.configCache) {
+      const raw = this.model.get("config");
+      this.configCache = { ...DEFAULT_CONFIG, ...(raw && typeof raw === "object" ? (raw as Partial<ChatConfig>) : {}) };
+    }
+    return this.configCache;
+  }
+
+  /** Whether a step is shown at all under `config.cot` (messages always are). */
+  shown(step: StepDict): boolean {
+    if (isMessage(step)) return true;
+    const cot = this.config.cot;
+    if (cot === "hidden") return false;
+    if (cot === "tool_call") return step.type === "tool";
+    return true;
+  }
+
+  layout(): Layout {
+    if (this.layoutCache) return this.layoutCache;
+    const top: string[] = [];
+    const children = new Map<string, string[]>();
+    for (const id of this.slotIds) {
+      if (id === null || id === undefined) continue;
+      const step = this.steps.get(id);
+      if (!step || !this.shown(step)) continue;
+      const container = isMessage(step) ? undefined : this.container(step);
+      if (container === undefined) top.push(id);
+      else {
+        let list = children.get(container);
+        if (!list) children.set(container, (list = []));
+        list.push(id);
+      }
+    }
+    this.layoutCache = { top, children };
+    return this.layoutCache;
+  }
+
+  /** The nearest shown non-message ancestor of a step, if any. */
+  private container(step: StepDict): string | undefined {
+    let parentId = step.parentId;
+    for (let depth = 0; parentId && depth < 256; depth++) {
+      const parent = this.steps.get(parentId);
+      if (!parent) return undefined;
+      if (!isMessage(parent) && this.shown(parent)) return parent.id;
+      parentId = parent.parentId;
+    }
+    return undefined;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- requests ------------------------------------------------------------------------
+
+  /** Send a request; the promise always resolves, with the reply or a timeout/cancel error. */
+  request(kind: string, fields: Record<string, unknown> = {}): Promise<ReplyMessage> {
+    const id = randomId();
+    return new Promise((resolve) => {
+      if (this.disposed) {
+        resolve({ kind: REPLY, id, ok: false, error: { code: "cancelled", message: "the view was closed" } });
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({ kind: REPLY, id, ok: false, error: { code: "timeout", message: "no reply from the kernel" } });
+      }, REQUEST_TIMEOUT_MS);
+      this.pending.set(id, { resolve, timer });
+      try {
+        this.model.send({ ...fields, kind, id });
+      } catch (err) {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve({ kind: REPLY, id, ok: false, error: { code: "send_failed", message: String(err) } });
+      }
+    });
+  }
+
+  private settle(reply: ReplyMessage): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    this.pending.delete(reply.id);
+    clearTimeout(p.timer);
+    p.resolve(reply);
+  }
+
+  // ---- widget state ----------------------------------------------------------------------
+
+  private scan(): void {
+    this.applyMeta();
+    const head = Number(this.model.get("head")) || 0;
+    this.head = head;
+    for (let slot = 0; slot < head; slot++) {
+      const value = this.model.get(stepKey(slot));
+      if (value !== this.seen[slot]) this.applySlot(slot, value);
+    }
+  }
+
+  private applyMeta(): void {
+    this.configCache = null;
+    this.layoutCache = null;
+    this.dirtyStructure = true;
+    this.dirtyMeta = true;
+  }
+
+  private applyKey(key: string): void {
+    if (isStepKey(key)) {
+      const slot = Number(key.slice(1));
+      this.applySlot(slot, this.model.get(key));
+    } else if (key === "head") {
+      const head = Number(this.model.get("head")) || 0;
+      for (let slot = this.head; slot < head; slot++) {
+        const value = this.model.get(stepKey(slot));
+        if (value !== undefined && value !== this.seen[slot]) this.applySlot(slot, value);
+      }
+      this.head = head;
+    } else if (key === "config") {
+      this.applyMeta();
+    } else {
+      this.dirtyMeta = true;
+    }
+  }
+
+  private applySlot(slot: number, value: unknown): void {
+    this.seen[slot] = value;
+    const prevId = this.slotIds[slot] ?? null;
+    if (!isStepDict(value)) {
+      if (prevId !== null) this.removeStep(prevId);
+      this.slotIds[slot] = null;
+      return;
+    }
+    if (prevId !== null && prevId !== value.id) this.removeStep(prevId);
+    this.slotIds[slot] = value.id;
+    this.applyStep(value);
+  }
+
+  private removeStep(id: string): void {
+    this.steps.delete(id);
+    this.texts.delete(id);
+    this.held.delete(id);
+    this.dirtySteps.add(id);
+    this.structureChanged();
+  }
+
+  private structureChanged(): void {
+    this.layoutCache = null;
+    this.dirtyStructure = true;
+  }
+
+  private applyStep(step: StepDict): void {
+    const old = this.steps.get(step.id);
+    if (old && step.slot === undefined && old.slot !== undefined) step = { ...step, slot: old.slot };
+    this.steps.set(step.id, step);
+    if (!old || old.parentId !== step.parentId || old.type !== step.type) this.structureChanged();
+    const output = typeof step.output === "string" ? step.output : "";
+    if (!step.streaming) {
+      // The final state carries the full text.
+      this.texts.delete(step.id);
+      this.held.delete(step.id);
+    } else {
+      const current = this.texts.get(step.id);
+      if (current === undefined || output.length >= current.length) this.texts.set(step.id, output);
+      const held = this.held.get(step.id);
+      if (held && !this.resyncing.has(step.id)) {
+        this.held.delete(step.id);
+        for (const delta of held) this.applyDelta(delta);
+      }
+    }
+    this.dirtySteps.add(step.id);
+  }
+
+  // ---- streaming -------------------------------------------------------------------------
+
+  private applyStream(msg: StreamMessage): void {
+    this.streamCount++;
+    if (typeof msg.seq === "number") this.seq = msg.seq;
+    if (!Array.isArray(msg.deltas)) return;
+    for (const delta of msg.deltas) {
+      if (delta && typeof delta.step === "string" && typeof delta.text === "string") this.applyDelta(delta);
+    }
+  }
+
+  private hold(delta: StreamDelta): void {
+    let list = this.held.get(delta.step);
+    if (!list) this.held.set(delta.step, (list = []));
+    list.push(delta);
+  }
+
+  private applyDelta(delta: StreamDelta): void {
+    const id = delta.step;
+    if (!this.steps.has(id) || this.resyncing.has(id)) {
+      this.hold(delta);
+      return;
+    }
+    const current = this.textOf(id);
+    if (delta.replace) {
+      this.texts.set(id, delta.text);
+    } else if (delta.offset === current.length) {
+      if (!delta.text) return;
+      this.texts.set(id, current + delta.text);
+    } else if (delta.offset < current.length) {
+      const end = delta.offset + delta.text.length;
+      if (end <= current.length) return; // already covered
+      this.texts.set(id, current + delta.text.slice(current.length - delta.offset));
+    } else {
+      this.hold(delta);
+      this.resync(id);
+      return;
+    }
+    this.dirtySteps.add(id);
+  }
+
+  private resync(id: string): void {
+    if (this.resyncing.has(id)) return;
+    this.resyncing.add(id);
+    this.resyncCount++;
+    void this.request(RESYNC, { step: id }).then((reply) => {
+      this.resyncing.delete(id);
+      const result = reply.result as { step?: unknown } | undefined;
+      if (reply.ok && isStepDict(result?.step)) {
+        const fresh = result.step;
+        // The reply is the authority on the text so far, even if shorter than held deltas imply.
+        this.texts.delete(id);
+        this.applyStep(fresh);
+      } else {
+        // Give up on the held deltas; the step's final state will carry the full text.
+        this.held.delete(id);
+      }
+      this.notify();
+    });
+  }
+
+  // ---- notification ------------------------------------------------------------------------
+
+  private notify(): void {
+    if (!this.dirtySteps.size && !this.dirtyStructure && !this.dirtyMeta) return;
+    const change: StoreChange = { steps: this.dirtySteps, structure: this.dirtyStructure, meta: this.dirtyMeta };
+    this.dirtySteps = new Set();
+    this.dirtyStructure = false;
+    this.dirtyMeta = false;
+    for (const listener of this.listeners) listener(change);
+  }
+}

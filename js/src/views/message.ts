@@ -1,0 +1,74 @@
+// One chat message: avatar initial, author, time, and the content as markdown (or a code
+// block when `language` is set). Untrusted names go through textContent only.
+import type { StepDict } from "../protocol";
+import type { ChatConfig } from "../protocol";
+import type { Labels } from "../i18n";
+import { BodyView } from "./body";
+import { clock, el } from "./format";
+
+const KIND: Record<string, string> = {
+  user_message: "cw-user",
+  assistant_message: "cw-assistant",
+  system_message: "cw-system",
+};
+
+export class MessageView {
+  readonly el: HTMLElement;
+  private readonly avatar = el("div", "cw-avatar");
+  private readonly author = el("span", "cw-author");
+  private readonly time = el("time", "cw-time");
+  private readonly body: BodyView;
+  private lastStep: StepDict | null = null;
+  private lastText = "";
+
+  constructor(readonly id: string, labels: Labels) {
+    this.el = el("div", "cw-message");
+    this.el.dataset.stepId = id;
+    this.avatar.setAttribute("aria-hidden", "true");
+    this.body = new BodyView("cw-content", labels);
+    const header = el("div", "cw-message-header");
+    header.append(this.author, this.time);
+    const main = el("div", "cw-message-main");
+    main.append(header, this.body.el);
+    this.el.append(this.avatar, main);
+  }
+
+  update(step: StepDict, text: string, config: ChatConfig, labels: Labels): void {
+    if (step === this.lastStep && text === this.lastText) return;
+    const prev = this.lastStep;
+    this.lastStep = step;
+    this.lastText = text;
+    const streaming = step.streaming === true;
+    if (!prev || prev.type !== step.type || prev.isError !== step.isError || prev.streaming !== step.streaming) {
+      this.el.className = ["cw-message", KIND[step.type] ?? "cw-assistant", step.isError ? "cw-error" : "", streaming ? "cw-streaming" : ""]
+        .filter(Boolean)
+        .join(" ");
+      this.el.dataset.type = step.type;
+      if (streaming) this.el.setAttribute("aria-busy", "true");
+      else this.el.removeAttribute("aria-busy");
+    }
+    if (!prev || prev.name !== step.name || prev.type !== step.type) {
+      const fallback =
+        step.type === "user_message"
+          ? config.user_name || labels.you
+          : step.type === "system_message"
+            ? labels.system
+            : config.assistant_name || labels.assistant;
+      const name = (typeof step.name === "string" && step.name.trim()) || fallback;
+      this.author.textContent = name;
+      this.avatar.textContent = Array.from(name.trim())[0]?.toUpperCase() ?? "?";
+    }
+    const when = step.createdAt || step.start || "";
+    if (!prev || (prev.createdAt || prev.start || "") !== when) {
+      this.time.textContent = clock(when);
+      if (when) {
+        this.time.title = when;
+        this.time.dateTime = when;
+      } else {
+        this.time.removeAttribute("title");
+        this.time.removeAttribute("datetime");
+      }
+    }
+    this.body.update(text, step.language, streaming);
+  }
+}
