@@ -1,0 +1,232 @@
+"""The chat core in a real JupyterLab: send, steps, streamed markdown, stop, errors, two views."""
+
+from __future__ import annotations
+
+import pytest
+from labdriver import Chat, MakeNotebook
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+SETUP = """
+import asyncio
+import chatwidget as cw
+
+app = cw.ChatApp(title="Test chat")
+events = []
+"""
+
+SEARCH_AND_STREAM = """
+@app.on_message
+async def reply(message: cw.Message):
+    async with cw.Step(name="search", type="tool") as step:
+        step.input = message.content
+        step.output = "found 3 results"
+    answer = cw.Message(content="")
+    for word in ["Hello", " ", "**world**"]:
+        await answer.stream_token(word)
+        await asyncio.sleep(0.05)
+    await answer.send()
+
+app.display()
+"""
+
+TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "', "site-packages")
+
+
+def assert_no_traceback(chat: Chat) -> None:
+    text = chat.root.inner_text()
+    for marker in TRACEBACK_MARKERS:
+        assert marker not in text, f"traceback text {marker!r} reached the page:\n{text}"
+
+
+def test_message_step_and_streamed_markdown(notebook: MakeNotebook, page: Page) -> None:
+    nb = notebook([SETUP, SEARCH_AND_STREAM])
+    nb.run_all()
+    chat = Chat.find(page)
+    expect(chat.root.locator(".cw-title")).to_have_text("Test chat")
+
+    chat.send("what is new?")
+    user = chat.root.locator(".cw-message.cw-user")
+    expect(user).to_have_count(1)
+    expect(user.locator(".cw-content")).to_have_text("what is new?")
+
+    step = chat.root.locator(".cw-step").filter(has=page.locator(".cw-step-name", has_text="search"))
+    expect(step).to_have_count(1)
+    expect(step.locator(".cw-step-name")).to_have_text("search")
+    expect(step).to_have_attribute("data-type", "tool")
+    expect(step.locator(".cw-step-input")).to_contain_text("what is new?")
+    expect(step.locator(".cw-step-output")).to_contain_text("found 3 results")
+
+    answer = chat.assistant()
+    expect(answer).to_have_count(1)
+    expect(answer).not_to_have_class("cw-streaming")
+    expect(answer.locator(".cw-content")).to_have_text("Hello world")
+    expect(answer.locator(".cw-content strong")).to_have_text("world")
+    assert "**" not in answer.inner_text()
+    chat.wait_idle()
+
+    # Order in the flow: the user's message, then (somewhere after it) the answer.
+    kinds = chat.messages.evaluate_all("els => els.map(e => e.dataset.type)")
+    assert kinds == ["user_message", "assistant_message"], kinds
+
+    # The step opens like a <details> when its header is clicked.
+    step.locator(".cw-step-header").first.click()
+    expect(step.locator(".cw-step-output").first).to_be_visible()
+    assert_no_traceback(chat)
+
+
+def test_stop_cancels_a_running_handler(notebook: MakeNotebook, page: Page) -> None:
+    nb = notebook(
+        [
+            SETUP,
+            """
+@app.on_message
+async def slow(message: cw.Message):
+    if message.content == "quick":
+        await cw.Message(content="quick answer").send()
+        return
+    answer = cw.Message(content="")
+    await answer.stream_token("working")
+    events.append("started")
+    await asyncio.sleep(60)
+    events.append("not stopped")
+    await answer.send()
+
+@app.on_stop
+async def stopped():
+    events.append("on_stop")
+
+app.display()
+""",
+        ]
+    )
+    nb.run_all()
+    chat = Chat.find(page)
+    chat.send("take your time")
+    expect(chat.root).to_have_attribute("data-running", "true")
+    expect(chat.root.locator(".cw-message.cw-assistant .cw-content").first).to_have_text("working")
+
+    stop = chat.root.locator("button.cw-stop")
+    expect(stop).to_be_visible()
+    expect(stop).to_be_enabled()
+    stop.click()
+
+    expect(chat.root.locator(".cw-message", has_text="Task manually stopped.")).to_have_count(
+        1, timeout=10_000
+    )
+    chat.wait_idle(timeout=10_000)
+    assert nb.add_and_run("print(events)").strip() == "['started', 'on_stop']"
+
+    # The chat goes on after a stop.
+    chat.send("quick")
+    expect(chat.root.locator(".cw-message.cw-assistant", has_text="quick answer")).to_have_count(1)
+    chat.wait_idle()
+    assert_no_traceback(chat)
+
+
+def test_a_raising_handler_shows_an_error_and_the_chat_goes_on(notebook: MakeNotebook, page: Page) -> None:
+    nb = notebook(
+        [
+            SETUP,
+            """
+@app.on_message
+async def fragile(message: cw.Message):
+    if message.content == "fail":
+        raise RuntimeError("kaboom in the handler")
+    await cw.Message(content=f"echo: {message.content}").send()
+
+app.display()
+""",
+        ]
+    )
+    nb.run_all()
+    chat = Chat.find(page)
+    chat.send("fail")
+    error = chat.root.locator(".cw-message.cw-error")
+    expect(error).to_have_count(1)
+    expect(error).to_be_visible()
+    chat.wait_idle()
+    assert_no_traceback(chat)
+
+    chat.send("still there?")
+    expect(chat.root.locator(".cw-message.cw-assistant", has_text="echo: still there?")).to_have_count(1)
+    expect(error).to_have_count(1)
+    chat.wait_idle()
+    # Nothing of the failure went to the notebook's outputs either.
+    assert "Traceback" not in page.locator(".jp-Notebook").inner_text()
+
+
+def test_two_views_show_one_live_conversation(notebook: MakeNotebook, page: Page) -> None:
+    nb = notebook([SETUP, SEARCH_AND_STREAM, "app.display()"])
+    nb.run_all()
+    first, second = Chat.find(page, 0), Chat.find(page, 1)
+    expect(page.locator(".cw-root")).to_have_count(2)
+
+    first.send("from the first view")
+    for view in (first, second):
+        expect(view.root.locator(".cw-message.cw-user .cw-content")).to_have_text(["from the first view"])
+        expect(view.assistant().locator(".cw-content")).to_have_text(["Hello world"])
+        expect(view.root.locator(".cw-step .cw-step-name")).to_have_text(["search"])
+        view.wait_idle()
+
+    second.send("from the second view")
+    for view in (first, second):
+        expect(view.root.locator(".cw-message.cw-user .cw-content")).to_have_text(
+            ["from the first view", "from the second view"]
+        )
+        expect(view.assistant().locator(".cw-content")).to_have_text(["Hello world", "Hello world"])
+        view.wait_idle()
+    assert first.texts() == second.texts()
+
+    # A view opened after the conversation started gets the whole history (a snapshot).
+    nb.add_and_run("app.display()")
+    third = Chat.find(page, 2)
+    expect(third.root.locator(".cw-message")).to_have_count(4)
+    assert third.texts() == first.texts()
+
+
+def test_code_block_and_table_render(notebook: MakeNotebook, page: Page) -> None:
+    nb = notebook(
+        [
+            SETUP,
+            '''
+REPLY = """Here is code:
+
+```python
+def greet(name):
+    return f"hello {name}"
+```
+
+| fruit  | count |
+|--------|------:|
+| apple  |     3 |
+| banana |    12 |
+"""
+
+@app.on_message
+async def reply(message: cw.Message):
+    await cw.Message(content=REPLY).send()
+
+app.display()
+''',
+        ]
+    )
+    nb.run_all()
+    chat = Chat.find(page)
+    chat.send("show me")
+    content = chat.assistant().locator(".cw-content")
+    expect(content).to_have_count(1)
+
+    code = content.locator("pre code")
+    expect(code).to_have_count(1)
+    expect(code).to_contain_text('return f"hello {name}"')
+    # highlight.js marks tokens up: at least the `def` keyword and the string are spans.
+    expect(code.locator("[class*='hljs-keyword']", has_text="def")).to_have_count(1)
+    expect(code.locator("[class*='hljs-string']").first).to_be_visible()
+
+    table = content.locator("table")
+    expect(table).to_have_count(1)
+    expect(table.locator("th")).to_have_text(["fruit", "count"])
+    expect(table.locator("tbody tr")).to_have_count(2)
+    expect(table.locator("tbody tr").nth(1).locator("td")).to_have_text(["banana", "12"])
