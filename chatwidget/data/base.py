@@ -1,0 +1,95 @@
+"""The data layer interface (the reference's ``BaseDataLayer``), shared by kernel and server."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from .._protocol import StepDict
+from .types import (
+    ElementDict,
+    FeedbackDict,
+    PaginatedResponse,
+    Pagination,
+    PersistedUser,
+    ThreadDict,
+    ThreadFilter,
+    User,
+)
+
+
+class DataLayerError(RuntimeError):
+    """A storage operation failed; it is raised to the caller, never swallowed."""
+
+
+class BaseDataLayer(ABC):
+    """Users, threads, steps, elements and feedback.
+
+    Errors propagate to the caller (``DataLayerError`` or the driver's own): a write that
+    failed must never look like one that succeeded.
+    """
+
+    @abstractmethod
+    async def get_user(self, identifier: str) -> PersistedUser | None: ...
+
+    @abstractmethod
+    async def create_user(self, user: User) -> PersistedUser: ...
+
+    @abstractmethod
+    async def upsert_feedback(self, feedback: FeedbackDict) -> str: ...
+
+    @abstractmethod
+    async def delete_feedback(self, feedback_id: str) -> bool: ...
+
+    @abstractmethod
+    async def create_element(self, element: ElementDict, content: bytes | None = None) -> None: ...
+
+    @abstractmethod
+    async def get_element(self, thread_id: str, element_id: str) -> ElementDict | None: ...
+
+    @abstractmethod
+    async def read_element_content(self, thread_id: str, element_id: str) -> bytes | None: ...
+
+    @abstractmethod
+    async def delete_element(self, element_id: str, thread_id: str | None = None) -> None: ...
+
+    @abstractmethod
+    async def create_step(self, step: StepDict) -> None: ...
+
+    @abstractmethod
+    async def update_step(self, step: StepDict) -> None: ...
+
+    @abstractmethod
+    async def delete_step(self, step_id: str) -> None: ...
+
+    async def write_steps(self, steps: list[StepDict]) -> None:
+        """Create or update many steps at once (one transaction where the backend allows)."""
+        for step in steps:
+            await self.update_step(step)
+
+    @abstractmethod
+    async def get_thread_author(self, thread_id: str) -> str | None: ...
+
+    @abstractmethod
+    async def delete_thread(self, thread_id: str) -> None: ...
+
+    @abstractmethod
+    async def list_threads(
+        self, pagination: Pagination, filters: ThreadFilter
+    ) -> PaginatedResponse[ThreadDict]: ...
+
+    @abstractmethod
+    async def get_thread(self, thread_id: str) -> ThreadDict | None: ...
+
+    @abstractmethod
+    async def update_thread(
+        self,
+        thread_id: str,
+        name: str | None = None,
+        user_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        tags: list[str] | None = None,
+    ) -> None: ...
+
+    async def close(self) -> None:  # noqa: B027 - optional for backends with nothing to release
+        """Release connections."""
