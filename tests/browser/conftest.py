@@ -4,7 +4,6 @@ context per test, a screenshot and a console log of every test in test-artifacts
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from labdriver import (
     JupyterLab,
     MakeNotebook,
     Notebook,
+    PageEvents,
     safe_name,
     write_notebook,
 )
@@ -47,16 +47,6 @@ def browser() -> Iterator[Browser]:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
-
-
-@dataclass
-class PageEvents:
-    """What the page did besides rendering: dialogs (alert/confirm/prompt), popups, console."""
-
-    dialogs: list[str] = field(default_factory=list)
-    popups: list[str] = field(default_factory=list)
-    console: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
 
 
 @pytest.fixture

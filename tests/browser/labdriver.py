@@ -353,6 +353,17 @@ class Notebook:
 MakeNotebook = Callable[[list[str]], Notebook]
 
 
+# ------------------------------------------------------------------------------- page
+@dataclass
+class PageEvents:
+    """What the page did besides rendering: dialogs (alert/confirm/prompt), popups, console."""
+
+    dialogs: list[str] = field(default_factory=list)
+    popups: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
 # ------------------------------------------------------------------------------- chat
 @dataclass
 class Chat:
