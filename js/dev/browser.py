@@ -57,6 +57,114 @@ def shoot_demo(b, base, out):
         pg.context.close()
 
 
+def check_hostile(b, base, out):
+    pg = page(b, f"{base}/js/dev/index.html?run=hostile")
+    pg.wait_for_selector(".cw-message")
+    pg.wait_for_timeout(800)
+    report = pg.evaluate("""() => {
+        const root = document.querySelector('.cw-root');
+        const content = root.querySelector('.cw-message .cw-content');
+        const bad = [];
+        const FORBIDDEN = ['script','style','iframe','object','embed','form','input','button','textarea','select','base','meta','link','svg','noscript','template'];
+        for (const t of FORBIDDEN) if (content.querySelector(t)) bad.push('tag ' + t);
+        const SAFE_CLASS = /^(?:hljs(?:-[\\w-]+)?|[a-z]+_{1,3}|language-[A-Za-z0-9_+-]{1,32}|katex(?:-[\\w-]+)?|cw-[\\w-]+)$/;
+        for (const el of content.querySelectorAll('*')) {
+            if (el.closest('.cw-code-header')) continue;  // our own decoration (copy button)
+            for (const a of el.attributes) {
+                const n = a.name.toLowerCase(), v = a.value.trim();
+                if (n.startsWith('on') || n.startsWith('data-') || ['style','id','name','srcset','action','formaction','xlink:href','is','slot','contenteditable','popover'].includes(n)) bad.push(el.localName + ' @' + n);
+                if (n === 'class' && !v.split(/\\s+/).every(c => SAFE_CLASS.test(c))) bad.push('class ' + v);
+                if ((n === 'href' || n === 'src') && !/^(https?:|mailto:|#|\\/|data:image\\/(png|jpeg|gif|webp)[;,])/i.test(v) && /^[a-z+.-]+:/i.test(v)) bad.push(el.localName + ' ' + n + '=' + v);
+            }
+            if (el.localName === 'a' && el.hasAttribute('href') && (el.getAttribute('target') !== '_blank' || el.getAttribute('rel') !== 'noopener noreferrer')) bad.push('link without target/rel');
+        }
+        // click every link and toggle every details: nothing may run
+        for (const a of content.querySelectorAll('a')) a.addEventListener('click', e => e.preventDefault());
+        for (const a of content.querySelectorAll('a')) a.click();
+        for (const d of content.querySelectorAll('details')) d.open = !d.open;
+        return {bad, author: root.querySelector('.cw-author').textContent,
+                pwned: window.__pwned ?? null, clobbered: typeof document.getElementById !== 'function' || !!window.__chatwidget_clobber || typeof document.cookie !== 'string',
+                links: content.querySelectorAll('a[href]').length, imgs: [...content.querySelectorAll('img')].map(i => i.getAttribute('src')),
+                codeLangs: [...root.querySelectorAll('.cw-code-lang')].map(e => e.textContent)};
+    }""")
+    pg.wait_for_timeout(300)
+    report["pwned_after"] = pg.evaluate("window.__pwned ?? null")
+    pg.evaluate("document.querySelector('.cw-root').style.setProperty('--cw-height', '2600px')")
+    pg.wait_for_timeout(200)
+    pg.locator(".cw-root").screenshot(path=f"{out}/hostile.png")
+    print("hostile:", json.dumps(report, indent=1))
+    ok = not report["bad"] and report["pwned"] is None and report["pwned_after"] is None and not report["clobbered"]
+    print("HOSTILE", "OK" if ok else "FAIL", "errors:", [e for e in pg.errors if "404" not in e and "ERR_" not in e])
+    pg.context.close()
+
+
+def check_stream(b, base, out, n=100_000):
+    pg = page(b, f"{base}/js/dev/index.html")
+    res = pg.evaluate("""async (n) => {
+        const {kernel, scenarios} = window.dev;
+        const toks = scenarios.tokens(n);
+        const id = kernel.add({type: 'assistant_message', name: 'Assistant', streaming: true});
+        await new Promise(r => requestAnimationFrame(() => r()));
+        const root = document.querySelector('.cw-root');
+        const store = root.__chatwidget.store;
+        const msg = () => root.querySelector(`[data-step-id="${id}"] .cw-content`);
+        const ch = new MessageChannel(); let wake = null; ch.port1.onmessage = () => wake();
+        const yieldNow = () => new Promise(r => { wake = r; ch.port2.postMessage(0); });
+        let frames = 0, busy = 0; const origRaf = window.requestAnimationFrame;
+        window.requestAnimationFrame = (cb) => origRaf((t) => { const a = performance.now(); cb(t); busy += performance.now() - a; frames++; });
+        const t0 = performance.now();
+        // 200 tokens per stream message, as fast as the page can take them (one per macrotask).
+        let text = '';
+        for (let i = 0; i < toks.length; i += 200) {
+            const chunk = toks.slice(i, i + 200).join('');
+            kernel.model.custom({kind: 'stream', seq: i / 200, deltas: [{step: id, offset: text.length, text: chunk}]});
+            text += chunk;
+            await yieldNow();
+        }
+        // wait until the tail shows the last characters
+        const want = text.length;
+        while (store.textOf(id).length < want) await new Promise(r => setTimeout(r, 5));
+        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        const tStream = performance.now() - t0;
+        const chunks = msg().querySelectorAll('.cw-chunk').length;
+        window.requestAnimationFrame = origRaf;
+        const t1 = performance.now();
+        kernel.patch(id, {streaming: false, output: text});
+        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        const tFinal = performance.now() - t1;
+        return {tokens: n, chars: want, ms: Math.round(tStream), tokensPerSec: Math.round(n / (tStream / 1000)),
+                finalRenderMs: Math.round(tFinal), frames, renderMs: Math.round(busy), frozenChunks: chunks, streamMessages: store.streamMessages, lastSeq: store.lastSeq,
+                textOk: store.textOf(id) === text, busy: root.querySelector(`[data-step-id="${id}"]`).getAttribute('aria-busy')};
+    }""", n)
+    print("stream:", json.dumps(res))
+    pg.context.close()
+
+
+def check_history(b, base, out, n=10_000):
+    pg = page(b, f"{base}/js/dev/index.html?nomount=1")
+    res = pg.evaluate("""async (n) => {
+        const {kernel, scenarios, mount} = window.dev;
+        kernel.addMany(scenarios.history(n));
+        const t0 = performance.now();
+        const el = await mount();
+        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        const t = performance.now() - t0;
+        const rendered = el.querySelectorAll('.cw-message').length;
+        const s = el.querySelector('.cw-messages');
+        const atBottom = s.scrollHeight - s.scrollTop - s.clientHeight < 50;
+        el.querySelector('.cw-load-earlier').click();
+        await new Promise(r => requestAnimationFrame(r));
+        const t1 = performance.now();
+        kernel.add({type: 'user_message', name: 'User', output: 'one more'});
+        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        return {messages: n, mountMs: Math.round(t), rendered, atBottom, afterLoadEarlier: el.querySelectorAll('.cw-message').length - 1 + 1,
+                appendMs: Math.round(performance.now() - t1), last: el.querySelector('.cw-flow').lastElementChild.textContent};
+    }""", n)
+    print("history:", json.dumps(res))
+    pg.locator(".cw-root").screenshot(path=f"{out}/history.png")
+    pg.context.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", default="http://127.0.0.1:8765")
