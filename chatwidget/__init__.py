@@ -17,11 +17,41 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ._context import NoChatError
 from ._sync import run_sync
+from .action import Action
 from .app import ChatApp
+from .ask import AskActionMessage, AskElementMessage, AskFileMessage, AskTimeoutError, AskUserMessage
+from .element import (
+    Audio,
+    CustomElement,
+    Dataframe,
+    Element,
+    File,
+    Image,
+    Pdf,
+    Plotly,
+    Pyplot,
+    Task,
+    TaskList,
+    Text,
+    Video,
+)
 from .generation import ChatGeneration, CompletionGeneration, GenerationMessage
 from .message import ErrorMessage, Message
 from .session import user_session
+from .settings import (
+    ChatSettings,
+    Checkbox,
+    MultiSelect,
+    NumberInput,
+    RadioGroup,
+    Select,
+    Slider,
+    Switch,
+    Tags,
+    TextInput,
+)
 from .step import Step, step
+from .types import ChatProfile, Command, Feedback, Starter
 
 try:
     __version__ = version("chatwidget")
@@ -29,14 +59,47 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
 __all__ = [
+    "Action",
+    "AskActionMessage",
+    "AskElementMessage",
+    "AskFileMessage",
+    "AskTimeoutError",
+    "AskUserMessage",
+    "Audio",
     "ChatApp",
     "ChatGeneration",
+    "ChatProfile",
+    "ChatSettings",
+    "Checkbox",
+    "Command",
     "CompletionGeneration",
+    "CustomElement",
+    "Dataframe",
+    "Element",
     "ErrorMessage",
+    "Feedback",
+    "File",
     "GenerationMessage",
+    "Image",
     "Message",
+    "MultiSelect",
     "NoChatError",
+    "NumberInput",
+    "Pdf",
+    "Plotly",
+    "Pyplot",
+    "RadioGroup",
+    "Select",
+    "Slider",
+    "Starter",
     "Step",
+    "Switch",
+    "Tags",
+    "Task",
+    "TaskList",
+    "Text",
+    "TextInput",
+    "Video",
     "__version__",
     "run_sync",
     "step",

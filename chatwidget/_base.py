@@ -11,7 +11,9 @@ from ._util import to_text, utc_now
 from .generation import BaseGeneration
 
 if TYPE_CHECKING:
+    from .action import Action
     from .app import ChatApp
+    from .element import Element
 
 
 class StepBase:
@@ -51,6 +53,9 @@ class StepBase:
         self.end: str | None = None
         self.is_error = False
         self.generation: BaseGeneration | dict[str, Any] | None = None
+        self.elements: list[Element] = []
+        self.actions: list[Action] = []
+        self.feedback: dict[str, Any] | None = None
         self.streaming = False
         self.input = ""
         # The output is kept as parts so that streaming appends in O(1); see ``output``.
@@ -97,6 +102,7 @@ class StepBase:
         app = self.app
         if self.thread_id is None:
             self.thread_id = app.thread_id
+        app._interaction.attach(self)
         app._history_put(self)
 
     def _update_now(self) -> None:
@@ -127,6 +133,13 @@ class StepBase:
         self._length += len(token)
         self._joined = None
         self.app._streamed(self)
+
+    def remove_actions_now(self, actions: list[Action] | None = None) -> None:
+        """Take away some of this entry's buttons (all of them by default)."""
+        ids = None if actions is None else {a.id for a in actions}
+        self.actions = [] if ids is None else [a for a in self.actions if a.id not in ids]
+        if self._app is not None and self._app._history_has(self):
+            self._app._history_put(self)
 
     def _end_stream(self) -> None:
         self.streaming = False

@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 class ChatContext:
     """What a running handler belongs to: the app, and answers scripted for its prompts."""
 
-    __slots__ = ("answers", "app", "stopped")
+    __slots__ = ("answers", "app", "scripted", "stopped")
 
     def __init__(self, app: ChatApp, answers: list[Any] | None = None) -> None:
         self.app = app
+        #: Answers for ask prompts, when the chat is driven by a script (tests, notebooks).
+        self.scripted = answers is not None
         self.answers: list[Any] = list(answers or [])
         self.stopped = False
 

@@ -19,6 +19,7 @@ from ._protocol import FLUSH_INTERVAL, STREAM, StepDict, StreamDelta, step_key
 
 
 class Emitter(Protocol):
+    def put(self, key: str, value: Any) -> None: ...
     def changed(self, slot: int, step: StepBase) -> None: ...
     def removed(self, slot: int, step: StepBase) -> None: ...
     def streamed(self, step: StepBase) -> None: ...
@@ -27,6 +28,9 @@ class Emitter(Protocol):
 
 
 class NullEmitter:
+    def put(self, key: str, value: Any) -> None:
+        pass
+
     def changed(self, slot: int, step: StepBase) -> None:
         pass
 
@@ -60,6 +64,7 @@ class WidgetEmitter:
         self._shows_text = shows_text
         self._head = head
         self._dirty: dict[int, StepBase | None] = {}
+        self._values: dict[str, Any] = {}  # other state keys (elements)
         self._streams: dict[StepBase, bool] = {}  # ordered set; value: text was replaced
         self._sent_chars: dict[str, int] = {}  # characters of each streaming step views have
         self._sent_head = 0
@@ -69,6 +74,10 @@ class WidgetEmitter:
         self.comm_messages = 0  # for benchmarks and tests
 
     # -- collecting ------------------------------------------------------------------
+    def put(self, key: str, value: Any) -> None:
+        self._values[key] = value
+        self._schedule()
+
     def changed(self, slot: int, step: StepBase) -> None:
         self._dirty[slot] = step
         self._schedule()
@@ -120,6 +129,8 @@ class WidgetEmitter:
             else:
                 self._sent_chars.pop(step.id, None)
         self._dirty.clear()
+        state.update(self._values)
+        self._values.clear()
         head = self._head()
         if head != self._sent_head:
             state["head"] = self._sent_head = head

@@ -3,11 +3,15 @@
 Lasting state travels as widget state, so a reloaded page or a second view recovers it
 without replaying events, and a notebook saved with widget state keeps it:
 
-* ``protocol``, ``instance``, ``title``, ``config``, ``running``, ``ask`` are traits.
+* ``protocol``, ``instance``, ``title``, ``config``, ``running``, ``ask``, ``settings``,
+  ``starters``, ``commands``, ``profiles``, ``profile`` are traits.
 * Every step (messages are steps too) owns one state key, ``s<slot>``, holding its
   wire form (a StepDict plus ``slot``) or ``None`` once removed; ``head`` is the number of
   slots handed out. Appending a message therefore sends one small state update, whatever
-  the length of the conversation: never the whole history.
+  the length of the conversation: never the whole history. On the wire a step also lists
+  its ``elements`` (ids), ``actions`` and ``feedback``.
+* An element's description is under ``e<id>``, its bytes (a binary buffer) under
+  ``b<id>``, so updating the element or its message never resends the bytes.
 
 Events travel as custom messages. Every message has a ``kind``; a request from the
 browser also has an ``id`` and always gets exactly one ``reply`` (``ok`` true with a
@@ -33,11 +37,40 @@ REPLY: Final = "reply"
 STREAM: Final = "stream"
 
 # Kinds sent by the browser (each is a request: it carries an ``id``).
-HELLO: Final = "hello"
-SEND: Final = "send"
-STOP: Final = "stop"
-RESYNC: Final = "resync"
-REQUEST_KINDS: Final = frozenset({HELLO, SEND, STOP, RESYNC})
+HELLO: Final = "hello"  # {protocol} -> {protocol}; starts the chat
+SEND: Final = "send"  # {content, files?: [upload ids], command?} -> {message_id}
+STOP: Final = "stop"  # {} -> {stopped}
+RESYNC: Final = "resync"  # {step} -> {step: StepDict}
+ASK_REPLY: Final = "ask_reply"  # {ask, output | action | files | submitted+data} -> {accepted}
+ACTION: Final = "action"  # {action} -> {started}
+FEEDBACK: Final = "feedback"  # {step, value: 0 | 1 | null, comment?} -> {value}
+SETTINGS: Final = "settings"  # {values} -> {values}
+UPLOAD_START: Final = "upload_start"  # {name, mime, size, for?: ask id} -> {upload, chunk_bytes}
+UPLOAD_CHUNK: Final = "upload_chunk"  # {upload, offset} + one binary buffer -> {received}
+UPLOAD_END: Final = "upload_end"  # {upload} -> {file: {id, name, size, type}}
+UPLOAD_ABORT: Final = "upload_abort"  # {upload} -> {aborted}
+EDIT: Final = "edit"  # {step, content} -> {message_id}; later messages are dropped, on_message reruns
+PROFILE: Final = "profile"  # {name} -> {profile}; starts a new chat
+NEW_CHAT: Final = "new_chat"  # {} -> {thread_id}
+REQUEST_KINDS: Final = frozenset(
+    {
+        HELLO,
+        SEND,
+        STOP,
+        RESYNC,
+        ASK_REPLY,
+        ACTION,
+        FEEDBACK,
+        SETTINGS,
+        UPLOAD_START,
+        UPLOAD_CHUNK,
+        UPLOAD_END,
+        UPLOAD_ABORT,
+        EDIT,
+        PROFILE,
+        NEW_CHAT,
+    }
+)
 
 #: Limits on what the browser may send; anything beyond is refused with a reply.
 MAX_ID_CHARS: Final = 64
@@ -97,6 +130,16 @@ class ErrorInfo(TypedDict):
 
 def step_key(slot: int) -> str:
     return f"s{slot}"
+
+
+def element_key(element_id: str) -> str:
+    """State key of an element's description."""
+    return f"e{element_id}"
+
+
+def element_data_key(element_id: str) -> str:
+    """State key of an element's bytes: ``{"data": <binary buffer>}``, sent once."""
+    return f"b{element_id}"
 
 
 def reply_ok(request_id: str, result: Any = None) -> dict[str, Any]:

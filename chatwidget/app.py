@@ -17,8 +17,12 @@ from . import _protocol as wire
 from ._base import StepBase
 from ._emitter import Emitter, NullEmitter, WidgetEmitter
 from ._history import History
+from ._interaction import Interaction
+from ._requests import HANDLERS
 from ._runner import HandlerRunner
 from ._transcript import render_transcript
+from ._uploads import UploadedFile
+from .element import File, Image
 from .message import ErrorMessage, Message
 
 log = logging.getLogger("chatwidget")
@@ -53,6 +57,18 @@ class ChatApp(anywidget.AnyWidget):
         sync=True
     )
     running = traitlets.Bool(False, help="Whether a handler is answering.").tag(sync=True)
+    ask = traitlets.Dict(help="The prompt waiting for the user's answer, or {}.").tag(sync=True)
+    settings = traitlets.Dict(help="The chat settings panel: inputs and values, or {}.").tag(sync=True)
+    starters: traitlets.List[dict[str, Any]] = traitlets.List(help="Suggestions shown on an empty chat.").tag(
+        sync=True
+    )
+    commands: traitlets.List[dict[str, Any]] = traitlets.List(help="The composer's / commands.").tag(
+        sync=True
+    )
+    profiles: traitlets.List[dict[str, Any]] = traitlets.List(help="Chat profiles to choose from.").tag(
+        sync=True
+    )
+    profile = traitlets.Unicode("", help="The current chat profile.").tag(sync=True)
 
     cot = traitlets.Enum(
         ["full", "tool_call", "hidden"], "full", help="Chain of thought shown. Default: full."
@@ -63,6 +79,10 @@ class ChatApp(anywidget.AnyWidget):
     disable_while_running = traitlets.Bool(True, help="Refuse new messages while answering. Default: True.")
     language = traitlets.Unicode(
         "", help="UI language, e.g. 'fr-FR'. Default: JupyterLab's or the browser's."
+    )
+    file_upload = traitlets.Dict(
+        {"enabled": False, "accept": ["*/*"], "max_files": 20, "max_size_mb": 500},
+        help="Attachments in the composer: enabled, accept, max_files, max_size_mb. Default: disabled.",
     )
     show_error_details = traitlets.Bool(
         False,
@@ -79,6 +99,8 @@ class ChatApp(anywidget.AnyWidget):
         self._started = False
         self.thread_id = str(uuid.uuid4())
         self.session: dict[str, Any] = {"id": self.thread_id}
+        self._runner = HandlerRunner(self)
+        self._interaction = Interaction(self)
         super().__init__(title=title, instance=uuid.uuid4().hex, **kwargs)
         self._emitter: Emitter = (
             NullEmitter()
@@ -87,13 +109,6 @@ class ChatApp(anywidget.AnyWidget):
                 self._send_state, self.send, self._wire, self._shows_text, lambda: self._history.head
             )
         )
-        self._runner = HandlerRunner(self)
-        self._requests: dict[str, Callable[[str, dict[str, Any]], Any]] = {
-            wire.HELLO: self._on_hello,
-            wire.SEND: self._on_send,
-            wire.STOP: lambda _id, _c: {"stopped": self.stop()},
-            wire.RESYNC: self._on_resync,
-        }
         self._update_config()
         self.on_msg(self._on_browser_message)
         ChatApp.last_created = self
@@ -119,24 +134,59 @@ class ChatApp(anywidget.AnyWidget):
         """Called after the user stopped a running answer."""
         return self._register("on_stop", fn)
 
+    def on_feedback(self, fn: F) -> F:
+        """Called with a :class:`~chatwidget.types.Feedback` when the user rates a reply."""
+        return self._register("on_feedback", fn)
+
+    def on_settings_update(self, fn: F) -> F:
+        """Called with the new values when the user changes the chat settings."""
+        return self._register("on_settings_update", fn)
+
+    def action_callback(self, name: str) -> Callable[[F], F]:
+        """Called with the :class:`~chatwidget.action.Action` when a button named ``name`` is clicked."""
+
+        def register(fn: F) -> F:
+            self._interaction.action_callbacks[name] = fn
+            return fn
+
+        return register
+
+    def set_starters(self, fn: F) -> F:
+        """``fn()`` (sync or async) returns the :class:`~chatwidget.types.Starter` list of a new chat."""
+        return self._register("set_starters", fn)
+
+    def set_chat_profiles(self, fn: F) -> F:
+        """``fn()`` returns the :class:`~chatwidget.types.ChatProfile` list to choose from."""
+        return self._register("set_chat_profiles", fn)
+
+    def set_commands(self, commands: list[Any]) -> None:
+        """The composer's ``/`` commands: :class:`~chatwidget.types.Command` objects or dicts."""
+        self._interaction.set_commands(commands)
+
     # -- driving the chat from code ----------------------------------------------------------
     async def start(self) -> None:
         """Run ``on_chat_start`` if this chat has not started yet."""
         if self._started:
             return
         self._started = True
+        await self._interaction.load_starters_and_profiles()
         if handler := self._handlers.get("on_chat_start"):
             await self._runner.invoke("on_chat_start", handler)
             self._flush()
 
-    async def send_user_message(self, content: str, *, answers: list[Any] | None = None) -> Message:
+    async def send_user_message(
+        self, content: str, *, answers: list[Any] | None = None, command: str | None = None
+    ) -> Message:
         """Act as the user typing ``content``; returns when ``on_message`` has finished.
 
-        ``answers`` feed, in order, the ask prompts the handler raises.
+        ``answers`` feed, in order, the ask prompts the handler raises: text for
+        ``AskUserMessage``, an action name for ``AskActionMessage``, a list of paths (or of
+        ``{"name", "content", "type"}`` dicts) for ``AskFileMessage``, the submitted data
+        for ``AskElementMessage``; ``None`` stands for a timeout.
         """
         await self.start()
         await self._runner.wait()
-        message = self._accept_user_message(content)
+        message = self._accept_user_message(content, [], command)
         task = self._start_handler(message, answers)
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
@@ -157,8 +207,9 @@ class ChatApp(anywidget.AnyWidget):
         await self._end_chat()
         for step in self._history.steps():
             self._history_remove(step)
+        self._interaction.reset()
         self.thread_id = str(uuid.uuid4())
-        self.session = {"id": self.thread_id}
+        self.session = {"id": self.thread_id, "chat_profile": self.profile or None}
         self._started = False
         self._flush()
 
@@ -237,12 +288,23 @@ class ChatApp(anywidget.AnyWidget):
         return self.cot == "tool_call" and step.type == "tool"
 
     def _wire(self, step: StepBase) -> wire.StepDict:
-        data = step.to_dict() if self._shows_text(step) else step.stub_dict()
+        if not self._shows_text(step):
+            data = step.stub_dict()
+        else:
+            data = step.to_dict()
+            self._interaction.decorate(step, data)
         data["slot"] = self._history.slot_of(step.id) or 0
         return data
 
     def _send_state(self, state: dict[str, Any]) -> None:
-        self._send({"method": "update", "state": state, "buffer_paths": []})
+        # Element bytes travel as binary buffers, not as base64 in the JSON.
+        buffer_paths, buffers = [], []
+        for key, value in state.items():
+            if isinstance(value, dict) and isinstance(value.get("data"), bytes | memoryview):
+                state[key] = {**value, "data": None}
+                buffer_paths.append([key, "data"])
+                buffers.append(value["data"])
+        self._send({"method": "update", "state": state, "buffer_paths": buffer_paths}, buffers=buffers)
 
     def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
         state: dict[str, Any] = super().get_state(key, drop_defaults)
@@ -250,13 +312,21 @@ class ChatApp(anywidget.AnyWidget):
             state["head"] = self._history.head
             for slot, step in self._history.items():
                 state[wire.step_key(slot)] = self._wire(step)
+            state.update(self._interaction.element_state())
         return state
 
     @traitlets.observe(
-        "cot", "assistant_name", "user_name", "placeholder", "disable_while_running", "language"
+        "cot",
+        "assistant_name",
+        "user_name",
+        "placeholder",
+        "disable_while_running",
+        "language",
+        "file_upload",
     )
     def _update_config(self, _change: Any = None) -> None:
         self.config = {
+            "file_upload": self.file_upload,
             "cot": self.cot,
             "assistant_name": self.assistant_name,
             "user_name": self.user_name,
@@ -265,7 +335,7 @@ class ChatApp(anywidget.AnyWidget):
             "language": self.language,
         }
 
-    def _on_browser_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+    def _on_browser_message(self, _widget: Any, content: Any, buffers: Any) -> None:
         try:
             kind, request_id, request = wire.parse_request(content)
         except wire.ProtocolError as exc:
@@ -274,40 +344,42 @@ class ChatApp(anywidget.AnyWidget):
                 self.send(wire.reply_error(exc.request_id, exc.code, str(exc)))
             return
         try:
-            result = self._requests[kind](request_id, request)
-        except wire.ProtocolError as exc:
-            log.warning("chatwidget: refused a %s request: %s", kind, exc)
-            self.send(wire.reply_error(request_id, exc.code, str(exc)))
-        except Exception:
-            log.exception("chatwidget: a %s request failed", kind)
-            self.send(wire.reply_error(request_id, "internal", "The kernel could not handle this request."))
+            result = HANDLERS[kind](self, request_id, request, list(buffers or []))
+        except Exception as exc:
+            self._reply_failure(kind, request_id, exc)
+            return
+        if asyncio.iscoroutine(result):
+            asyncio.get_running_loop().create_task(self._settle_later(kind, request_id, result))
         else:
             self.send(wire.reply_ok(request_id, result))
 
-    def _on_hello(self, _request_id: str, _request: dict[str, Any]) -> dict[str, Any]:
-        if not self._started:
-            asyncio.get_running_loop().create_task(self.start())
-        return {"protocol": wire.PROTOCOL_VERSION}
+    async def _settle_later(self, kind: str, request_id: str, pending: Any) -> None:
+        try:
+            result = await pending
+        except Exception as exc:
+            self._reply_failure(kind, request_id, exc)
+        else:
+            self.send(wire.reply_ok(request_id, result))
 
-    def _on_send(self, request_id: str, request: dict[str, Any]) -> dict[str, Any]:
-        content = wire.field(request, "content", str, max_chars=wire.MAX_CONTENT_CHARS)
-        if not content.strip():
-            raise wire.ProtocolError("The message is empty.", request_id, "empty")
-        if self._runner.busy and self.disable_while_running:
-            raise wire.ProtocolError("Wait for the answer to finish, or stop it.", request_id, "busy")
-        message = self._accept_user_message(content)
-        asyncio.get_running_loop().create_task(self._start_after_chat_start(message))
-        return {"message_id": message.id}
-
-    def _on_resync(self, _request_id: str, request: dict[str, Any]) -> dict[str, Any]:
-        step = self._history.get(wire.field(request, "step", str, max_chars=wire.MAX_ID_CHARS))
-        if step is None:
-            raise wire.ProtocolError("No such step.", _request_id, "not_found")
-        return {"step": self._wire(step)}
+    def _reply_failure(self, kind: str, request_id: str, exc: Exception) -> None:
+        """A refused request gets its reason; anything else is logged, never sent as a traceback."""
+        if isinstance(exc, wire.ProtocolError):
+            log.warning("chatwidget: refused a %s request: %s", kind, exc)
+            self.send(wire.reply_error(request_id, exc.code, str(exc)))
+        else:
+            log.error("chatwidget: a %s request failed", kind, exc_info=exc)
+            self.send(wire.reply_error(request_id, "internal", "The kernel could not handle this request."))
 
     # -- running --------------------------------------------------------------------------
-    def _accept_user_message(self, content: str) -> Message:
-        message = Message(content, type="user_message", author=self.user_name)
+    def _accept_user_message(
+        self, content: str, files: list[UploadedFile], command: str | None = None
+    ) -> Message:
+        elements = [
+            (Image if f.type.startswith("image/") else File)(name=f.name, path=f.path, mime=f.type)
+            for f in files
+        ]
+        message = Message(content, type="user_message", author=self.user_name, elements=elements)
+        message.command = command
         message._app = self
         message._send_now()
         self._flush()

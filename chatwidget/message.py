@@ -7,6 +7,7 @@ from typing import Any
 from ._base import StepBase
 from ._protocol import StepDict
 from ._sync import on_loop
+from .action import Action
 
 
 class Message(StepBase):
@@ -42,7 +43,7 @@ class Message(StepBase):
             created_at=created_at,
         )
         self.output = content
-        self.actions = list(actions or [])
+        self.actions: list[Action] = list(actions or [])
         self.elements = list(elements or [])
         self.command = command
 
@@ -86,6 +87,10 @@ class Message(StepBase):
 
     async def remove(self) -> bool:
         return self._remove_now()
+
+    async def remove_actions(self, actions: list[Action] | None = None) -> None:
+        """Take away this message's buttons (all of them, or those given)."""
+        on_loop(lambda: self.remove_actions_now(actions))
 
     async def stream_token(self, token: str, is_sequence: bool = False) -> None:
         """Append ``token`` (or replace the whole content with it, if ``is_sequence``)."""

@@ -1,0 +1,221 @@
+"""What the kernel does with each request from the browser.
+
+Every handler checks its own fields (``wire.field``) and either returns the reply's
+result, raises ``ProtocolError`` (answered as an error the user can read), or returns a
+coroutine whose result settles the request later. Nothing here trusts the browser to
+name a file, an action that was not offered, or a prompt that is not waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from . import _protocol as wire
+from ._uploads import UploadError
+from .message import Message
+from .types import Feedback
+
+if TYPE_CHECKING:
+    from .app import ChatApp
+
+Request = dict[str, Any]
+Handler = Callable[["ChatApp", str, Request, list[bytes]], Any]
+
+
+def _refuse(request_id: str, code: str, message: str) -> wire.ProtocolError:
+    return wire.ProtocolError(message, request_id, code)
+
+
+def hello(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    if not app._started:
+        asyncio.get_running_loop().create_task(app.start())
+    return {"protocol": wire.PROTOCOL_VERSION}
+
+
+def send(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    content = wire.field(request, "content", str, max_chars=wire.MAX_CONTENT_CHARS)
+    files = request.get("files") or []
+    command = request.get("command")
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        raise _refuse(request_id, "bad_request", "'files' must be a list of upload ids")
+    if command is not None and command not in {c.id for c in app._interaction.commands}:
+        raise _refuse(request_id, "bad_request", "Unknown command.")
+    if not content.strip() and not files:
+        raise _refuse(request_id, "empty", "The message is empty.")
+    if app._runner.busy and app.disable_while_running:
+        raise _refuse(request_id, "busy", "Wait for the answer to finish, or stop it.")
+    rules = app._interaction.upload_rules()
+    if files and rules is None:
+        raise _refuse(request_id, "upload", "Files cannot be sent here.")
+    try:
+        uploaded = app._interaction.uploads.take(files, "message", rules) if files and rules else []
+    except UploadError as exc:
+        raise _refuse(request_id, "upload", str(exc)) from None
+    message = app._accept_user_message(content, uploaded, command)
+    asyncio.get_running_loop().create_task(app._start_after_chat_start(message))
+    return {"message_id": message.id}
+
+
+def stop(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    return {"stopped": app.stop()}
+
+
+def resync(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    step = app._history.get(wire.field(request, "step", str, max_chars=wire.MAX_ID_CHARS))
+    if step is None:
+        raise _refuse(request_id, "not_found", "No such step.")
+    return {"step": app._wire(step)}
+
+
+async def _answer(app: ChatApp, request_id: str, ask_id: str, answer: Any) -> Any:
+    try:
+        await app._interaction.asks.answer(ask_id, answer)
+    except LookupError as exc:
+        raise _refuse(request_id, "stale", str(exc)) from None
+    except (ValueError, UploadError) as exc:
+        raise _refuse(request_id, "bad_answer", str(exc)) from None
+    return {"accepted": True}
+
+
+def ask_reply(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    ask_id = wire.field(request, "ask", str, max_chars=wire.MAX_ID_CHARS)
+    if "output" in request:
+        answer: Any = wire.field(request, "output", str, max_chars=wire.MAX_CONTENT_CHARS)
+    elif "action" in request:
+        answer = wire.field(request, "action", str, max_chars=wire.MAX_ID_CHARS)
+    elif "files" in request:
+        answer = wire.field(request, "files", list)
+    elif "submitted" in request:
+        answer = {"submitted": wire.field(request, "submitted", bool), "data": request.get("data")}
+    else:
+        raise _refuse(request_id, "bad_request", "The reply carries no answer.")
+    return _answer(app, request_id, ask_id, answer)
+
+
+def action(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    action_id = wire.field(request, "action", str, max_chars=wire.MAX_ID_CHARS)
+    found = app._interaction.find_action(action_id)
+    if found is None:
+        raise _refuse(request_id, "not_found", "This action is no longer available.")
+    callback = app._interaction.action_callbacks.get(found.name)
+    if callback is None:
+        raise _refuse(request_id, "not_found", f"No callback handles the action {found.name!r}.")
+    app._runner.start(f"action {found.name!r}", callback, found)
+    return {"started": True}
+
+
+def feedback(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    step = app._history.get(wire.field(request, "step", str, max_chars=wire.MAX_ID_CHARS))
+    if not isinstance(step, Message) or step.type != "assistant_message":
+        raise _refuse(request_id, "not_found", "Feedback goes on an assistant's reply.")
+    value = request.get("value")
+    if value not in (0, 1, None) or isinstance(value, bool):
+        raise _refuse(request_id, "bad_request", "'value' must be 0, 1 or null")
+    comment = request.get("comment")
+    if comment is not None:
+        comment = wire.field(request, "comment", str, max_chars=2_000)
+    given = Feedback(for_id=step.id, value=value, comment=comment if value is not None else None)
+    given.thread_id = app.thread_id
+    app._interaction.set_feedback(step, given)
+    return {"value": value}
+
+
+def settings(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    if app._interaction.settings is None:
+        raise _refuse(request_id, "not_found", "This chat has no settings.")
+    try:
+        values = app._interaction.settings.check(request.get("values"))
+    except ValueError as exc:
+        raise _refuse(request_id, "bad_request", str(exc)) from None
+    return app._interaction.update_settings(values)
+
+
+def upload_start(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    name = wire.field(request, "name", str, max_chars=1_000)
+    mime = wire.field(request, "mime", str, max_chars=200)
+    size = wire.field(request, "size", int)
+    purpose = request.get("for") or "message"
+    rules = app._interaction.upload_rules(purpose)
+    if rules is None:
+        raise _refuse(request_id, "upload", "Files cannot be sent here.")
+    try:
+        upload_id = app._interaction.uploads.start(name, mime, size, purpose, rules)
+    except UploadError as exc:
+        raise _refuse(request_id, "upload", str(exc)) from None
+    return {"upload": upload_id, "chunk_bytes": app._interaction.chunk_bytes}
+
+
+def upload_chunk(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    upload_id = wire.field(request, "upload", str, max_chars=wire.MAX_ID_CHARS)
+    offset = wire.field(request, "offset", int)
+    if len(buffers) != 1:
+        raise _refuse(request_id, "bad_request", "A chunk carries exactly one buffer.")
+    try:
+        app._interaction.uploads.chunk(upload_id, offset, bytes(buffers[0]))
+    except UploadError as exc:
+        raise _refuse(request_id, "upload", str(exc)) from None
+    return {"received": offset + len(buffers[0])}
+
+
+def upload_end(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    upload_id = wire.field(request, "upload", str, max_chars=wire.MAX_ID_CHARS)
+    try:
+        done = app._interaction.uploads.finish(upload_id)
+    except UploadError as exc:
+        raise _refuse(request_id, "upload", str(exc)) from None
+    return {"file": {"id": done.id, "name": done.name, "size": done.size, "type": done.type}}
+
+
+def upload_abort(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    app._interaction.uploads.abort(wire.field(request, "upload", str, max_chars=wire.MAX_ID_CHARS))
+    return {"aborted": True}
+
+
+def edit(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    step_id = wire.field(request, "step", str, max_chars=wire.MAX_ID_CHARS)
+    content = wire.field(request, "content", str, max_chars=wire.MAX_CONTENT_CHARS)
+    if not content.strip():
+        raise _refuse(request_id, "empty", "The message is empty.")
+    if app._runner.busy:
+        raise _refuse(request_id, "busy", "Wait for the answer to finish, or stop it.")
+    message = app._history.get(step_id)
+    if not isinstance(message, Message) or message.type != "user_message":
+        raise _refuse(request_id, "not_found", "Only your own messages can be edited.")
+    app._interaction.edit_user_message(message, content)
+    return {"message_id": message.id}
+
+
+def profile(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    name = wire.field(request, "name", str, max_chars=200)
+    if name not in {p.name for p in app._interaction.profiles}:
+        raise _refuse(request_id, "not_found", "Unknown chat profile.")
+    return app._interaction.switch_profile(name)
+
+
+def new_chat(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    async def run() -> Any:
+        await app.new_chat()
+        return {"thread_id": app.thread_id}
+
+    return run()
+
+
+HANDLERS: dict[str, Handler] = {
+    wire.HELLO: hello,
+    wire.SEND: send,
+    wire.STOP: stop,
+    wire.RESYNC: resync,
+    wire.ASK_REPLY: ask_reply,
+    wire.ACTION: action,
+    wire.FEEDBACK: feedback,
+    wire.SETTINGS: settings,
+    wire.UPLOAD_START: upload_start,
+    wire.UPLOAD_CHUNK: upload_chunk,
+    wire.UPLOAD_END: upload_end,
+    wire.UPLOAD_ABORT: upload_abort,
+    wire.EDIT: edit,
+    wire.PROFILE: profile,
+    wire.NEW_CHAT: new_chat,
+}

@@ -1,0 +1,163 @@
+"""Files sent by the browser: received in chunks, checked in the kernel, stored under server ids.
+
+The browser declares a name, a type and a size; the kernel checks them against the rules
+of what the upload is for (an ask prompt, or a message), writes the chunks to a file named
+by a random id (never by the uploaded name), checks the real size at the end, and deletes
+anything half-written on error or abort.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CHUNK_BYTES = 512 * 1024
+_NAME_JUNK = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+class UploadError(ValueError):
+    """An upload that breaks a rule; the message is shown to the user."""
+
+
+@dataclass
+class UploadRules:
+    """What an upload may be: MIME patterns (or a map of MIME pattern to extensions), size, count."""
+
+    accept: list[str] | dict[str, list[str]] = field(default_factory=lambda: ["*/*"])
+    max_size_mb: float = 2
+    max_files: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"accept": self.accept, "max_size_mb": self.max_size_mb, "max_files": self.max_files}
+
+    def check_file(self, name: str, mime: str, size: int) -> None:
+        if size > self.max_size_mb * 1024 * 1024:
+            raise UploadError(f"{name} is larger than {self.max_size_mb:g} MB.")
+        if not accepts(self.accept, name, mime):
+            raise UploadError(f"{name}: files of type {mime or 'unknown'} are not accepted here.")
+
+
+def accepts(accept: list[str] | dict[str, list[str]], name: str, mime: str) -> bool:
+    """Whether a file matches the rules: exact MIME, wildcards such as ``image/*``, or extensions."""
+    mime = (mime or "application/octet-stream").lower()
+    extension = os.path.splitext(name)[1].lower()
+    if isinstance(accept, dict):
+        for pattern, extensions in accept.items():
+            if fnmatch.fnmatchcase(mime, pattern.lower()) and (
+                not extensions or extension in {e.lower() for e in extensions}
+            ):
+                return True
+        return False
+    for pattern in accept:
+        pattern = pattern.lower()
+        if pattern.startswith(".") and extension == pattern:
+            return True
+        if fnmatch.fnmatchcase(mime, pattern):
+            return True
+    return False
+
+
+def clean_name(name: str) -> str:
+    """A displayable file name: no path, no control characters, at most 255 characters."""
+    name = _NAME_JUNK.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip() or "file"
+    return name[:255]
+
+
+@dataclass
+class UploadedFile:
+    """A complete upload (the reference's ``AskFileResponse``)."""
+
+    id: str
+    name: str
+    path: str
+    size: int
+    type: str
+    purpose: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "path": self.path, "size": self.size, "type": self.type}
+
+
+@dataclass
+class _Partial:
+    file: UploadedFile
+    received: int = 0
+
+
+class Uploads:
+    """The uploads of one app, in a private temporary directory."""
+
+    def __init__(self) -> None:
+        self._dir: Path | None = None
+        self._partial: dict[str, _Partial] = {}
+        self._done: dict[str, UploadedFile] = {}
+
+    @property
+    def directory(self) -> Path:
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="chatwidget-uploads-"))
+        return self._dir
+
+    def start(self, name: str, mime: str, size: int, purpose: str, rules: UploadRules) -> str:
+        name = clean_name(name)
+        if size < 0:
+            raise UploadError("A file cannot have a negative size.")
+        rules.check_file(name, mime, size)
+        upload_id = uuid.uuid4().hex
+        path = self.directory / upload_id
+        path.touch(mode=0o600)
+        self._partial[upload_id] = _Partial(UploadedFile(upload_id, name, str(path), size, mime, purpose))
+        return upload_id
+
+    def chunk(self, upload_id: str, offset: int, data: bytes) -> None:
+        partial = self._partial.get(upload_id)
+        if partial is None:
+            raise UploadError("No such upload in progress.")
+        if offset != partial.received or partial.received + len(data) > partial.file.size:
+            self.abort(upload_id)
+            raise UploadError(f"{partial.file.name}: the data does not match the declared size.")
+        with open(partial.file.path, "ab") as out:
+            out.write(data)
+        partial.received += len(data)
+
+    def finish(self, upload_id: str) -> UploadedFile:
+        partial = self._partial.pop(upload_id, None)
+        if partial is None:
+            raise UploadError("No such upload in progress.")
+        if partial.received != partial.file.size:
+            Path(partial.file.path).unlink(missing_ok=True)
+            raise UploadError(f"{partial.file.name} arrived incomplete.")
+        self._done[upload_id] = partial.file
+        return partial.file
+
+    def abort(self, upload_id: str) -> None:
+        partial = self._partial.pop(upload_id, None)
+        if partial is not None:
+            Path(partial.file.path).unlink(missing_ok=True)
+
+    def take(self, upload_ids: list[str], purpose: str, rules: UploadRules) -> list[UploadedFile]:
+        """Claim finished uploads for ``purpose``; unknown ids or a broken rule refuse them all."""
+        if len(set(upload_ids)) != len(upload_ids):
+            raise UploadError("The same file was given twice.")
+        files = [self._done.get(i) for i in upload_ids]
+        if any(f is None or f.purpose != purpose for f in files):
+            raise UploadError("A file was not uploaded in this chat.")
+        if len(files) > rules.max_files:
+            raise UploadError(f"At most {rules.max_files} file(s) can be sent.")
+        for upload_id in upload_ids:
+            del self._done[upload_id]
+        return [f for f in files if f is not None]
+
+    def close(self) -> None:
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+        self._partial.clear()
+        self._done.clear()
