@@ -56,6 +56,7 @@ class ElementDict(TypedDict, total=False):
 class ThreadDict(TypedDict, total=False):
     id: str
     createdAt: str
+    updatedAt: str  # the last activity (newest step); threads are listed newest first by it
     name: str | None
     userId: str | None
     userIdentifier: str | None

@@ -1,0 +1,259 @@
+"""Versioned schema migrations: a ``chatwidget_schema`` table and ordered migration functions.
+
+Each migration is a function of a synchronous ``Connection`` (run through
+``AsyncConnection.run_sync``) that takes the schema from version ``n - 1`` to ``n``. Its
+tables are written out as they were at that version, never imported from ``models.py``
+(which describes the newest schema only), so an old database upgrades along the same path
+as a new one is built. All pending migrations run in one transaction that holds the write
+lock (``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL), so kernels and the
+server starting at once migrate exactly once; DDL is transactional on both backends, so a
+failed migration leaves the previous version intact.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ..base import DataLayerError
+from .engine import WRITE_OPTION
+
+VERSION_TABLE = "chatwidget_schema"
+#: Key of the PostgreSQL advisory lock held while migrating.
+PG_LOCK_KEY = 0x63776462  # "cwdb"
+#: The step types whose output is searched (written out literally in the SQL below too).
+MESSAGE_TYPES_SQL = "('user_message', 'assistant_message')"
+
+
+def _json() -> JSON:
+    return JSON().with_variant(JSONB(), "postgresql")
+
+
+def _v1_base_tables(conn: Connection) -> None:
+    """Users, threads, steps, elements, feedbacks."""
+    md = MetaData()
+    ts, ident = String(40), String(64)
+    pk = BigInteger().with_variant(Integer(), "sqlite")
+    Table(
+        "users",
+        md,
+        Column("id", ident, primary_key=True),
+        Column("identifier", String(255), nullable=False, unique=True),
+        Column("display_name", Text),
+        Column("provider", String(64)),
+        Column("subject", String(255)),
+        Column("metadata", _json(), nullable=False),
+        Column("created_at", ts, nullable=False),
+    )
+    Table(
+        "threads",
+        md,
+        Column("pk", pk, primary_key=True, autoincrement=True),
+        Column("id", ident, nullable=False, unique=True),
+        Column("created_at", ts, nullable=False),
+        Column("updated_at", ts, nullable=False),
+        Column("name", Text),
+        Column("user_id", ident, ForeignKey("users.id", ondelete="SET NULL")),
+        Column("user_identifier", String(255)),
+        Column("tags", _json()),
+        Column("metadata", _json()),
+        Index("ix_threads_updated", "updated_at", "id"),
+        Index("ix_threads_user_updated", "user_id", "updated_at", "id"),
+    )
+    Table(
+        "steps",
+        md,
+        Column("pk", pk, primary_key=True, autoincrement=True),
+        Column("id", ident, nullable=False, unique=True),
+        Column("thread_id", ident, ForeignKey("threads.id", ondelete="CASCADE"), nullable=False),
+        Column("parent_id", ident),
+        Column("name", Text),
+        Column("type", String(32), nullable=False),
+        Column("streaming", Boolean),
+        Column("metadata", _json()),
+        Column("tags", _json()),
+        Column("input", Text),
+        Column("output", Text),
+        Column("is_error", Boolean),
+        Column("created_at", ts, nullable=False),
+        Column("start_time", ts),
+        Column("end_time", ts),
+        Column("language", String(64)),
+        Column("default_open", Boolean),
+        Column("show_input", _json()),
+        Column("generation", _json()),
+        Column("command", Text),
+        Index("ix_steps_thread_created", "thread_id", "created_at", "pk"),
+    )
+    Table(
+        "elements",
+        md,
+        Column("id", ident, primary_key=True),
+        Column("thread_id", ident, ForeignKey("threads.id", ondelete="CASCADE"), nullable=False, index=True),
+        Column("for_id", ident, index=True),
+        Column("type", String(32)),
+        Column("name", Text),
+        Column("display", String(16)),
+        Column("mime", String(255)),
+        Column("size", String(16)),
+        Column("language", String(64)),
+        Column("page", Integer),
+        Column("props", _json()),
+        Column("url", Text),
+        Column("object_key", String(64)),
+    )
+    Table(
+        "feedbacks",
+        md,
+        Column("id", ident, primary_key=True),
+        Column("for_id", ident, nullable=False, unique=True),
+        Column("thread_id", ident, ForeignKey("threads.id", ondelete="CASCADE"), nullable=False),
+        Column("value", Integer, nullable=False),
+        Column("comment", Text),
+        Index("ix_feedbacks_thread_value", "thread_id", "value"),
+    )
+    md.create_all(conn)
+
+
+def _v2_sharing_columns(conn: Connection) -> None:
+    """Sharing as indexed columns (it was only ``metadata.is_shared``, as in the reference)."""
+    sqlite = conn.dialect.name == "sqlite"
+    conn.execute(
+        text(
+            f"ALTER TABLE threads ADD COLUMN is_shared BOOLEAN NOT NULL DEFAULT {'0' if sqlite else 'false'}"
+        )
+    )
+    conn.execute(text("ALTER TABLE threads ADD COLUMN shared_at VARCHAR(40)"))
+    conn.execute(text("CREATE INDEX ix_threads_is_shared ON threads (is_shared)"))
+    if sqlite:
+        conn.execute(
+            text(
+                "UPDATE threads SET is_shared = 1, shared_at = json_extract(metadata, '$.shared_at') "
+                "WHERE json_extract(metadata, '$.is_shared') = 1"
+            )
+        )
+    else:
+        conn.execute(
+            text(
+                "UPDATE threads SET is_shared = true, shared_at = metadata->>'shared_at' "
+                "WHERE metadata->>'is_shared' = 'true'"
+            )
+        )
+
+
+_SQLITE_SEARCH = [
+    # Trigram full-text indexes over message outputs and thread names (external content:
+    # the text is stored once, in steps/threads, keyed by their integer ``pk``), kept in
+    # sync by triggers.
+    "CREATE VIRTUAL TABLE steps_fts USING fts5("
+    "output, content='steps', content_rowid='pk', tokenize='trigram')",
+    """CREATE TRIGGER steps_fts_ai AFTER INSERT ON steps
+        WHEN new.type IN ('user_message', 'assistant_message') BEGIN
+        INSERT INTO steps_fts(rowid, output) VALUES (new.pk, new.output); END""",
+    """CREATE TRIGGER steps_fts_ad AFTER DELETE ON steps
+        WHEN old.type IN ('user_message', 'assistant_message') BEGIN
+        INSERT INTO steps_fts(steps_fts, rowid, output) VALUES ('delete', old.pk, old.output); END""",
+    """CREATE TRIGGER steps_fts_au AFTER UPDATE OF output, type ON steps
+        WHEN old.output IS NOT new.output OR old.type IS NOT new.type BEGIN
+        INSERT INTO steps_fts(steps_fts, rowid, output)
+            SELECT 'delete', old.pk, old.output WHERE old.type IN ('user_message', 'assistant_message');
+        INSERT INTO steps_fts(rowid, output)
+            SELECT new.pk, new.output WHERE new.type IN ('user_message', 'assistant_message'); END""",
+    "INSERT INTO steps_fts(rowid, output) SELECT pk, output FROM steps "
+    "WHERE type IN ('user_message', 'assistant_message')",
+    "CREATE VIRTUAL TABLE threads_fts USING fts5("
+    "name, content='threads', content_rowid='pk', tokenize='trigram')",
+    """CREATE TRIGGER threads_fts_ai AFTER INSERT ON threads BEGIN
+        INSERT INTO threads_fts(rowid, name) VALUES (new.pk, new.name); END""",
+    """CREATE TRIGGER threads_fts_ad AFTER DELETE ON threads BEGIN
+        INSERT INTO threads_fts(threads_fts, rowid, name) VALUES ('delete', old.pk, old.name); END""",
+    """CREATE TRIGGER threads_fts_au AFTER UPDATE OF name ON threads WHEN old.name IS NOT new.name BEGIN
+        INSERT INTO threads_fts(threads_fts, rowid, name) VALUES ('delete', old.pk, old.name);
+        INSERT INTO threads_fts(rowid, name) VALUES (new.pk, new.name); END""",
+    "INSERT INTO threads_fts(rowid, name) SELECT pk, name FROM threads",
+]
+
+_PG_SEARCH = [
+    "CREATE INDEX ix_steps_output_trgm ON steps USING gin (output gin_trgm_ops) "
+    "WHERE type IN ('user_message', 'assistant_message')",
+    "CREATE INDEX ix_threads_name_trgm ON threads USING gin (name gin_trgm_ops)",
+]
+
+
+def _v3_search(conn: Connection) -> None:
+    """Indexes for case-insensitive substring search of thread names and message outputs."""
+    if conn.dialect.name == "sqlite":
+        for statement in _SQLITE_SEARCH:
+            conn.exec_driver_sql(statement)
+        return
+    if conn.dialect.name != "postgresql":
+        return
+    available = conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")).first()
+    if available is None:
+        warnings.warn(
+            "PostgreSQL has no pg_trgm extension (Debian: postgresql-contrib): thread search works but "
+            "scans messages without an index",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return
+    conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+    for statement in _PG_SEARCH:
+        conn.execute(text(statement))
+
+
+#: The migrations in order: ``MIGRATIONS[n - 1]`` takes the schema to version ``n``.
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_base_tables, _v2_sharing_columns, _v3_search]
+HEAD = len(MIGRATIONS)
+
+
+def current_version(conn: Connection) -> int:
+    if not inspect(conn).has_table(VERSION_TABLE):
+        return 0
+    version = conn.execute(text(f"SELECT version FROM {VERSION_TABLE}")).scalar()  # noqa: S608
+    return int(version or 0)
+
+
+def _migrate_sync(conn: Connection, target: int) -> int:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+    version = current_version(conn)
+    if version > HEAD:
+        raise DataLayerError(
+            f"the database schema is at version {version}, newer than this chatwidget knows ({HEAD}); "
+            "upgrade chatwidget"
+        )
+    if version == 0:
+        conn.execute(text(f"CREATE TABLE {VERSION_TABLE} (version INTEGER NOT NULL)"))
+        conn.execute(text(f"INSERT INTO {VERSION_TABLE} (version) VALUES (0)"))  # noqa: S608
+    for number in range(version + 1, target + 1):
+        MIGRATIONS[number - 1](conn)
+        conn.execute(text(f"UPDATE {VERSION_TABLE} SET version = :v"), {"v": number})  # noqa: S608
+    return max(version, target)
+
+
+async def migrate(engine: AsyncEngine, target: int = HEAD) -> int:
+    """Bring the schema to ``target`` (default: the newest); returns the version reached."""
+    if not 0 <= target <= HEAD:
+        raise ValueError(f"no schema version {target} (head is {HEAD})")
+    async with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+        return await conn.run_sync(_migrate_sync, target)
