@@ -45,6 +45,8 @@ class AskBase(ABC):
         self.raise_on_timeout = raise_on_timeout
         self.id = str(uuid.uuid4())
         self.message: Message | None = None
+        #: Why answers were refused (a file of the wrong type...), in order.
+        self.rejections: list[str] = []
 
     def spec(self) -> dict[str, Any]:
         return {}
@@ -56,11 +58,15 @@ class AskBase(ABC):
     async def send(self) -> Any:
         app = require_app()
         self.message = await self.prompt().send()
-        scripted = self._scripted_answer()
-        if scripted is not _NO_SCRIPT:
+        # A scripted answer that breaks the prompt's rules is refused, as in the browser,
+        # and the next one is tried.
+        while (scripted := self._scripted_answer()) is not _NO_SCRIPT:
             if scripted is None:
                 return self._timed_out()
-            return await self.accept(scripted, scripted=True)
+            try:
+                return await self.accept(scripted, scripted=True)
+            except ValueError as exc:
+                self.reject(str(exc))
         future = app._interaction.asks.open(self)
         try:
             return await asyncio.wait_for(future, self.timeout)
@@ -79,6 +85,10 @@ class AskBase(ABC):
             )
             return None
         return chat.answers.pop(0)
+
+    def reject(self, reason: str) -> None:
+        log.info("chatwidget: %s refused an answer: %s", type(self).__name__, reason)
+        self.rejections.append(reason)
 
     def _timed_out(self) -> None:
         if self.raise_on_timeout:
@@ -253,7 +263,11 @@ class PendingAsks:
         if entry is None:
             raise LookupError("This prompt is no longer waiting for an answer.")
         ask, future = entry
-        result = await ask.accept(answer)
+        try:
+            result = await ask.accept(answer)
+        except ValueError as exc:
+            ask.reject(str(exc))
+            raise
         if future.done():
             raise LookupError("This prompt was already answered.")
         future.set_result(result)

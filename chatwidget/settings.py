@@ -176,4 +176,4 @@ class ChatSettings:
 
     async def send(self) -> dict[str, Any]:
         app = require_app()
-        return on_loop(lambda: app._set_settings(self))
+        return on_loop(lambda: app._interaction.set_settings(self))
