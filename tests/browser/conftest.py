@@ -71,6 +71,7 @@ def page(
     context.on("page", lambda p: page_events.popups.append(p.url))
     pg.on("console", lambda m: page_events.console.append(f"{m.type}: {m.text}"))
     pg.on("pageerror", lambda e: page_events.errors.append(str(e)))
+    pg.on("websocket", lambda ws: ws.on("framereceived", page_events.on_frame))
     yield pg
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -86,6 +87,7 @@ def page(
         *(f"pageerror: {e}" for e in page_events.errors),
         *(f"dialog: {d}" for d in page_events.dialogs),
         *(f"popup: {p}" for p in page_events.popups),
+        *(f"traceback in a websocket frame: {t}" for t in page_events.tracebacks),
     ]
     (ARTIFACTS / f"{name}.console.txt").write_text("\n".join(lines) + "\n")
     context.close()

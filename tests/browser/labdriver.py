@@ -43,6 +43,8 @@ CHROMIUM_ARGS = [
 #: Generous default for anything that waits on the kernel: two cores run server, kernel and browser.
 TIMEOUT_MS = 30_000
 
+#: How Python starts a traceback; seen in a frame, it means a traceback reached the browser.
+TRACEBACK = b"Traceback (most recent call last)"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -356,12 +358,22 @@ MakeNotebook = Callable[[list[str]], Notebook]
 # ------------------------------------------------------------------------------- page
 @dataclass
 class PageEvents:
-    """What the page did besides rendering: dialogs (alert/confirm/prompt), popups, console."""
+    """What the page did besides rendering: dialogs (alert/confirm/prompt), popups, console
+    output, uncaught errors, and kernel websocket frames that carried traceback text."""
 
     dialogs: list[str] = field(default_factory=list)
     popups: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    tracebacks: list[str] = field(default_factory=list)
+
+    def on_frame(self, payload: str | bytes) -> None:
+        """A frame the page received on a websocket: keep an excerpt of any traceback."""
+        data = payload if isinstance(payload, bytes) else payload.encode(errors="replace")
+        at = data.find(TRACEBACK)
+        if at >= 0:
+            text = data[at : at + 6000].decode(errors="replace")
+            self.tracebacks.append(re.sub(r"\\u001b\[[0-9;]*m", "", text))  # JSON-escaped ANSI colours
 
 
 # ------------------------------------------------------------------------------- chat

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from labdriver import Chat, MakeNotebook
+from labdriver import Chat, MakeNotebook, PageEvents
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -125,7 +125,9 @@ app.display()
     assert_no_traceback(chat)
 
 
-def test_a_raising_handler_shows_an_error_and_the_chat_goes_on(notebook: MakeNotebook, page: Page) -> None:
+def test_a_raising_handler_shows_an_error_and_the_chat_goes_on(
+    notebook: MakeNotebook, page: Page, page_events: PageEvents
+) -> None:
     nb = notebook(
         [
             SETUP,
@@ -153,8 +155,10 @@ app.display()
     expect(chat.root.locator(".cw-message.cw-assistant", has_text="echo: still there?")).to_have_count(1)
     expect(error).to_have_count(1)
     chat.wait_idle()
-    # Nothing of the failure went to the notebook's outputs either.
+    # Nothing of the failure went to the notebook's outputs either, nor over the wire
+    # (an anonymous Voila viewer receives every iopub message): the traceback is for the log.
     assert "Traceback" not in page.locator(".jp-Notebook").inner_text()
+    assert page_events.tracebacks == [], page_events.tracebacks[0]
 
 
 def test_two_views_show_one_live_conversation(notebook: MakeNotebook, page: Page) -> None:
