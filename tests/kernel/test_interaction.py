@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +19,7 @@ def reply_to(wire, request_id):
 
 async def until(condition, timeout=5.0):
     async def poll():
-        while not condition():
+        while not condition():  # noqa: ASYNC110 - the condition is state of the app, not an event
             await asyncio.sleep(0.005)
 
     await asyncio.wait_for(poll(), timeout)
@@ -125,7 +126,7 @@ async def test_ask_file_honours_max_files_and_returns_file_dicts(app, tmp_path):
     files = got[0]
     assert [f["name"] for f in files] == ["note0.txt", "note1.txt"]
     assert all(set(f) == {"id", "name", "path", "size", "type"} for f in files)
-    assert open(files[0]["path"]).read() == "note 0" and files[0]["size"] == 6
+    assert Path(files[0]["path"]).read_text() == "note 0" and files[0]["size"] == 6
 
     await app.send_user_message("too many", answers=[paths, paths[2:]])
     assert [f["name"] for f in got[1]] == ["note2.txt"]  # three files break max_files=2: refused
@@ -223,7 +224,7 @@ async def test_browser_uploads_a_file_in_chunks_for_a_prompt(app, wire):
     await asyncio.wait_for(task, 5)
     (received,) = got[0]
     assert received["name"] == "notes.txt" and received["size"] == len(data)
-    assert ".." not in received["path"] and open(received["path"], "rb").read() == data
+    assert ".." not in received["path"] and Path(received["path"]).read_bytes() == data
 
 
 async def test_uploads_that_break_a_rule_leave_nothing_behind(app, wire):
@@ -265,7 +266,7 @@ async def test_spontaneous_attachments_reach_on_message(app, wire):
 
     @app.on_message
     async def main(message):
-        seen.append([(e.name, e.mime, open(e.path).read()) for e in message.elements])
+        seen.append([(e.name, e.mime, Path(e.path).read_text()) for e in message.elements])
 
     wire.browser_sends({"id": "s", "kind": "upload_start", "name": "a.txt", "mime": "text/plain", "size": 2})
     upload = reply_to(wire, "s")["result"]["upload"]
