@@ -46,14 +46,21 @@ def timestamp(value: str | None) -> str | None:
         return None
     if len(value) == 24 and value[10] == "T" and value[19] == "." and value[23] == "Z":
         return value  # already canonical: the kernel's own form, the common case
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"invalid timestamp {str(value)[:40]!r} (want ISO 8601)") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def step_row(step: StepDict) -> dict[str, Any]:
-    """Column values for the keys present in ``step`` (absent keys are left as they are)."""
+def step_row(step: StepDict) -> tuple[dict[str, Any], frozenset[str]]:
+    """Column values for a step, and the columns an existing row takes from them.
+
+    Only the keys present in ``step`` update a stored step; ``created_at`` and ``type``
+    get defaults (``start``, else now; ``"undefined"``) that only a new row takes.
+    """
     if not step.get("id"):
         raise ValueError("a step needs an 'id'")
     if not step.get("threadId"):
@@ -65,10 +72,13 @@ def step_row(step: StepDict) -> dict[str, Any]:
             value = data[key]
             row[column] = timestamp(value) if key in _TIMESTAMP_KEYS else value
     if row.get("created_at") is None:
-        row["created_at"] = row.get("start_time") or utc_now()
+        row.pop("created_at", None)
     if row.get("type") is None:
-        row["type"] = "undefined"
-    return row
+        row.pop("type", None)
+    updates = frozenset(row) - {"id"}
+    row.setdefault("created_at", row.get("start_time") or utc_now())
+    row.setdefault("type", "undefined")
+    return row, updates
 
 
 def step_dict(row: StepRow) -> StepDict:

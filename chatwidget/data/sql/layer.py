@@ -317,14 +317,17 @@ class SQLDataLayer(BaseDataLayer):
         """
         if not steps:
             return
-        rows: dict[str, dict[str, Any]] = {}
-        for step in steps:
-            row = conv.step_row(step)
-            rows[row["id"]] = {**rows.get(row["id"], {}), **row}
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        rows: dict[str, tuple[dict[str, Any], frozenset[str]]] = {}
+        for step in steps:  # a step twice in one batch: the later keys win
+            row, updates = conv.step_row(step)
+            if row["id"] in rows:
+                earlier, earlier_updates = rows[row["id"]]
+                row, updates = {**earlier, **{k: row[k] for k in updates}}, earlier_updates | updates
+            rows[row["id"]] = (row, updates)
+        groups: dict[tuple[frozenset[str], frozenset[str]], list[dict[str, Any]]] = {}
         latest: dict[str, str] = {}
-        for row in rows.values():
-            groups.setdefault(tuple(sorted(row)), []).append(row)
+        for row, updates in rows.values():
+            groups.setdefault((frozenset(row), updates), []).append(row)
             newest = max(t for t in (row["created_at"], row.get("start_time"), row.get("end_time")) if t)
             if newest > latest.get(row["thread_id"], ""):
                 latest[row["thread_id"]] = newest
@@ -342,11 +345,14 @@ class SQLDataLayer(BaseDataLayer):
         )
         async with self._session(write=True) as session:
             conn = await session.connection()
-            for columns, group in groups.items():
+            for (_, updates), group in groups.items():
                 stmt = self._insert(steps_table)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=["id"], set_={c: stmt.excluded[c] for c in columns if c != "id"}
-                )
+                if updates:
+                    stmt = stmt.on_conflict_do_update(
+                        index_elements=["id"], set_={c: stmt.excluded[c] for c in sorted(updates)}
+                    )
+                else:
+                    stmt = stmt.on_conflict_do_nothing(index_elements=["id"])
                 await conn.execute(stmt, group)
             await conn.execute(bump, [{"b_thread": t, "b_time": ts} for t, ts in latest.items()])
 

@@ -1,0 +1,159 @@
+"""``list_threads``: keyset pagination, search, feedback filter and user scoping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chatwidget._protocol import StepDict
+from chatwidget.data import Pagination, ThreadFilter, User
+from chatwidget.data.sql import SQLDataLayer
+
+
+def at(second: int) -> str:
+    """A timestamp ``second`` seconds into 2100 (after any thread's creation time)."""
+    return f"2100-01-01T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}.000Z"
+
+
+async def make_threads(
+    layer: SQLDataLayer, count: int, user_id: str | None = None, prefix: str = "t"
+) -> None:
+    """``count`` threads; three at a time share their ``updated_at`` (ties are broken by id)."""
+    steps: list[StepDict] = []
+    for i in range(count):
+        thread_id = f"{prefix}{i:05d}"
+        await layer.update_thread(thread_id, name=f"Thread number {i}", user_id=user_id)
+        steps.append(
+            {"id": f"{thread_id}-m", "threadId": thread_id, "type": "user_message",
+             "output": f"message {i}", "createdAt": at(i // 3)}
+        )  # fmt: skip
+    for start in range(0, len(steps), 500):
+        await layer.write_steps(steps[start : start + 500])
+
+
+async def walk(layer: SQLDataLayer, filters: ThreadFilter, first: int) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = await layer.list_threads(Pagination(first=first, cursor=cursor), filters)
+        assert len(page.data) <= first
+        seen.extend(page.data)  # type: ignore[arg-type]
+        if not page.pageInfo.hasNextPage:
+            return seen
+        assert page.pageInfo.endCursor and page.data
+        cursor = page.pageInfo.endCursor
+
+
+async def test_walk_all_pages_past_the_thousandth(layer: SQLDataLayer) -> None:
+    await make_threads(layer, 1203)
+    threads = await walk(layer, ThreadFilter(), first=100)
+    ids = [t["id"] for t in threads]
+    assert len(ids) == len(set(ids)) == 1203  # no duplicates, none missing
+    expected = sorted(ids, key=lambda i: (at(int(i[1:]) // 3), i), reverse=True)
+    assert ids == expected  # newest activity first, ties by id
+    assert "t00000" in ids  # the oldest: the reference never reached past the 1,000th
+    keys = [(t["updatedAt"], t["id"]) for t in threads]
+    assert keys == sorted(keys, reverse=True)
+
+
+async def test_page_info_and_page_size(layer: SQLDataLayer) -> None:
+    await make_threads(layer, 7)
+    page = await layer.list_threads(Pagination(first=3), ThreadFilter())
+    assert [t["id"] for t in page.data] == ["t00006", "t00005", "t00004"]
+    assert page.pageInfo.hasNextPage and page.pageInfo.startCursor != page.pageInfo.endCursor
+    assert page.data[0].get("steps") is None  # a list does not load messages
+    last = await layer.list_threads(Pagination(first=3, cursor=page.pageInfo.endCursor), ThreadFilter())
+    last = await layer.list_threads(Pagination(first=3, cursor=last.pageInfo.endCursor), ThreadFilter())
+    assert [t["id"] for t in last.data] == ["t00000"] and not last.pageInfo.hasNextPage
+    empty = await layer.list_threads(Pagination(first=3), ThreadFilter(search="no such text"))
+    assert empty.data == [] and empty.pageInfo.startCursor is None and not empty.pageInfo.hasNextPage
+    assert empty.to_dict()["pageInfo"]["endCursor"] is None
+
+
+async def test_first_is_capped(layer: SQLDataLayer) -> None:
+    await make_threads(layer, 105)
+    page = await layer.list_threads(Pagination(first=10_000), ThreadFilter())
+    assert len(page.data) == 100 and page.pageInfo.hasNextPage
+    page = await layer.list_threads(Pagination(first=0), ThreadFilter())
+    assert len(page.data) == 20
+
+
+@pytest.mark.parametrize("cursor", ["garbage!", "e30", "WyJhIl0", ""])
+async def test_bad_cursor(layer: SQLDataLayer, cursor: str) -> None:
+    await make_threads(layer, 2)
+    if cursor == "":  # an empty cursor is no cursor
+        assert len((await layer.list_threads(Pagination(cursor=cursor), ThreadFilter())).data) == 2
+        return
+    with pytest.raises(ValueError, match="cursor"):
+        await layer.list_threads(Pagination(cursor=cursor), ThreadFilter())
+
+
+async def test_user_scoping(layer: SQLDataLayer) -> None:
+    alice = await layer.create_user(User("alice"))
+    bob = await layer.create_user(User("bob"))
+    await make_threads(layer, 30, user_id=alice.id, prefix="a")
+    await make_threads(layer, 20, user_id=bob.id, prefix="b")
+    await make_threads(layer, 5, prefix="n")
+    mine = await walk(layer, ThreadFilter(userId=alice.id), first=7)
+    assert len(mine) == 30 and all(t["userIdentifier"] == "alice" for t in mine)
+    searched = await walk(layer, ThreadFilter(userId=bob.id, search="message 1"), first=5)
+    assert searched and all(t["id"].startswith("b") for t in searched)
+    assert await walk(layer, ThreadFilter(userId="nobody"), first=5) == []
+    assert len(await walk(layer, ThreadFilter(), first=50)) == 55
+
+
+async def test_search(layer: SQLDataLayer) -> None:
+    await layer.update_thread("names", name="Quarterly REPORT for Ünïcode")
+    await layer.update_thread("user", name="plain")
+    await layer.update_thread("assistant", name="plain")
+    await layer.update_thread("tool", name="plain")
+    await layer.write_steps(
+        [
+            {"id": "u", "threadId": "user", "type": "user_message", "output": "Where is the QUOKKA?"},
+            {
+                "id": "a",
+                "threadId": "assistant",
+                "type": "assistant_message",
+                "output": "a quokka, 100% sure_",
+            },
+            {"id": "t", "threadId": "tool", "type": "tool", "output": "quokka in a tool output"},
+        ]
+    )
+
+    async def found(term: str) -> set[str]:
+        return {t["id"] for t in await walk(layer, ThreadFilter(search=term), first=20)}
+
+    assert await found("quokka") == {"user", "assistant"}  # case-insensitive; tool output is not searched
+    assert await found("Quokka?") == {"user"}
+    assert await found("report") == {"names"}
+    assert await found("Ünïcode") == {"names"}
+    assert await found("100%") == {"assistant"}  # LIKE wildcards are literal
+    assert await found("0%") == {"assistant"}  # a short term too (no trigram index)
+    assert await found("e_") == {"assistant"}
+    assert await found('"quokka') == set()  # quotes cannot break the full-text query
+    assert await found("OR") == {"names"}  # nor can FTS operators
+    assert await found("zebra") == set()
+    # The index follows edits: renames, edited messages, deleted threads.
+    await layer.update_thread("names", name="Annual summary")
+    await layer.write_steps([{"id": "u", "threadId": "user", "output": "no animals here"}])
+    assert await found("report") == set()
+    assert await found("quokka") == {"assistant"}
+    assert await found("annual") == {"names"}
+    await layer.delete_thread("assistant")
+    assert await found("quokka") == set()
+
+
+async def test_feedback_filter(layer: SQLDataLayer) -> None:
+    await make_threads(layer, 10)
+    for i in (1, 3, 5):
+        await layer.upsert_feedback({"forId": f"t{i:05d}-m", "value": 1})
+    for i in (3, 8):
+        await layer.write_steps([{"id": f"t{i:05d}-x", "threadId": f"t{i:05d}", "type": "assistant_message"}])
+        await layer.upsert_feedback({"forId": f"t{i:05d}-x", "value": 0})
+    liked = {t["id"] for t in await walk(layer, ThreadFilter(feedback=1), first=2)}
+    disliked = {t["id"] for t in await walk(layer, ThreadFilter(feedback=0), first=2)}
+    assert liked == {"t00001", "t00003", "t00005"}
+    assert disliked == {"t00003", "t00008"}
+    both = await walk(layer, ThreadFilter(feedback=0, search="message 8"), first=2)
+    assert [t["id"] for t in both] == ["t00008"]
