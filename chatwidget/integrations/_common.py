@@ -10,9 +10,13 @@ and the callbacks still run in the order they were made.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 import threading
 import time
+import weakref
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -32,24 +36,73 @@ def in_chat() -> bool:
     return current_chat.get() is not None or current_step.get() is not None
 
 
+class _LoopQueue:
+    """Callbacks waiting for one loop's thread, in the order they were made."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.lock = threading.Lock()
+        self.items: deque[tuple[contextvars.Context, Callable[[], object]]] = deque()
+        self.scheduled = False
+        self.draining = False
+
+    def put(self, fn: Callable[[], object], here: bool) -> None:
+        with self.lock:
+            self.items.append((contextvars.copy_context(), fn))
+            if here or self.scheduled:
+                schedule = False
+            else:
+                schedule = self.scheduled = True
+        if here:
+            self.drain()
+        elif schedule:
+            self.loop.call_soon_threadsafe(self.drain)
+
+    def drain(self) -> None:
+        if self.draining:  # a callback that records again: the running drain gets to it
+            return
+        self.draining = True
+        try:
+            while True:
+                with self.lock:
+                    if not self.items:
+                        self.scheduled = False
+                        return
+                    context, fn = self.items.popleft()
+                context.run(_guarded, fn)
+        finally:
+            self.draining = False
+
+
+_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = weakref.WeakKeyDictionary()
+_queues_lock = threading.Lock()
+
+
+def _guarded(fn: Callable[[], object]) -> None:
+    try:
+        fn()
+    except Exception:
+        log.exception("chatwidget: an LLM integration failed to record a step")
+
+
 def on_chat_loop(fn: Callable[[], object]) -> None:
     """Run ``fn`` on the handler's loop thread: now if this is that thread, else soon (not waited for).
 
-    ``fn`` runs in a copy of the caller's context (so it finds the chat and the current
-    step). An exception is logged, never raised into the library that called back.
+    Calls run in the order they were made, whichever thread made them: a call on the loop
+    thread first runs those that other threads queued before it. ``fn`` runs in a copy of
+    its caller's context (so it finds the chat and the current step). An exception is
+    logged, never raised into the library that called back.
     """
-
-    def guarded() -> None:
-        try:
-            fn()
-        except Exception:
-            log.exception("chatwidget: an LLM integration failed to record a step")
-
     entry = handler_loop.get()
-    if entry is None or entry[1] == threading.get_ident() or entry[0].is_closed():
-        guarded()
-    else:
-        entry[0].call_soon_threadsafe(guarded)
+    if entry is None or entry[0].is_closed():
+        _guarded(fn)
+        return
+    loop, thread = entry
+    with _queues_lock:
+        queue = _queues.get(loop)
+        if queue is None:
+            queue = _queues[loop] = _LoopQueue(loop)
+    queue.put(fn, here=thread == threading.get_ident())
 
 
 def iso(timestamp: float) -> str:
@@ -67,13 +120,13 @@ class Timing:
     first_token: float | None = None
     ended: float | None = None
 
-    def token(self) -> None:
+    def token(self, at: float | None = None) -> None:
         if self.first_token is None:
-            self.first_token = time.monotonic()
+            self.first_token = time.monotonic() if at is None else at
 
-    def end(self) -> None:
+    def end(self, at: float | None = None) -> None:
         if self.ended is None:
-            self.ended = time.monotonic()
+            self.ended = time.monotonic() if at is None else at
 
     @property
     def wall_end(self) -> float:
