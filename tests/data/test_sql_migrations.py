@@ -1,0 +1,126 @@
+"""Schema migrations: upgrading an old database, agreement with the models, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import URL, Connection, make_url
+
+from chatwidget.data import DataLayerError, Pagination, ThreadFilter
+from chatwidget.data.sql import SCHEMA_VERSION, SQLDataLayer
+from chatwidget.data.sql.migrations import VERSION_TABLE
+from chatwidget.data.sql.models import Base
+
+
+@pytest.fixture
+def fresh_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> URL:
+    if backend == "sqlite":
+        return make_url(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    new_pg_url: Callable[[], URL] = request.getfixturevalue("new_pg_url")
+    return new_pg_url()
+
+
+async def version_of(layer: SQLDataLayer) -> int:
+    async with layer.engine.connect() as conn:
+        return int((await conn.execute(text(f"SELECT version FROM {VERSION_TABLE}"))).scalar_one())  # noqa: S608
+
+
+async def test_upgrade_from_version_1_keeps_and_indexes_old_data(fresh_url: URL) -> None:
+    old = SQLDataLayer(fresh_url, auto_migrate=False)
+    assert await old.migrate(1) == 1
+    async with old.engine.begin() as conn:
+        shared = json.dumps({"is_shared": True, "shared_at": "2024-02-02T00:00:00.000Z", "env": {}})
+        await conn.execute(
+            text(
+                "INSERT INTO threads (id, created_at, updated_at, name, metadata) VALUES "
+                "('old1', '2024-01-01T00:00:00.000Z', '2024-01-03T00:00:00.000Z', 'Legacy thread', :m1), "
+                "('old2', '2024-01-01T00:00:00.000Z', '2024-01-02T00:00:00.000Z', 'Other', :m2)"
+            ),
+            {"m1": shared, "m2": json.dumps({"env": {}})},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO steps (id, thread_id, type, output, created_at) VALUES "
+                "('s1', 'old2', 'assistant_message', 'an ARCHIVED answer', '2024-01-02T00:00:00.000Z')"
+            )
+        )
+    assert await version_of(old) == 1
+    await old.close()
+
+    layer = SQLDataLayer(fresh_url)  # migrates on first use
+    page = await layer.list_threads(Pagination(), ThreadFilter(search="archived"))
+    assert [t["id"] for t in page.data] == ["old2"]
+    assert await version_of(layer) == SCHEMA_VERSION
+    thread = await layer.get_thread("old1")
+    assert thread is not None and thread["metadata"] is not None
+    assert thread["metadata"]["is_shared"] is True
+    assert thread["metadata"]["shared_at"] == "2024-02-02T00:00:00.000Z"
+    other = await layer.get_thread("old2")
+    assert other is not None and other["metadata"] is not None and other["metadata"]["is_shared"] is False
+    assert [s["output"] for s in other["steps"]] == ["an ARCHIVED answer"]
+    assert [t["id"] for t in (await layer.list_threads(Pagination(), ThreadFilter(search="legacy"))).data] == [
+        "old1"
+    ]
+    # Writing after the upgrade feeds the new search index.
+    await layer.write_steps([{"id": "s2", "threadId": "old1", "type": "user_message", "output": "fresh words"}])
+    assert [t["id"] for t in (await layer.list_threads(Pagination(), ThreadFilter(search="fresh"))).data] == [
+        "old1"
+    ]
+    assert await layer.migrate() == SCHEMA_VERSION  # idempotent
+    await layer.close()
+
+
+def _schema(conn: Connection) -> dict[str, dict[str, object]]:
+    inspector = inspect(conn)
+    schema: dict[str, dict[str, object]] = {}
+    for table in Base.metadata.tables:
+        schema[table] = {
+            "columns": {c["name"]: c["nullable"] for c in inspector.get_columns(table)},
+            "indexes": {
+                i["name"] for i in inspector.get_indexes(table) if i["name"] and not i["name"].endswith("trgm")
+            },
+        }
+    return schema
+
+
+async def test_migrations_build_the_models_schema(fresh_url: URL) -> None:
+    layer = SQLDataLayer(fresh_url)
+    await layer.migrate()
+    async with layer.engine.connect() as conn:
+        migrated = await conn.run_sync(_schema)
+    await layer.close()
+    for name, table in Base.metadata.tables.items():
+        expected_columns = {c.name: c.nullable for c in table.columns}
+        assert migrated[name]["columns"] == expected_columns, name
+        expected_indexes = {i.name for i in table.indexes}
+        assert expected_indexes <= migrated[name]["indexes"], name  # type: ignore[operator]
+
+
+async def test_concurrent_first_use_migrates_once(fresh_url: URL) -> None:
+    layers = [SQLDataLayer(fresh_url) for _ in range(4)]
+    versions = await asyncio.gather(*(layer.migrate() for layer in layers))
+    assert versions == [SCHEMA_VERSION] * 4
+    await asyncio.gather(*(layer.update_thread(f"t{i}") for i, layer in enumerate(layers)))
+    page = await layers[0].list_threads(Pagination(), ThreadFilter())
+    assert len(page.data) == 4
+    for layer in layers:
+        await layer.close()
+
+
+async def test_newer_schema_is_refused(fresh_url: URL) -> None:
+    layer = SQLDataLayer(fresh_url)
+    await layer.migrate()
+    async with layer.engine.begin() as conn:
+        await conn.execute(text(f"UPDATE {VERSION_TABLE} SET version = 999"))  # noqa: S608
+    await layer.close()
+    newer = SQLDataLayer(fresh_url)
+    with pytest.raises(DataLayerError, match="newer"):
+        await newer.get_thread("t1")
+    with pytest.raises(ValueError, match="no schema version"):
+        await newer.migrate(SCHEMA_VERSION + 1)
+    await newer.close()
