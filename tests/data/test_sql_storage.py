@@ -29,9 +29,11 @@ async def test_local_storage_round_trip(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # no temporary files left
 
 
-@pytest.mark.parametrize(
-    "key", ["../../etc/passwd", "/etc/passwd", "a" * 31, "A" * 32, "g" * 32, "a" * 33, "", "..", "ab/" + "a" * 29]
-)
+BAD_KEYS = ["../../etc/passwd", "/etc/passwd", "", "..", "ab/" + "a" * 29]
+BAD_KEYS += ["a" * 31, "A" * 32, "g" * 32, "a" * 33]
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
 async def test_keys_cannot_name_other_paths(tmp_path: Path, key: str) -> None:
     storage = LocalElementStorage(tmp_path / "root")
     with pytest.raises(ValueError, match="invalid storage key"):
