@@ -98,44 +98,45 @@ def check_hostile(b, base, out):
     pg.context.close()
 
 
-def check_stream(b, base, out, n=100_000):
+def check_stream(b, base, out, n=100_000, rate=50_000):
+    """Stream n tokens into one message as the kernel would (a flush every 30 ms) at `rate` tokens/s."""
     pg = page(b, f"{base}/js/dev/index.html")
-    res = pg.evaluate("""async (n) => {
+    res = pg.evaluate("""async ([n, rate]) => {
         const {kernel, scenarios} = window.dev;
-        const toks = scenarios.tokens(n);
+        const toks = scenarios.tokens(n - 1); toks.push(' ENDOFSTREAM');
         const id = kernel.add({type: 'assistant_message', name: 'Assistant', streaming: true});
-        await new Promise(r => requestAnimationFrame(() => r()));
+        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
         const root = document.querySelector('.cw-root');
         const store = root.__chatwidget.store;
-        const msg = () => root.querySelector(`[data-step-id="${id}"] .cw-content`);
-        const ch = new MessageChannel(); let wake = null; ch.port1.onmessage = () => wake();
-        const yieldNow = () => new Promise(r => { wake = r; ch.port2.postMessage(0); });
-        let frames = 0, busy = 0; const origRaf = window.requestAnimationFrame;
-        window.requestAnimationFrame = (cb) => origRaf((t) => { const a = performance.now(); cb(t); busy += performance.now() - a; frames++; });
+        const node = root.querySelector(`[data-step-id="${id}"]`);
+        let frames = 0, busy = 0, worst = 0; const origRaf = window.requestAnimationFrame;
+        window.requestAnimationFrame = (cb) => origRaf((t) => { const a = performance.now(); cb(t); const d = performance.now() - a; busy += d; worst = Math.max(worst, d); frames++; });
+        const per = Math.max(1, Math.round(rate * 0.03));
         const t0 = performance.now();
-        // 200 tokens per stream message, as fast as the page can take them (one per macrotask).
-        let text = '';
-        for (let i = 0; i < toks.length; i += 200) {
-            const chunk = toks.slice(i, i + 200).join('');
-            kernel.model.custom({kind: 'stream', seq: i / 200, deltas: [{step: id, offset: text.length, text: chunk}]});
+        let text = '', seq = 0;
+        for (let i = 0; i < toks.length; i += per) {
+            const chunk = toks.slice(i, i + per).join('');
+            kernel.model.custom({kind: 'stream', seq: seq++, deltas: [{step: id, offset: text.length, text: chunk}]});
             text += chunk;
-            await yieldNow();
+            const due = t0 + (seq * 30);
+            await new Promise(r => setTimeout(r, Math.max(0, due - performance.now())));
         }
-        // wait until the tail shows the last characters
-        const want = text.length;
-        while (store.textOf(id).length < want) await new Promise(r => setTimeout(r, 5));
-        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-        const tStream = performance.now() - t0;
-        const chunks = msg().querySelectorAll('.cw-chunk').length;
+        const tSent = performance.now();
+        // rendered: the last characters are in the DOM
+        const tailWord = 'ENDOFSTREAM'; const deadline = performance.now() + 30000;
+        while (!node.querySelector('.cw-content').textContent.includes(tailWord) && performance.now() < deadline) await new Promise(r => setTimeout(r, 2));
+        const tShown = performance.now();
         window.requestAnimationFrame = origRaf;
         const t1 = performance.now();
         kernel.patch(id, {streaming: false, output: text});
         await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
         const tFinal = performance.now() - t1;
-        return {tokens: n, chars: want, ms: Math.round(tStream), tokensPerSec: Math.round(n / (tStream / 1000)),
-                finalRenderMs: Math.round(tFinal), frames, renderMs: Math.round(busy), frozenChunks: chunks, streamMessages: store.streamMessages, lastSeq: store.lastSeq,
-                textOk: store.textOf(id) === text, busy: root.querySelector(`[data-step-id="${id}"]`).getAttribute('aria-busy')};
-    }""", n)
+        return {tokens: n, chars: text.length, sendMs: Math.round(tSent - t0), shownMs: Math.round(tShown - t0),
+                lagMs: Math.round(tShown - tSent), tokensPerSec: Math.round(n / ((tShown - t0) / 1000)),
+                frames, renderMs: Math.round(busy), worstFrameMs: Math.round(worst), finalRenderMs: Math.round(tFinal),
+                streamMessages: store.streamMessages, lastSeq: store.lastSeq, textOk: store.textOf(id) === text,
+                busyAfter: node.getAttribute('aria-busy')};
+    }""", [n, rate])
     print("stream:", json.dumps(res))
     pg.context.close()
 
@@ -163,6 +164,67 @@ def check_history(b, base, out, n=10_000):
     print("history:", json.dumps(res))
     pg.locator(".cw-root").screenshot(path=f"{out}/history.png")
     pg.context.close()
+
+
+def check_behaviour(b, base, out):
+    results = {}
+    pg = page(b, f"{base}/js/dev/index.html?run=demo,two")
+    pg.wait_for_selector(".cw-message")
+    # Two views of one model: one store, both live and identical.
+    pg.evaluate("""async () => { const k = window.dev.kernel; const id = [...k.steps.values()].find(s => s.streaming).id;
+        await k.stream(id, ['Both ', 'views ', 'see ', 'this.'], {flushMs: 5}); }""")
+    pg.wait_for_timeout(200)
+    results["two_views"] = pg.evaluate("""() => {
+        const roots = [...document.querySelectorAll('.cw-root')];
+        const strip = (r) => r.querySelector('.cw-flow').innerHTML;
+        return {views: roots.length, sameStore: roots[0].__chatwidget.store === roots[1].__chatwidget.store,
+                identical: strip(roots[0]) === strip(roots[1]), modelListeners: window.dev.model.listenerCount('msg:custom')};
+    }""")
+    # Composer: Enter sends and clears once accepted; Shift+Enter is a newline.
+    inp = pg.locator(".cw-root").first.locator("textarea.cw-input")
+    inp.click()
+    inp.type("first line")
+    pg.keyboard.press("Shift+Enter")
+    inp.type("second line")
+    value_before = inp.input_value()
+    pg.keyboard.press("Enter")
+    pg.wait_for_timeout(150)
+    results["composer_send"] = {"typed": value_before, "after": inp.input_value(),
+        "sent": pg.evaluate("window.dev.model.sent.filter(m => m.kind === 'send').map(m => m.content)"),
+        "running": pg.evaluate("document.querySelector('.cw-root').dataset.running"),
+        "stopVisible": pg.locator(".cw-root").first.locator("button.cw-stop").is_visible(),
+        "sendDisabled": pg.locator(".cw-root").first.locator("button.cw-send").is_disabled()}
+    pg.wait_for_timeout(1500)
+    results["after_run"] = {"running": pg.evaluate("document.querySelector('.cw-root').dataset.running"),
+        "stopVisible": pg.locator(".cw-root").first.locator("button.cw-stop").is_visible(),
+        "lastMessage": pg.evaluate("[...document.querySelectorAll('.cw-root')][0].querySelector('.cw-flow').lastElementChild.querySelector('.cw-content').textContent.slice(0, 60)")}
+    # Refused: the text comes back with the error.
+    pg.evaluate("window.dev.kernel.refuseSend = true")
+    inp.fill("please keep me")
+    pg.keyboard.press("Enter")
+    pg.wait_for_timeout(150)
+    results["composer_refused"] = {"value": inp.input_value(), "error": pg.locator(".cw-root").first.locator(".cw-composer-error").text_content()}
+    pg.evaluate("window.dev.kernel.refuseSend = false")
+    # Gap in the stream: a resync request restores the text.
+    results["resync"] = pg.evaluate("""async () => {
+        const k = window.dev.kernel; const store = document.querySelector('.cw-root').__chatwidget.store;
+        const id = k.add({type: 'assistant_message', name: 'Assistant', streaming: true});
+        const before = store.resyncs;
+        const text = await k.stream(id, Array.from({length: 50}, (_, i) => `tok${i} `), {perFlush: 5, flushMs: 10, dropEvery: 3, finish: false});
+        await new Promise(r => setTimeout(r, 100));
+        return {resyncs: store.resyncs - before, equal: store.textOf(id) === text};
+    }""")
+    pg.screenshot(path=f"{out}/two-views.png", full_page=True)
+    pg.context.close()
+    # Protocol mismatch banner; French labels; cot=tool_call.
+    pg = page(b, f"{base}/js/dev/index.html?protocol=0&lang=fr-FR&cot=tool_call&run=demo")
+    pg.wait_for_timeout(300)
+    results["mismatch"] = pg.evaluate("""() => { const b = document.querySelector('.cw-banner'); return {shown: !b.hidden, text: b.textContent,
+        placeholder: document.querySelector('.cw-input').placeholder, send: document.querySelector('.cw-send').getAttribute('aria-label'),
+        steps: [...document.querySelectorAll('.cw-step')].map(s => s.dataset.type + ':' + s.querySelector('.cw-step-name').textContent)}; }""")
+    pg.locator(".cw-root").screenshot(path=f"{out}/mismatch-fr-toolcall.png")
+    pg.context.close()
+    print(json.dumps(results, indent=1, ensure_ascii=False))
 
 
 def main() -> int:

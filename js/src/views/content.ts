@@ -10,6 +10,21 @@ import { decorate } from "./decorate";
 /** A tail longer than this with no blank line is frozen at its last line break. */
 const SOFT_LIMIT = 16_384;
 
+/** A final text longer than this has its blocks grouped, so off-screen groups skip layout. */
+const GROUP_OVER = 20_000;
+const GROUP_SIZE = 24;
+
+/** Wrap the top-level nodes of a long rendered text in chunks of GROUP_SIZE (same look). */
+function group(fragment: DocumentFragment): void {
+  const nodes = Array.from(fragment.childNodes);
+  for (let i = 0; i < nodes.length; i += GROUP_SIZE) {
+    const div = document.createElement("div");
+    div.className = "cw-chunk";
+    div.append(...nodes.slice(i, i + GROUP_SIZE));
+    fragment.append(div);
+  }
+}
+
 const FENCE_OPEN = /^\s*(`{3,}|~{3,})([^`]*)$/;
 
 interface Scan {
@@ -130,6 +145,7 @@ export class MarkdownView {
     this.live = null;
     const fragment = renderMarkdown(text);
     decorate(fragment, this.labels);
+    if (text.length > GROUP_OVER) group(fragment);
     this.el.replaceChildren(fragment);
   }
 
