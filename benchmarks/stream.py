@@ -1,0 +1,520 @@
+"""Streaming benchmark: 100,000 tokens into one message, in a real JupyterLab page.
+
+    .venv/bin/python benchmarks/stream.py [--tokens 100000] [--panel-seconds 60] [--no-panel]
+
+A user types into the chat's composer; the `on_message` handler streams the tokens as fast
+as it can, yielding to the loop every 100 tokens. Measured in the page (performance.now()
+and a MutationObserver, painted = the next animation frame after the DOM change): the
+time from the first token visible to the last one; on the websocket (Playwright): the
+bytes the page received; in the kernel: comm messages sent and the cost per
+`stream_token` call. If `panel` is importable, the same tokens are streamed through
+Panel's ChatInterface (`ChatMessage.stream(token)` per token) in a fresh notebook of the
+same JupyterLab, bounded in time. Prints a table and one JSON line (also written to
+benchmarks/results/stream.json); a screenshot of each run goes to benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import importlib.util
+import secrets
+import time
+from typing import Any
+
+from _common import RESULTS, environment, kernel_json, session, table, write_result
+from labdriver import Chat, Notebook, write_notebook
+
+# The tokens, built identically in the kernel and here: word-like, ~5 characters, a
+# paragraph break every 50 tokens, unique first and last words (markers).
+TOKENS_SRC = """
+def make_tokens(n, nonce):
+    import random
+    rnd = random.Random(7)
+    words = ("the of and to in is you that it was for on are as with his they at be this have "
+             "from or one had by word but not what all were we when your can said there use an "
+             "each which she do how their if will up other about out many then them these so some "
+             "her would make like him into time has look two more write go see number no way could "
+             "people my than first water been call who oil its now find long down day did get come "
+             "made may part stream token render browser kernel message widget model state").split()
+    toks = ["cwbegin" + nonce]
+    for i in range(1, n - 1):
+        w = rnd.choice(words)
+        toks.append((".\\n\\n" + w.capitalize()) if i % 50 == 0 else " " + w)
+    toks.append(" cwend" + nonce + ".")
+    return toks
+"""
+
+SETUP = """
+import asyncio, json, time
+import chatwidget as cw
+{tokens_src}
+N = {n}
+TOKENS = make_tokens(N, {nonce!r})
+TEXT_LEN = sum(map(len, TOKENS))
+"""
+
+CHAT = """
+app = cw.ChatApp(title="Stream benchmark")
+SENT = []  # (time, JSON bytes) of every comm message the app sends
+_send = app._send
+def _counting_send(msg, buffers=None):
+    SENT.append((time.perf_counter(), len(json.dumps(msg, separators=(",", ":")))))
+    return _send(msg, buffers=buffers)
+app._send = _counting_send
+STATS = {{}}
+
+@app.on_message
+async def reply(message):
+    STATS["emitter_before"] = app._emitter.comm_messages
+    STATS["sent_before"] = len(SENT)
+    answer = cw.Message(content="")
+    STATS["t0"] = time.perf_counter()
+    for i, token in enumerate(TOKENS):
+        await answer.stream_token(token)
+        if i % 100 == 99:
+            await asyncio.sleep(0)  # an LLM client yields to the loop now and then
+    STATS["t1"] = time.perf_counter()
+    await answer.send()
+    STATS["id"] = answer.id
+
+app.display()
+"""
+
+KERNEL_STATS = """
+await app.wait()
+await asyncio.sleep(0.2)
+_sent = SENT[STATS["sent_before"]:]
+print(json.dumps({
+    "stream_s": STATS["t1"] - STATS["t0"],
+    "emitter_messages": app._emitter.comm_messages - STATS["emitter_before"],
+    "app_messages": len(_sent),
+    "app_bytes": sum(b for _, b in _sent),
+    "step_id": STATS["id"],
+    "text_len": TEXT_LEN,
+}))
+"""
+
+# The kernel-side cost of stream_token on a displayed app: a tight loop, flushes included.
+COST_APP = """
+bench = cw.ChatApp(title="stream_token cost")
+bench.display()
+"""
+
+COST = """
+import statistics
+async def _noop(t):
+    pass
+
+async def _cost(n):
+    toks = (TOKENS * (n // len(TOKENS) + 1))[:n]
+    msg = cw.Message(content="")
+    msg._app = bench
+    c0 = bench._emitter.comm_messages
+    t0 = time.perf_counter()
+    for t in toks:
+        await msg.stream_token(t)
+    await msg.send()
+    bench._flush()
+    t1 = time.perf_counter()
+    return (t1 - t0) / n * 1e6, bench._emitter.comm_messages - c0
+
+async def _loop_only(n):
+    toks = (TOKENS * (n // len(TOKENS) + 1))[:n]
+    t0 = time.perf_counter()
+    for t in toks:
+        await _noop(t)
+    return (time.perf_counter() - t0) / n * 1e6
+
+_runs = []
+for _ in range({reps}):
+    _runs.append(await _cost({n}))
+    await asyncio.sleep(0.3)
+_base = statistics.median([await _loop_only({n}) for _ in range(3)])
+print(json.dumps({{"us_per_token": [r[0] for r in _runs], "messages": [r[1] for r in _runs],
+                  "loop_us": _base, "n": {n}}}))
+"""
+
+PANEL_SETUP = """
+import asyncio, json, time
+import panel as pn
+pn.extension(inline=True)  # no CDN: the JS is inlined in the notebook
+{tokens_src}
+N = {n}
+TOKENS = make_tokens(N, {nonce!r})
+PANEL = {{"stop": False, "streamed": 0, "t0": None, "t1": None, "error": None}}
+
+async def callback(contents, user, instance):
+    try:
+        PANEL["t0"] = time.perf_counter()
+        message = instance.stream(TOKENS[0], user="Assistant")
+        PANEL["streamed"] = 1
+        for i, token in enumerate(TOKENS[1:], 1):
+            if PANEL["stop"]:
+                break
+            message.stream(token)  # as Panel's docs show: one .stream(token) per token
+            PANEL["streamed"] = i + 1
+            if i % 100 == 99:
+                await asyncio.sleep(0)
+        PANEL["t1"] = time.perf_counter()
+    except Exception as exc:
+        PANEL["error"] = repr(exc)
+        raise
+
+chat = pn.chat.ChatInterface(callback=callback, height=600, callback_exception="verbose")
+chat
+"""
+
+# ---------------------------------------------------------------------------- page side
+# Installed on the chat's message list before the user types: records when the first and
+# the last token enter the DOM (and the next frame after, "painted"), when the message is
+# rendered final (its cw-streaming class dropped), and long tasks.
+HOOK_JS = """([nonce]) => {
+  const begin = 'cwbegin' + nonce, end = 'cwend' + nonce;
+  const root = document.querySelector('.cw-root');
+  const R = window.__cwb = {first: null, firstPaint: null, last: null, lastPaint: null,
+                            final: null, finalPaint: null, mutations: 0, longtasks: []};
+  const painted = (key) => requestAnimationFrame(() => setTimeout(() => { R[key] = performance.now(); }, 0));
+  const mo = new MutationObserver((records) => {
+    const now = performance.now();
+    R.mutations += records.length;
+    for (const r of records) {
+      if (r.type === 'attributes') continue;
+      const texts = r.type === 'characterData'
+        ? [r.target.data] : [...r.addedNodes].map(n => n.textContent || '');
+      for (const s of texts) {
+        if (R.first === null && s.includes(begin)) { R.first = now; painted('firstPaint'); }
+        if (R.last === null && s.includes(end)) { R.last = now; painted('lastPaint'); }
+      }
+    }
+    if (R.last !== null && R.final === null) {
+      // Final: the message holding the last token is no longer streaming (it may have
+      // arrived final in one piece when the stream is shorter than one flush period).
+      const msgs = root.querySelectorAll('.cw-message.cw-assistant');
+      const m = msgs[msgs.length - 1];
+      if (m && !m.classList.contains('cw-streaming')) { R.final = now; painted('finalPaint'); }
+    }
+  });
+  mo.observe(root.querySelector('.cw-messages'),
+             {subtree: true, childList: true, characterData: true,
+              attributes: true, attributeFilter: ['class']});
+  window.__cwbStop = () => mo.disconnect();
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) R.longtasks.push([e.startTime, e.duration]);
+    }).observe({type: 'longtask'});
+  } catch (e) {}
+  return performance.now();
+}"""
+
+CW_RESULT_JS = """([stepId]) => {
+  const R = window.__cwb;
+  window.__cwbStop();
+  const root = document.querySelector('.cw-root');
+  const store = root.__chatwidget.store;
+  const el = root.querySelector(`.cw-message[data-step-id="${stepId}"] .cw-content`);
+  const dom = el ? el.textContent : '';
+  return {...R, storeLen: store.textOf(stepId).length, domNonWs: dom.replace(/\\s+/g, '').length,
+          streamMessages: store.streamMessages, lastSeq: store.lastSeq, resyncs: store.resyncs,
+          longtasks: R.longtasks.filter(([s]) => s >= R.first - 50)};
+}"""
+
+# Panel renders inside shadow roots: poll every animation frame for the element holding
+# the first token, then follow the length of its container's text.
+PANEL_HOOK_JS = """([nonce, total]) => {
+  const begin = 'cwbegin' + nonce, end = 'cwend' + nonce;
+  const R = window.__pnb = {first: null, last: null, lastGrowth: null, len: 0, done: false,
+                            samples: [], refinds: 0};
+  let box = null;
+  const roots = () => {
+    const out = [document], stack = [document];
+    while (stack.length) {
+      const r = stack.pop();
+      for (const e of r.querySelectorAll('*')) {
+        if (e.shadowRoot) { out.push(e.shadowRoot); stack.push(e.shadowRoot); }
+      }
+    }
+    return out;
+  };
+  const find = () => {
+    for (const r of roots()) for (const p of r.querySelectorAll('p')) {
+      if ((p.textContent || '').includes(begin)) return p.parentNode;
+    }
+    return null;
+  };
+  window.__pnbBox = () => box;
+  let lastSample = 0;
+  const tick = () => {
+    if (R.done) return;
+    const now = performance.now();
+    if (!box || !box.isConnected) { const b = find(); if (b && box) R.refinds++; box = b; }
+    if (box) {
+      if (R.first === null) R.first = now;
+      const len = (box.textContent || '').length;
+      if (len > R.len) { R.len = len; R.lastGrowth = now; }
+      if (R.last === null && (box.textContent || '').includes(end)) { R.last = now; R.done = true; }
+      if (now - lastSample > 500) { R.samples.push([Math.round(now), len]); lastSample = now; }
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  return performance.now();
+}"""
+
+PANEL_RESULT_JS = """() => {
+  const R = window.__pnb;
+  R.done = true;
+  const box = window.__pnbBox();
+  const text = box ? (box.textContent || '') : '';
+  return {...R, domNonWs: text.replace(/\\s+/g, '').length};
+}"""
+
+
+STATUS_JS = """() => {
+  const R = window.__cwb; const store = document.querySelector('.cw-root').__chatwidget.store;
+  return {first: R.first, last: R.last, final: R.final, mutations: R.mutations,
+          streamMessages: store.streamMessages, lastSeq: store.lastSeq, resyncs: store.resyncs};
+}"""
+
+
+def wait_page(page: Any, done_js: str, status_js: str, timeout_s: float) -> None:
+    """Wait for `done_js` in the page; on timeout, raise with the page's status."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(done_js):
+        if time.monotonic() > deadline:
+            page.screenshot(path=str(RESULTS / "stream-timeout.png"))
+            raise TimeoutError(f"page not done after {timeout_s} s: {page.evaluate(status_js)}")
+        page.wait_for_timeout(250)
+
+
+def make_tokens(n: int, nonce: str) -> list[str]:
+    scope: dict[str, Any] = {}
+    exec(TOKENS_SRC, scope)  # noqa: S102 -- our own source, the same the kernel runs
+    return scope["make_tokens"](n, nonce)  # type: ignore[no-any-return]
+
+
+def run_chatwidget(s: Any, n: int, nonce: str, cost_tokens: int) -> dict[str, Any]:
+    page = s.page
+    path = write_notebook(
+        s.lab.root,
+        "stream_chatwidget",
+        [SETUP.format(tokens_src=TOKENS_SRC, n=n, nonce=nonce), CHAT.format()],
+    )
+    nb = Notebook(page, path).open(s.lab, timeout=90_000)
+    nb.run_all(timeout=90_000)
+    chat = Chat.find(page)
+    page.wait_for_timeout(500)
+    page.evaluate(HOOK_JS, [nonce])
+    mark = s.tap.mark()
+    chat.send("Stream 100,000 tokens, please.")
+    wait_page(page, "() => window.__cwb.finalPaint !== null", STATUS_JS, 150)
+    end = s.tap.mark()
+    ks = kernel_json(nb.add_and_run(KERNEL_STATS))
+    page_r = page.evaluate(CW_RESULT_JS, [ks["step_id"]])
+    chat.root.locator(".cw-message.cw-assistant").last.scroll_into_view_if_needed()
+    page.screenshot(path=str(RESULTS / "stream-chatwidget.png"))
+    frames = s.tap.since(mark, end)
+
+    nb.add_and_run(COST_APP)
+    page.wait_for_timeout(500)
+    cost = kernel_json(nb.add_and_run(COST.format(n=cost_tokens, reps=3), timeout=120_000))
+    s.lab.shutdown_sessions()
+
+    expected = make_tokens(n, nonce)
+    text = "".join(expected)
+    nonws = len("".join(text.split()))
+    seconds = (page_r["lastPaint"] - page_r["firstPaint"]) / 1000
+    final_s = (page_r["finalPaint"] - page_r["firstPaint"]) / 1000
+    us = sorted(cost["us_per_token"])[len(cost["us_per_token"]) // 2]
+    long_ms = [d for _, d in page_r["longtasks"]]
+    return {
+        "tokens": n,
+        "chars": len(text),
+        "chars_per_token": round(len(text) / n, 2),
+        "first_to_last_token_s": round(seconds, 3),
+        "first_token_to_final_render_s": round(final_s, 3),
+        "tokens_per_s_rendered": round(n / seconds),
+        "tokens_per_s_to_final_render": round(n / final_s),
+        "kernel_stream_s": round(ks["stream_s"], 3),
+        "kernel_tokens_per_s": round(n / ks["stream_s"]),
+        "comm_messages_emitter": ks["emitter_messages"],
+        "comm_messages_all": ks["app_messages"],
+        "comm_json_bytes": ks["app_bytes"],
+        "comm_messages_per_s": round(ks["emitter_messages"] / ks["stream_s"], 1),
+        "comm_messages_per_s_browser_window": round(ks["app_messages"] / final_s, 1),
+        "ws_frames": len(frames),
+        "ws_bytes": sum(f.size for f in frames),
+        "ws_comm_msg_frames": sum(1 for f in frames if f.info[1] == "comm_msg"),
+        "store_stream_messages": page_r["streamMessages"],
+        "resyncs": page_r["resyncs"],
+        "complete_store": page_r["storeLen"] == ks["text_len"] == len(text),
+        "complete_dom": page_r["domNonWs"] == nonws,
+        "store_len": page_r["storeLen"],
+        "expected_len": len(text),
+        "dom_nonws": page_r["domNonWs"],
+        "expected_nonws": nonws,
+        "longtasks_during_stream": len(long_ms),
+        "longtask_ms_total": round(sum(long_ms)),
+        "longtask_ms_max": round(max(long_ms, default=0)),
+        "stream_token_us": round(us, 2),
+        "stream_token_us_runs": [round(x, 2) for x in cost["us_per_token"]],
+        "stream_token_loop_baseline_us": round(cost["loop_us"], 2),
+        "stream_token_cost_tokens": cost["n"],
+        "stream_token_cost_messages": cost["messages"],
+    }
+
+
+def run_panel(s: Any, n: int, nonce: str, bound_s: float) -> dict[str, Any]:
+    page = s.page
+    path = write_notebook(
+        s.lab.root, "stream_panel", [PANEL_SETUP.format(tokens_src=TOKENS_SRC, n=n, nonce=nonce)]
+    )
+    nb = Notebook(page, path).open(s.lab, timeout=90_000)
+    nb.run_all(timeout=120_000)
+    box = page.locator("textarea:not(.cw-input)").last
+    box.wait_for(state="visible", timeout=60_000)
+    page.wait_for_timeout(1000)
+    page.evaluate(PANEL_HOOK_JS, [nonce, n])
+    mark = s.tap.mark()
+    t_send = time.monotonic()
+    box.click()
+    box.fill("Stream 100,000 tokens, please.")
+    box.press("Enter")
+    stalled = False
+    deadline = t_send + bound_s
+    while True:
+        r = page.evaluate("() => ({last: window.__pnb.last, first: window.__pnb.first})")
+        if r["last"] is not None:
+            break
+        if time.monotonic() > deadline:
+            stalled = True
+            break
+        page.wait_for_timeout(500)
+    end = s.tap.mark()
+    elapsed_s = time.monotonic() - t_send
+    page_r = page.evaluate(PANEL_RESULT_JS)
+    page.screenshot(path=str(RESULTS / "stream-panel.png"))
+    frames = s.tap.since(mark, end)
+    kernel: dict[str, Any] = {}
+    try:
+        kernel = kernel_json(
+            nb.add_and_run(
+                'PANEL["stop"] = True\nprint(json.dumps({k: v for k, v in PANEL.items() if k != "stop"}))',
+                timeout=45_000,
+            )
+        )
+    except Exception as exc:  # a kernel too busy to answer is a result too
+        kernel = {"unavailable": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    s.lab.shutdown_sessions()
+
+    expected = make_tokens(n, nonce)
+    cum_nonws: list[int] = []
+    total = 0
+    for t in expected:
+        total += len("".join(t.split()))
+        cum_nonws.append(total)
+    visible_tokens = bisect.bisect_right(cum_nonws, page_r["domNonWs"])
+    complete = page_r["last"] is not None and page_r["domNonWs"] == cum_nonws[-1]
+    span_end = page_r["last"] if page_r["last"] is not None else page_r["lastGrowth"]
+    span_s = (span_end - page_r["first"]) / 1000 if page_r["first"] is not None and span_end else None
+    rate = round(visible_tokens / span_s) if span_s else 0
+    ws = [f.info for f in frames]
+    return {
+        "tokens": n,
+        "bound_s": bound_s,
+        "elapsed_s": round(elapsed_s, 1),
+        "stalled_or_timed_out": stalled,
+        "complete": complete,
+        "tokens_visible": visible_tokens,
+        "first_to_last_visible_s": round(span_s, 3) if span_s else None,
+        "tokens_per_s_rendered": rate,
+        "ws_frames": len(frames),
+        "ws_bytes": sum(f.size for f in frames),
+        "ws_comm_msg_frames": sum(1 for i in ws if i[1] == "comm_msg"),
+        "kernel": kernel,
+        "kernel_tokens_streamed": kernel.get("streamed"),
+        "page_samples": page_r["samples"][-8:],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tokens", type=int, default=100_000)
+    ap.add_argument("--cost-tokens", type=int, default=200_000)
+    ap.add_argument("--panel-seconds", type=float, default=60.0)
+    ap.add_argument("--no-panel", action="store_true")
+    args = ap.parse_args()
+    nonce = secrets.token_hex(4)
+    has_panel = importlib.util.find_spec("panel") is not None and not args.no_panel
+    t0 = time.monotonic()
+    result: dict[str, Any] = {"benchmark": "stream", **environment()}
+    with session("stream") as s:
+        cw = run_chatwidget(s, args.tokens, nonce, args.cost_tokens)
+        result["chatwidget"] = cw
+        if has_panel:
+            result["panel"] = run_panel(s, args.tokens, nonce, args.panel_seconds)
+    result["wall_s"] = round(time.monotonic() - t0, 1)
+
+    def yes(ok: bool) -> str:
+        return "yes" if ok else "NO"
+
+    rows = [
+        ("tokens streamed (chars)", f"{cw['tokens']:,} ({cw['chars']:,})", ""),
+        ("tokens/s rendered (first->last token painted)", f"{cw['tokens_per_s_rendered']:,}", ">= 50,000"),
+        ("  first->last token painted", f"{cw['first_to_last_token_s']} s", ""),
+        ("  first token -> final render painted", f"{cw['first_token_to_final_render_s']} s", ""),
+        ("  kernel streaming time (100k stream_token)", f"{cw['kernel_stream_s']} s", ""),
+        (
+            "comm messages for the stream (emitter / all)",
+            f"{cw['comm_messages_emitter']} / {cw['comm_messages_all']}",
+            "",
+        ),
+        ("comm messages per s of streaming", f"{cw['comm_messages_per_s']}", "<= 40"),
+        ("bytes received on the kernel websocket", f"{cw['ws_bytes']:,} in {cw['ws_frames']} frames", ""),
+        ("kernel cost per stream_token (median of 3)", f"{cw['stream_token_us']} us", "<= 5 us"),
+        ("  (bare loop of awaits, same tokens)", f"{cw['stream_token_loop_baseline_us']} us", ""),
+        (
+            "final text complete (store / DOM)",
+            f"{yes(cw['complete_store'])} / {yes(cw['complete_dom'])}",
+            "yes",
+        ),
+        ("stream messages / resyncs in the page", f"{cw['store_stream_messages']} / {cw['resyncs']}", ""),
+        (
+            "long tasks in the page (count, total, max)",
+            f"{cw['longtasks_during_stream']}, {cw['longtask_ms_total']} ms, {cw['longtask_ms_max']} ms",
+            "",
+        ),
+    ]
+    if "panel" in result:
+        p = result["panel"]
+        status = (
+            "complete"
+            if p["complete"]
+            else (
+                f"INCOMPLETE: {p['tokens_visible']:,} of {p['tokens']:,} tokens visible"
+                f" after {p['elapsed_s']} s"
+            )
+        )
+        rows += [
+            ("Panel ChatInterface: tokens/s rendered", f"{p['tokens_per_s_rendered']:,}", ""),
+            ("Panel: all text arrived", status, ""),
+            ("Panel: kernel tokens streamed in the bound", f"{p['kernel_tokens_streamed']}", ""),
+            (
+                "Panel: websocket bytes / comm_msg frames",
+                f"{p['ws_bytes']:,} / {p['ws_comm_msg_frames']:,}",
+                "",
+            ),
+        ]
+        if p["tokens_per_s_rendered"]:
+            ratio = cw["tokens_per_s_rendered"] / p["tokens_per_s_rendered"]
+            result["ratio_chatwidget_over_panel"] = round(ratio, 1)
+            rows.append(("ratio chatwidget / Panel (tokens/s rendered)", f"{ratio:,.1f}x", ""))
+    elif not args.no_panel:
+        rows.append(("Panel comparison", "skipped: panel not importable (pip install -e .[bench])", ""))
+    print(f"stream benchmark, {result['date']}, {result['cpus']} cpus, {result['wall_s']} s")
+    print(table(rows))
+    print(write_result("stream", result))
+
+
+if __name__ == "__main__":
+    main()
