@@ -36,12 +36,12 @@ class Interaction:
         self.chunk_bytes = CHUNK_BYTES
 
     # -- elements and actions of steps ---------------------------------------------------------
-    def attach(self, step: StepBase) -> None:
+    def attach(self, step: StepBase, *, store: bool = True) -> None:
         """Register the elements and actions a step carries, so the browser can show them."""
         for element in step.elements:
             element.for_id = step.id
             element.thread_id = self.app.thread_id
-            self.put_element(element, refresh_step=False)
+            self.put_element(element, refresh_step=False, store=store)
         for action in step.actions:
             action.for_id = step.id
             action._step = step
@@ -58,7 +58,7 @@ class Interaction:
         if selected:
             data["selectedAction"] = selected
 
-    def put_element(self, element: Element, *, refresh_step: bool = True) -> None:
+    def put_element(self, element: Element, *, refresh_step: bool = True, store: bool = True) -> None:
         if element.for_id is None:  # a standalone element gets a message of its own
             from .message import Message
 
@@ -67,6 +67,8 @@ class Interaction:
             host._send_now()
             return
         self.elements[element.id] = element
+        if store and self.app._writer is not None:
+            self.app._writer.element(element)
         self.app._emitter.put(wire.element_key(element.id), element.to_dict())
         data = element.data()
         digest = hashlib.sha256(data).hexdigest() if data is not None else ""
@@ -113,6 +115,8 @@ class Interaction:
             None if feedback.value is None else {"value": feedback.value, "comment": feedback.comment}
         )
         self.app._history_put(step)
+        if self.app._writer is not None:
+            self.app._writer.feedback(feedback)
         self._notify("on_feedback", feedback)
 
     def set_settings(self, settings: ChatSettings) -> dict[str, Any]:
@@ -130,6 +134,7 @@ class Interaction:
     def _show_settings(self, values: dict[str, Any]) -> None:
         assert self.settings is not None
         self.app.session["chat_settings"] = values
+        self.app._remember_in_thread(chat_settings=values)
         self.app.settings = {"inputs": [i.to_dict() for i in self.settings.inputs], "values": values}
 
     def _notify(self, name: str, *args: Any) -> None:
@@ -161,6 +166,7 @@ class Interaction:
             await self.app.new_chat()
             self.app.profile = name
             self.app.session["chat_profile"] = name
+            self.app._remember_in_thread(chat_profile=name)
             await self.app.start()
             return {"profile": name}
 

@@ -52,6 +52,13 @@ UPLOAD_ABORT: Final = "upload_abort"  # {upload} -> {aborted}
 EDIT: Final = "edit"  # {step, content} -> {message_id}; later messages are dropped, on_message reruns
 PROFILE: Final = "profile"  # {name} -> {profile}; starts a new chat
 NEW_CHAT: Final = "new_chat"  # {} -> {thread_id}
+THREADS: Final = (
+    "threads"  # {search?, cursor?} -> {pageInfo, data: [{id, name, createdAt, updatedAt, shared}]}
+)
+RESUME: Final = "resume"  # {thread} -> {thread_id}
+RENAME: Final = "rename"  # {thread, name} -> {name}
+DELETE_THREAD: Final = "delete_thread"  # {thread} -> {deleted}
+SHARE: Final = "share"  # {thread, shared} -> {shared, path}: path is relative to the server's base URL
 REQUEST_KINDS: Final = frozenset(
     {
         HELLO,
@@ -69,6 +76,11 @@ REQUEST_KINDS: Final = frozenset(
         EDIT,
         PROFILE,
         NEW_CHAT,
+        THREADS,
+        RESUME,
+        RENAME,
+        DELETE_THREAD,
+        SHARE,
     }
 )
 

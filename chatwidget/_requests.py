@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _protocol as wire
+from . import _threads
 from ._uploads import UploadError
 from .message import Message
 from .types import Feedback
@@ -202,6 +203,76 @@ def new_chat(app: ChatApp, request_id: str, request: Request, buffers: list[byte
     return run()
 
 
+def _thread_request(app: ChatApp, request_id: str, work: Any) -> Any:
+    """Settle a thread operation later; a missing (or another owner's) thread is `not_found`."""
+    if app._writer is None:
+        work.close()
+        raise _refuse(request_id, "unavailable", "This chat does not keep its threads.")
+
+    async def run() -> Any:
+        try:
+            return await work
+        except _threads.ThreadNotFoundError as exc:
+            raise _refuse(request_id, "not_found", str(exc)) from None
+
+    return run()
+
+
+def threads(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    search = request.get("search")
+    cursor = request.get("cursor")
+    if search is not None:
+        search = wire.field(request, "search", str, max_chars=200)
+    if cursor is not None:
+        cursor = wire.field(request, "cursor", str, max_chars=500)
+    return _thread_request(app, request_id, _threads.list_threads(app, search, cursor))
+
+
+def _thread_id(request: Request) -> str:
+    return str(wire.field(request, "thread", str, max_chars=wire.MAX_ID_CHARS))
+
+
+def resume(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    if app._runner.busy:
+        raise _refuse(request_id, "busy", "Wait for the answer to finish, or stop it.")
+    thread_id = _thread_id(request)
+
+    async def run() -> Any:
+        await _threads.resume(app, thread_id)
+        return {"thread_id": thread_id}
+
+    return _thread_request(app, request_id, run())
+
+
+def rename(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    thread_id = _thread_id(request)
+    name = wire.field(request, "name", str, max_chars=200).strip()
+    if not name:
+        raise _refuse(request_id, "empty", "A thread needs a name.")
+
+    async def run() -> Any:
+        await _threads.rename(app, thread_id, name)
+        return {"name": name}
+
+    return _thread_request(app, request_id, run())
+
+
+def delete_thread(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    thread_id = _thread_id(request)
+
+    async def run() -> Any:
+        await _threads.delete(app, thread_id)
+        return {"deleted": True}
+
+    return _thread_request(app, request_id, run())
+
+
+def share(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    thread_id = _thread_id(request)
+    shared = wire.field(request, "shared", bool)
+    return _thread_request(app, request_id, _threads.share(app, thread_id, shared))
+
+
 HANDLERS: dict[str, Handler] = {
     wire.HELLO: hello,
     wire.SEND: send,
@@ -218,4 +289,9 @@ HANDLERS: dict[str, Handler] = {
     wire.EDIT: edit,
     wire.PROFILE: profile,
     wire.NEW_CHAT: new_chat,
+    wire.THREADS: threads,
+    wire.RESUME: resume,
+    wire.RENAME: rename,
+    wire.DELETE_THREAD: delete_thread,
+    wire.SHARE: share,
 }

@@ -14,10 +14,12 @@ import anywidget
 import traitlets
 
 from . import _protocol as wire
+from . import _threads
 from ._base import StepBase
 from ._emitter import Emitter, NullEmitter, WidgetEmitter
 from ._history import History
 from ._interaction import Interaction
+from ._persistence import ThreadWriter, default_data_layer
 from ._requests import HANDLERS
 from ._runner import HandlerRunner
 from ._transcript import render_transcript
@@ -84,6 +86,17 @@ class ChatApp(anywidget.AnyWidget):
         {"enabled": False, "accept": ["*/*"], "max_files": 20, "max_size_mb": 500},
         help="Attachments in the composer: enabled, accept, max_files, max_size_mb. Default: disabled.",
     )
+    persist = traitlets.Bool(
+        True, help="Keep conversations in the data layer (resume them later). Default: True (False headless)."
+    )
+    data_layer = traitlets.Instance(
+        "chatwidget.data.BaseDataLayer",
+        allow_none=True,
+        help="Where threads are kept. Default: $CHATWIDGET_DATABASE_URL, else SQLite in Jupyter's data dir.",
+    )
+    storage_error = traitlets.Unicode("", help="Why the conversation could not be saved, if so.").tag(
+        sync=True
+    )
     show_error_details = traitlets.Bool(
         False,
         help="Show an exception's message to the user; the traceback always goes to the log. Default: False.",
@@ -101,6 +114,9 @@ class ChatApp(anywidget.AnyWidget):
         self.session: dict[str, Any] = {"id": self.thread_id}
         self._runner = HandlerRunner(self)
         self._interaction = Interaction(self)
+        self._thread_writer: ThreadWriter | None = None
+        if headless:
+            kwargs.setdefault("persist", False)
         super().__init__(title=title, instance=uuid.uuid4().hex, **kwargs)
         self._emitter: Emitter = (
             NullEmitter()
@@ -205,13 +221,35 @@ class ChatApp(anywidget.AnyWidget):
     async def new_chat(self) -> None:
         """End this chat (``on_chat_end``) and start an empty one in the same views."""
         await self._end_chat()
-        for step in self._history.steps():
-            self._history_remove(step)
-        self._interaction.reset()
+        self._clear_conversation()
         self.thread_id = str(uuid.uuid4())
         self.session = {"id": self.thread_id, "chat_profile": self.profile or None}
         self._started = False
         self._flush()
+
+    # -- threads (kept by the data layer) ------------------------------------------------------
+    @property
+    def _writer(self) -> ThreadWriter | None:
+        if self._thread_writer is None and self.persist:
+            self._thread_writer = ThreadWriter(self, self.data_layer or default_data_layer())
+        return self._thread_writer
+
+    def on_chat_resume(self, fn: F) -> F:
+        """Called with the stored thread after ``resume()`` restored it."""
+        return self._register("on_chat_resume", fn)
+
+    async def resume(self, thread_id: str) -> None:
+        """Restore a stored thread (messages, steps, elements, feedback, settings) in this chat."""
+        await _threads.resume(self, thread_id)
+
+    async def list_threads(self, search: str | None = None, cursor: str | None = None) -> dict[str, Any]:
+        """One page of this owner's threads, newest first: ``{"pageInfo", "data"}``."""
+        return await _threads.list_threads(self, search, cursor)
+
+    async def save(self) -> None:
+        """Write what is not saved yet now; raises if the data layer fails."""
+        if self._writer is not None:
+            await self._writer.flush()
 
     async def wait(self) -> None:
         """Wait until no handler is running."""
@@ -254,13 +292,35 @@ class ChatApp(anywidget.AnyWidget):
 
     def _history_put(self, step: StepBase) -> None:
         self._emitter.changed(self._history.put(step), step)
+        if self._writer is not None:
+            self._writer.changed(step)
 
     def _history_remove(self, step: StepBase) -> bool:
         slot = self._history.remove(step.id)
         if slot is None:
             return False
         self._emitter.removed(slot, step)
+        if self._writer is not None:
+            self._writer.removed(step)
         return True
+
+    def _remember_in_thread(self, **metadata: Any) -> None:
+        if self._writer is not None:
+            self._writer.remember(metadata)
+
+    def _restore(self, step: StepBase) -> None:
+        """Show a step read back from the data layer (it is stored already)."""
+        self._interaction.attach(step, store=False)
+        self._emitter.changed(self._history.put(step), step)
+
+    def _clear_conversation(self) -> None:
+        """Empty the views for another chat; what was stored stays stored."""
+        for slot, step in list(self._history.items()):
+            self._history.remove(step.id)
+            self._emitter.removed(slot, step)
+        self._interaction.reset()
+        if self._writer is not None:
+            self._writer.new_thread()
 
     def _streamed(self, step: StepBase) -> None:
         self._emitter.streamed(step)
@@ -381,6 +441,8 @@ class ChatApp(anywidget.AnyWidget):
         message = Message(content, type="user_message", author=self.user_name, elements=elements)
         message.command = command
         message._app = self
+        if self._writer is not None:
+            self._writer.thread_started(content or ", ".join(f.name for f in files))
         message._send_now()
         self._flush()
         return message

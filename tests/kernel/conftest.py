@@ -55,7 +55,7 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> list[RecordingComm]:
 
 @pytest.fixture
 def app(recording: list[RecordingComm]) -> Any:
-    a = cw.ChatApp(title="Test")
+    a = cw.ChatApp(title="Test", persist=False)  # tests/kernel/test_threads.py covers persistence
     yield a
     a.close()
 

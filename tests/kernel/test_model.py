@@ -227,7 +227,7 @@ async def test_chat_start_once_and_user_session_per_chat(app):
 
 
 async def test_two_apps_do_not_share_sessions(recording):
-    a, b = cw.ChatApp(), cw.ChatApp()
+    a, b = cw.ChatApp(persist=False), cw.ChatApp(persist=False)
     for app in (a, b):
 
         @app.on_message

@@ -123,7 +123,7 @@ async def test_resync_returns_the_full_step(app, wire):
 
 
 async def test_five_chats_streaming_at_once_stay_under_the_rate_limit(recording):
-    apps = [cw.ChatApp(title=f"chat {i}") for i in range(5)]
+    apps = [cw.ChatApp(title=f"chat {i}", persist=False) for i in range(5)]
 
     async def stream(app):
         answer = cw.Message("")
