@@ -1,17 +1,24 @@
-"""The Jupyter server extension of chatwidget.
+"""The Jupyter server extension of chatwidget: the thread API and publishing.
 
-It will hold what a kernel cannot do alone (the thread API, publishing, login). For now it
-only registers itself, so that enabling it on install is already in place.
+Routes, under ``{base_url}chatwidget/``:
+
+* ``api/threads`` (GET), ``api/threads/{id}`` (GET, PATCH, DELETE),
+  ``api/threads/{id}/share`` (PUT, DELETE), ``api/threads/{id}/elements/{element_id}/file``
+  (GET): the caller's threads, login required (:mod:`.threads`, :mod:`.elements`);
+* ``share/{id}``, ``share/{id}/page``, ``share/{id}/elements/{element_id}``: a shared
+  thread, no login (:mod:`.share`);
+* ``static/...``: the front-end bundle (:mod:`.static`).
+
+Options: :class:`.app.ChatWidgetServer`. Who owns a thread: :func:`.identity.owner_of`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from .app import ChatWidgetServer
+from .identity import local_owner, owner_of
+
+__all__ = ["ChatWidgetServer", "local_owner", "owner_of"]
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "chatwidget_server"}]
-
-
-def _load_jupyter_server_extension(serverapp: Any) -> None:
-    serverapp.log.debug("chatwidget_server loaded")
+def _jupyter_server_extension_points() -> list[dict[str, object]]:
+    return [{"module": "chatwidget_server", "app": ChatWidgetServer}]

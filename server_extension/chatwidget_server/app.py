@@ -1,0 +1,166 @@
+"""The extension application: options, collaborators, routes.
+
+Enabled by ``jupyter-config/jupyter_server_config.d/chatwidget_server.json``; configured as
+``c.ChatWidgetServer.<option>`` (``jupyter_server_config.py``) or
+``--ChatWidgetServer.<option>=...`` on the command line.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.utils import url_path_join
+from traitlets import Bool, Instance, Type, Unicode, Union, default
+from traitlets import Callable as CallableTrait
+from traitlets.utils.importstring import import_item
+
+from chatwidget.data import BaseDataLayer, ThreadDict, User
+from chatwidget.data.sql import URL_ENV, SQLDataLayer
+
+from . import elements, share, static, threads
+from .nodelay import nodelay_connection_class
+
+SharedViewCheck = Callable[[ThreadDict, User | None], Any]
+
+
+class ChatWidgetServer(ExtensionApp):
+    """chatwidget's thread API and publishing, in any Jupyter server (Lab, Voila inside it)."""
+
+    name = "chatwidget"
+    description = "chatwidget: thread history API and shared conversations"
+    load_other_extensions = True
+
+    db_url = Unicode(
+        help=(
+            "Database URL of the data layer (SQLAlchemy form, e.g. "
+            "postgresql+asyncpg://user@host/db). Default: $CHATWIDGET_DATABASE_URL if set, else "
+            "empty, which lets the data layer use its own default (a SQLite file chatwidget.db "
+            "in the Jupyter data directory), the same database the kernels write."
+        ),
+    ).tag(config=True)
+
+    @default("db_url")
+    def _default_db_url(self) -> str:
+        return os.environ.get(URL_ENV, "")
+
+    data_layer_class = Type(
+        default_value=SQLDataLayer,
+        klass=BaseDataLayer,
+        help=(
+            "The data layer class, called with the database URL (db_url, or None when empty) "
+            "as its only argument, once, when the extension starts. Default: "
+            "chatwidget.data.sql.SQLDataLayer."
+        ),
+    ).tag(config=True)
+
+    data_layer = Instance(
+        "chatwidget.data.BaseDataLayer",
+        allow_none=True,
+        help="The data layer in use; built from data_layer_class at start unless set. Default: None.",
+    )
+
+    share_enabled = Bool(
+        True,
+        help=(
+            "Whether threads can be shared (PUT threads/{id}/share) and shared threads read "
+            "without login (share/{id}, share/{id}/page). Default: True."
+        ),
+    ).tag(config=True)
+
+    on_shared_thread_view = Union(
+        [CallableTrait(), Unicode()],
+        allow_none=True,
+        default_value=None,
+        help=(
+            "A callable (thread, viewer) -> bool, or the import string of one (may be async), "
+            "that lets a viewer read a thread that is not shared. viewer is a "
+            "chatwidget.data.User, or None for an anonymous viewer. A shared thread is always "
+            "readable. Default: None (only shared threads are readable)."
+        ),
+    ).tag(config=True)
+
+    tcp_nodelay = Bool(
+        False,
+        help=(
+            "Set TCP_NODELAY on kernel websockets, through the server's "
+            "kernel_websocket_connection_class: cuts the browser-kernel round trip (Nagle's "
+            "algorithm delays small frames). Default: False."
+        ),
+    ).tag(config=True)
+
+    public_base_url = Unicode(
+        "",
+        help=(
+            "The URL under which this server is reached from outside (e.g. "
+            "https://hub.example.org/user/ana/), used in share links. Default: empty, links "
+            "are relative to the server's base_url."
+        ),
+    ).tag(config=True)
+
+    _shared_view_check: SharedViewCheck | None = None
+
+    # -- start and stop -----------------------------------------------------------------
+
+    def initialize_settings(self) -> None:
+        if self.data_layer is None:
+            factory: Callable[[str | None], BaseDataLayer] = self.data_layer_class  # type: ignore[assignment]
+            self.data_layer = factory(self.db_url or None)
+        check = self.on_shared_thread_view
+        if isinstance(check, str):
+            check = import_item(check) if check else None
+        if check is not None and not callable(check):
+            raise TypeError(f"ChatWidgetServer.on_shared_thread_view is not callable: {check!r}")
+        self._shared_view_check = check
+        if self.tcp_nodelay:
+            base = self.settings.get("kernel_websocket_connection_class")
+            if base is not None:
+                self.settings["kernel_websocket_connection_class"] = nodelay_connection_class(base)
+                self.log.info("chatwidget: TCP_NODELAY on kernel websockets")
+            else:
+                self.log.warning("chatwidget: tcp_nodelay is on, but no kernel websocket class is set")
+
+    def initialize_handlers(self) -> None:
+        for module in (threads, elements, share, static):
+            for route in module.ROUTES:
+                pattern, *rest = route
+                self.handlers.append((url_path_join("/chatwidget", pattern), *rest))
+
+    async def stop_extension(self) -> None:
+        if self.data_layer is not None:
+            await self.data_layer.close()
+
+    # -- what handlers read -------------------------------------------------------------
+
+    def chat_path(self, *parts: str) -> str:
+        """``{base_url}chatwidget/<parts>``, a path on this server."""
+        assert self.serverapp is not None
+        return str(url_path_join(self.serverapp.base_url, "chatwidget", *parts))
+
+    def chat_url(self, *parts: str) -> str:
+        """Like :meth:`chat_path`, but under ``public_base_url`` when it is set."""
+        if not self.public_base_url:
+            return self.chat_path(*parts)
+        return str(url_path_join(self.public_base_url, "chatwidget", *parts))
+
+    async def may_view_shared(self, thread: ThreadDict, viewer: User | None) -> bool:
+        """Whether ``viewer`` may read ``thread`` through the share endpoints.
+
+        A callback that raises denies (fail closed); its traceback goes to the log.
+        """
+        metadata = thread.get("metadata") or {}
+        if metadata.get("is_shared"):
+            return True
+        if self._shared_view_check is None:
+            return False
+        try:
+            result = self._shared_view_check(thread, viewer)
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception:
+            self.log.exception("chatwidget: on_shared_thread_view raised; access denied")
+            return False
+        return result is True

@@ -1,0 +1,147 @@
+"""The owner's thread API: list, get, rename, delete, share and unshare.
+
+Every route answers only the caller's threads (see :func:`.identity.owner_of`); another
+user's thread and a missing one get the same 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from tornado import web
+
+from chatwidget.data import ElementDict, Pagination, ThreadFilter
+
+from ._handler import ChatAPIHandler, NotFound
+from ._public import private_thread, thread_summary
+from .identity import owner_of
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+MAX_SEARCH = 200
+MAX_NAME = 255
+MAX_CURSOR = 512
+
+
+def _first(value: str | None) -> int:
+    if value is None or value == "":
+        return DEFAULT_PAGE
+    try:
+        first = int(value)
+    except ValueError:
+        first = 0
+    if not 1 <= first <= MAX_PAGE:
+        raise web.HTTPError(400, f"'first' must be an integer from 1 to {MAX_PAGE}")
+    return first
+
+
+def _feedback(value: str | None) -> Literal[0, 1] | None:
+    if value is None or value == "":
+        return None
+    if value not in ("0", "1"):
+        raise web.HTTPError(400, "'feedback' must be 0 or 1")
+    return 1 if value == "1" else 0
+
+
+class ThreadsHandler(ChatAPIHandler):
+    """``GET threads?first=&cursor=&search=&feedback=``: the caller's threads, newest first."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        first = _first(self.get_query_argument("first", None))
+        cursor = self.get_query_argument("cursor", None) or None
+        if cursor is not None and len(cursor) > MAX_CURSOR:
+            raise web.HTTPError(400, "invalid pagination cursor")
+        search = (self.get_query_argument("search", None) or "").strip() or None
+        if search is not None and len(search) > MAX_SEARCH:
+            raise web.HTTPError(400, f"'search' is longer than {MAX_SEARCH} characters")
+        feedback = _feedback(self.get_query_argument("feedback", None))
+        # A userId in the request is ignored: the list is always the caller's.
+        owner = owner_of(self)
+        user = await self.data_layer.get_user(owner) if owner else None
+        if user is None:
+            empty = {"hasNextPage": False, "startCursor": None, "endCursor": None}
+            self.write_json({"pageInfo": empty, "data": []})
+            return
+        try:
+            page = await self.data_layer.list_threads(
+                Pagination(first=first, cursor=cursor),
+                ThreadFilter(userId=user.id, search=search, feedback=feedback),
+            )
+        except ValueError as exc:  # a malformed cursor
+            raise web.HTTPError(400, "invalid pagination cursor") from exc
+        result = page.to_dict()
+        result["data"] = [thread_summary(t) for t in page.data]
+        self.write_json(result)
+
+
+class ThreadHandler(ChatAPIHandler):
+    """``GET/PATCH/DELETE threads/{id}``."""
+
+    def _element_url(self, element: ElementDict) -> str | None:
+        if not element.get("objectKey"):
+            return None
+        return self.chat_url(
+            "api", "threads", str(element.get("threadId")), "elements", str(element.get("id")), "file"
+        )
+
+    @web.authenticated
+    async def get(self, thread_id: str) -> None:
+        thread = await self.owned_thread(thread_id)
+        self.write_json(private_thread(thread, self._element_url))
+
+    @web.authenticated
+    async def patch(self, thread_id: str) -> None:
+        await self.owned_thread_author(thread_id)
+        body = self.json_body()
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+            raise web.HTTPError(400, f"'name' must be a non-empty string of at most {MAX_NAME} characters")
+        await self.data_layer.update_thread(thread_id, name=name.strip())
+        self.write_json({"id": thread_id, "name": name.strip()})
+
+    @web.authenticated
+    async def delete(self, thread_id: str) -> None:
+        await self.owned_thread_author(thread_id)
+        await self.data_layer.delete_thread(thread_id)
+        self.set_status(204)
+        self.finish()
+
+
+class ThreadShareHandler(ChatAPIHandler):
+    """``PUT threads/{id}/share`` publishes the thread; ``DELETE`` withdraws it at once."""
+
+    async def _state(self, thread_id: str) -> dict[str, Any]:
+        thread = await self.data_layer.get_thread(thread_id)
+        if thread is None:
+            raise NotFound()
+        metadata = thread.get("metadata") or {}
+        shared = bool(metadata.get("is_shared"))
+        return {
+            "id": thread_id,
+            "isShared": shared,
+            "sharedAt": metadata.get("shared_at") if shared else None,
+            "shareUrl": self.chat_url("share", thread_id, "page") if shared else None,
+            "shareJsonUrl": self.chat_url("share", thread_id) if shared else None,
+        }
+
+    @web.authenticated
+    async def put(self, thread_id: str) -> None:
+        if not self.chat_app.share_enabled:
+            raise web.HTTPError(403, "sharing is disabled on this server")
+        await self.owned_thread_author(thread_id)
+        await self.data_layer.update_thread(thread_id, metadata={"is_shared": True})
+        self.write_json(await self._state(thread_id))
+
+    @web.authenticated
+    async def delete(self, thread_id: str) -> None:
+        await self.owned_thread_author(thread_id)
+        await self.data_layer.update_thread(thread_id, metadata={"is_shared": False})
+        self.write_json(await self._state(thread_id))
+
+
+ROUTES = [
+    (r"api/threads", ThreadsHandler),
+    (r"api/threads/([^/]+)", ThreadHandler),
+    (r"api/threads/([^/]+)/share", ThreadShareHandler),
+]
