@@ -50,9 +50,10 @@ def _message(message: Any) -> GenerationMessage:
 def _node(node_with_score: Any) -> dict[str, Any]:
     node = getattr(node_with_score, "node", node_with_score)
     get_content = getattr(node, "get_content", None)
+    score = getattr(node_with_score, "score", None)
     return {
         "id": getattr(node, "node_id", None),
-        "score": getattr(node_with_score, "score", None),
+        "score": round(score, 6) if isinstance(score, float) else score,  # readable, and stable
         "text": get_content() if callable(get_content) else str(node),
         "metadata": plain(getattr(node, "metadata", None) or {}),
     }
