@@ -1,0 +1,80 @@
+"""Smoke test of the extension on PostgreSQL: list, get, share, the public JSON, an element.
+
+``$CHATWIDGET_TEST_PG_URL`` (default ``postgresql+asyncpg://postgres:root@127.0.0.1:5432/test``)
+names the server and a database to connect to for administration; the test creates a fresh
+database and drops it afterwards. Required under CI (``CI=true``), skipped elsewhere when
+the server cannot be reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from conftest import Call, Seed
+from jupyter_core.paths import jupyter_data_dir
+from sqlalchemy.engine import make_url
+
+
+PG_ADMIN_URL = os.environ.get(
+    "CHATWIDGET_TEST_PG_URL", "postgresql+asyncpg://postgres:root@127.0.0.1:5432/test"
+)
+
+
+async def _admin(statement: str) -> None:
+    import asyncpg
+
+    url = make_url(PG_ADMIN_URL)
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        database=url.database, timeout=5,
+    )  # fmt: skip
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def db_url() -> AsyncIterator[str]:
+    name = f"chatwidget_server_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        await _admin(f'CREATE DATABASE "{name}"')
+    except (OSError, asyncio.TimeoutError, ImportError) as exc:
+        reason = f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({exc!r})"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{reason}; CI must run the PostgreSQL tests")
+        pytest.skip(reason)
+    yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def seed(db_url: str) -> AsyncIterator[Seed]:
+    # On PostgreSQL the server keeps element bytes in the Jupyter data directory: seed there too.
+    s = Seed(db_url, Path(jupyter_data_dir()) / "chatwidget" / "elements")
+    yield s
+    await s.layer.close()
+
+
+async def test_the_api_and_sharing_on_postgresql(call: Call, seed: Seed) -> None:
+    assert seed.layer.dialect == "postgresql"
+    thread_id = await seed.thread(name="On Postgres")
+    element_id = await seed.element(thread_id, b"\x89PNG", "image/png", name="p.png")
+    await seed.thread(owner="mallory")
+
+    listed = await call("GET", "chatwidget/api/threads?search=Postgres")
+    assert listed.code == 200 and [t["id"] for t in listed.json()["data"]] == [thread_id]
+    assert (await call("GET", f"chatwidget/api/threads/{thread_id}")).json()["name"] == "On Postgres"
+    assert (await call("GET", f"chatwidget/share/{thread_id}", anonymous=True)).code == 404
+    assert (await call("PUT", f"chatwidget/api/threads/{thread_id}/share")).json()["isShared"] is True
+    public = await call("GET", f"chatwidget/share/{thread_id}", anonymous=True)
+    assert public.code == 200 and public.json()["name"] == "On Postgres"
+    file = await call("GET", f"chatwidget/share/{thread_id}/elements/{element_id}", anonymous=True)
+    assert file.code == 200 and file.body == b"\x89PNG"
+    assert (await call("DELETE", f"chatwidget/api/threads/{thread_id}")).code == 204
+    assert (await call("GET", f"chatwidget/share/{thread_id}", anonymous=True)).code == 404
