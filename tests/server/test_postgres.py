@@ -19,7 +19,6 @@ from conftest import Call, Seed
 from jupyter_core.paths import jupyter_data_dir
 from sqlalchemy.engine import make_url
 
-
 PG_ADMIN_URL = os.environ.get(
     "CHATWIDGET_TEST_PG_URL", "postgresql+asyncpg://postgres:root@127.0.0.1:5432/test"
 )
