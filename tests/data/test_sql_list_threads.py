@@ -103,7 +103,12 @@ async def test_user_scoping(layer: SQLDataLayer) -> None:
     assert len(await walk(layer, ThreadFilter(), first=50)) == 55
 
 
-async def test_search(layer: SQLDataLayer) -> None:
+@pytest.mark.parametrize("walk_in_order", [False, True])
+async def test_search(layer: SQLDataLayer, walk_in_order: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both SQLite plans: lookups of the few matches, or a walk in list order probing them."""
+    from chatwidget.data.sql import layer as layer_module
+
+    monkeypatch.setattr(layer_module, "SCAN_THRESHOLD", 1 if walk_in_order else 10**9)
     await layer.update_thread("names", name="Quarterly REPORT for Ünïcode")
     await layer.update_thread("user", name="plain")
     await layer.update_thread("assistant", name="plain")
