@@ -184,5 +184,9 @@ def write_result(name: str, result: dict[str, Any]) -> str:
 
 def kernel_json(output: str) -> Any:
     """The last line of a cell's printed output, parsed as JSON."""
-    lines = [ln for ln in output.strip().splitlines() if ln.strip()]
-    return json.loads(lines[-1])
+    for line in reversed(output.strip().splitlines()):
+        at = line.find("{")
+        if at >= 0:
+            with contextlib.suppress(ValueError):
+                return json.loads(line[at:])
+    raise ValueError(f"no JSON line in the cell's output: {output[-500:]!r}")
