@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -64,3 +65,21 @@ def app(recording: list[RecordingComm]) -> Any:
 def wire(app: cw.ChatApp) -> RecordingComm:
     assert isinstance(app.comm, RecordingComm)
     return app.comm
+
+
+@pytest.fixture
+def until() -> Any:
+    """``await until(lambda: condition)``: poll the app's state, bounded in time."""
+
+    async def wait(condition: Any, timeout: float = 10.0) -> None:
+        async def poll() -> None:
+            while not condition():  # noqa: ASYNC110 - the condition is the app's state, not an event
+                await asyncio.sleep(0.005)
+
+        await asyncio.wait_for(poll(), timeout)
+
+    return wait
+
+
+def replied(wire: RecordingComm, *request_ids: str) -> Any:
+    return lambda: {r["id"] for r in wire.customs("reply")} >= set(request_ids)

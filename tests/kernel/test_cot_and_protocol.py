@@ -107,7 +107,7 @@ async def test_the_widget_still_works_after_bad_input(app, wire):
     assert app.transcript() == "User: hello\nAssistant: echo: hello"
 
 
-async def test_hello_and_busy(app, wire):
+async def test_hello_and_busy(app, wire, until):
     gate = asyncio.Event()
 
     @app.on_message
@@ -117,7 +117,7 @@ async def test_hello_and_busy(app, wire):
     wire.browser_sends({"id": "h", "kind": "hello", "protocol": "1"})
     assert reply_to(wire, "h")["result"] == {"protocol": "1"}
     wire.browser_sends({"id": "m1", "kind": "send", "content": "first"})
-    await asyncio.sleep(0.01)
+    await until(lambda: app.running)
     assert app.running
     wire.browser_sends({"id": "m2", "kind": "send", "content": "second"})
     assert reply_to(wire, "m2")["error"]["code"] == "busy"

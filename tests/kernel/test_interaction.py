@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import replied
 
 import chatwidget as cw
 
@@ -15,14 +16,6 @@ def reply_to(wire, request_id):
     replies = [r for r in wire.customs("reply") if r["id"] == request_id]
     assert len(replies) == 1, replies
     return replies[0]
-
-
-async def until(condition, timeout=5.0):
-    async def poll():
-        while not condition():  # noqa: ASYNC110 - the condition is state of the app, not an event
-            await asyncio.sleep(0.005)
-
-    await asyncio.wait_for(poll(), timeout)
 
 
 # -- ask prompts, headless ----------------------------------------------------------------
@@ -148,7 +141,7 @@ async def test_ask_element_returns_the_submitted_data(app):
 
 
 # -- ask prompts, through the comm --------------------------------------------------------
-async def test_browser_answers_and_forged_or_late_answers_are_refused(app, wire):
+async def test_browser_answers_and_forged_or_late_answers_are_refused(app, wire, until):
     got = []
 
     @app.on_message
@@ -169,7 +162,7 @@ async def test_browser_answers_and_forged_or_late_answers_are_refused(app, wire)
     wire.browser_sends({"id": "good", "kind": "ask_reply", "ask": ask["id"], "action": offered})
     await asyncio.wait_for(task, 5)
     wire.browser_sends({"id": "late", "kind": "ask_reply", "ask": ask["id"], "action": offered})
-    await asyncio.sleep(0.01)
+    await until(replied(wire, "forged", "wrong", "good", "late"))
     assert reply_to(wire, "forged")["error"]["code"] == "bad_answer"
     assert reply_to(wire, "wrong")["error"]["code"] == "stale"
     assert reply_to(wire, "good")["ok"] is True
@@ -177,7 +170,7 @@ async def test_browser_answers_and_forged_or_late_answers_are_refused(app, wire)
     assert got[0]["name"] == "b" and app.ask == {}
 
 
-async def test_browser_uploads_a_file_in_chunks_for_a_prompt(app, wire):
+async def test_browser_uploads_a_file_in_chunks_for_a_prompt(app, wire, until):
     got = []
 
     @app.on_message
@@ -260,7 +253,7 @@ async def test_uploads_that_break_a_rule_leave_nothing_behind(app, wire):
     assert list(app._interaction.uploads.directory.iterdir()) == []
 
 
-async def test_spontaneous_attachments_reach_on_message(app, wire):
+async def test_spontaneous_attachments_reach_on_message(app, wire, until):
     app.file_upload = {"enabled": True, "accept": ["text/*"], "max_files": 2, "max_size_mb": 1}
     seen = []
 
@@ -382,7 +375,7 @@ async def test_updating_a_task_list_does_not_resend_unchanged_bytes(app, wire):
 
 
 # -- feedback, settings, starters, profiles, commands, editing ------------------------------
-async def test_feedback_toggles(app, wire):
+async def test_feedback_toggles(app, wire, until):
     given = []
 
     @app.on_feedback
@@ -391,16 +384,16 @@ async def test_feedback_toggles(app, wire):
 
     reply = await cw.Message("answer").send()
     wire.browser_sends({"id": "f1", "kind": "feedback", "step": reply.id, "value": 1, "comment": "great"})
-    await asyncio.sleep(0.01)
+    await until(lambda: len(given) == 1)
     assert app._wire(reply)["feedback"] == {"value": 1, "comment": "great"}
     wire.browser_sends({"id": "f2", "kind": "feedback", "step": reply.id, "value": None})
-    await asyncio.sleep(0.01)
+    await until(lambda: len(given) == 2)
     assert "feedback" not in app._wire(reply) and given == [(1, "great"), (None, None)]
     wire.browser_sends({"id": "f3", "kind": "feedback", "step": reply.id, "value": 7})
     assert reply_to(wire, "f3")["error"]["code"] == "bad_request"
 
 
-async def test_settings_are_checked_and_reach_the_handler(app, wire):
+async def test_settings_are_checked_and_reach_the_handler(app, wire, until):
     updates = []
 
     @app.on_chat_start
@@ -430,13 +423,13 @@ async def test_settings_are_checked_and_reach_the_handler(app, wire):
     wire.browser_sends({"id": "bad2", "kind": "settings", "values": {"model": "huge"}})
     wire.browser_sends({"id": "bad3", "kind": "settings", "values": {"nope": 1}})
     wire.browser_sends({"id": "good", "kind": "settings", "values": {"temperature": 0.5, "tools": ["web"]}})
-    await asyncio.sleep(0.01)
+    await until(lambda: updates)
     assert [reply_to(wire, i)["ok"] for i in ("bad", "bad2", "bad3", "good")] == [False, False, False, True]
     assert updates[-1]["temperature"] == 0.5 and updates[-1]["model"] == "small"
     assert app.session["chat_settings"]["tools"] == ["web"]
 
 
-async def test_starters_profiles_and_commands(app, wire):
+async def test_starters_profiles_and_commands(app, wire, until):
     @app.set_starters
     def starters():
         return [cw.Starter(label="Say hi", message="hi", icon="👋")]
@@ -468,7 +461,7 @@ async def test_starters_profiles_and_commands(app, wire):
     assert seen == [("find cats", "search", "Smart"), ("hello", None, "Fast")]
 
 
-async def test_editing_a_message_truncates_and_reruns(app, wire):
+async def test_editing_a_message_truncates_and_reruns(app, wire, until):
     @app.on_message
     async def main(message):
         await cw.Message(f"echo: {message.content}").send()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from conftest import replied
 
 import chatwidget as cw
 import chatwidget.data
@@ -136,7 +137,7 @@ async def test_a_stream_is_checkpointed_and_read_back_as_interrupted(make_app, l
     await task
 
 
-async def test_another_owners_thread_is_not_found(make_app, layer, monkeypatch):
+async def test_another_owners_thread_is_not_found(make_app, layer, monkeypatch, until):
     app = make_app()
     await app.send_user_message("secret")
     await app.save()
@@ -152,7 +153,7 @@ async def test_another_owners_thread_is_not_found(make_app, layer, monkeypatch):
         ("share", {"shared": True}),
     ]:
         intruder.comm.browser_sends({"id": kind, "kind": kind, "thread": app.thread_id, **extra})
-    await asyncio.sleep(0.2)
+    await until(replied(intruder.comm, "resume", "rename", "delete_thread", "share"))
     replies = {r["id"]: r for r in intruder.comm.customs("reply")}
     assert all(
         replies[k]["error"]["code"] == "not_found" for k in ("resume", "rename", "delete_thread", "share")
@@ -160,7 +161,7 @@ async def test_another_owners_thread_is_not_found(make_app, layer, monkeypatch):
     assert (await layer.get_thread(app.thread_id))["name"] == "secret"
 
 
-async def test_rename_share_and_delete_through_requests(make_app, layer):
+async def test_rename_share_and_delete_through_requests(make_app, layer, until):
     app = make_app()
     await app.send_user_message("hello")
     await app.save()
@@ -168,24 +169,24 @@ async def test_rename_share_and_delete_through_requests(make_app, layer):
     app.comm.browser_sends({"id": "r", "kind": "rename", "thread": thread_id, "name": "Greetings"})
     app.comm.browser_sends({"id": "s", "kind": "share", "thread": thread_id, "shared": True})
     app.comm.browser_sends({"id": "l", "kind": "threads", "search": "greet"})
-    await asyncio.sleep(0.3)
+    await until(replied(app.comm, "r", "s", "l"))
     replies = {r["id"]: r for r in app.comm.customs("reply")}
     assert replies["r"]["result"] == {"name": "Greetings"}
     assert replies["s"]["result"] == {"shared": True, "path": f"chatwidget/share/{thread_id}/page"}
     stored = await layer.get_thread(thread_id)
     assert stored["name"] == "Greetings" and stored["metadata"]["is_shared"] is True
     app.comm.browser_sends({"id": "d", "kind": "delete_thread", "thread": thread_id})
-    await asyncio.sleep(0.3)
+    await until(replied(app.comm, "d"))
     assert await layer.get_thread(thread_id) is None and app.messages == []
 
 
-async def test_editing_drops_the_later_steps_from_storage(make_app, layer):
+async def test_editing_drops_the_later_steps_from_storage(make_app, layer, until):
     app = make_app()
     first = await app.send_user_message("one")
     await app.send_user_message("two")
     await app.save()
     app.comm.browser_sends({"id": "e", "kind": "edit", "step": first.id, "content": "uno"})
-    await asyncio.sleep(0.1)
+    await until(replied(app.comm, "e"))
     await app.wait()
     await app.save()
     outputs = [
