@@ -38,23 +38,21 @@ const builds = [
   },
 ];
 
-function report() {
-  for (const b of builds) {
-    const size = statSync(b.outfile).size;
-    console.log(`${relative(process.cwd(), b.outfile)}  ${(size / 1024).toFixed(1)} KiB`);
-  }
+function report(b) {
+  const size = statSync(b.outfile).size;
+  console.log(`${relative(process.cwd(), b.outfile)}  ${(size / 1024).toFixed(1)} KiB`);
 }
 
 if (watch) {
   for (const b of builds) {
     const ctx = await esbuild.context({
       ...b,
-      plugins: [{ name: "report", setup(build) { build.onEnd(() => report()); } }],
+      plugins: [{ name: "report", setup(build) { build.onEnd((r) => { if (!r.errors.length) report(b); }); } }],
     });
     await ctx.watch();
   }
   console.log("watching…");
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
-  report();
+  builds.forEach(report);
 }

@@ -49,7 +49,7 @@ def shoot_demo(b, base, out):
             await k.stream(id, ["Streaming a **partial** answer", " with a list:\\n\\n- one\\n- two", "\\n\\n```python\\nx = 1\\ny = "], {finish: false, flushMs: 0});
         }""")
         pg.wait_for_timeout(300)
-        pg.evaluate("document.querySelector('.cw-root').style.setProperty('--cw-height', '1500px')")
+        pg.evaluate("document.querySelector('.cw-root').style.setProperty('--cw-height', '2100px')")
         pg.wait_for_timeout(200)
         path = f"{out}/demo-{scheme}.png"
         pg.locator(".cw-root").screenshot(path=path)
@@ -63,12 +63,12 @@ def check_hostile(b, base, out):
     pg.wait_for_timeout(800)
     report = pg.evaluate("""() => {
         const root = document.querySelector('.cw-root');
-        const content = root.querySelector('.cw-message .cw-content');
+        const bodies = [...root.querySelectorAll('.cw-content, .cw-step-output-body, .cw-step-input-body')];
         const bad = [];
         const FORBIDDEN = ['script','style','iframe','object','embed','form','input','button','textarea','select','base','meta','link','svg','noscript','template'];
-        for (const t of FORBIDDEN) if (content.querySelector(t)) bad.push('tag ' + t);
+        for (const c of bodies) for (const t of FORBIDDEN) if (c.querySelector(t + ':not(.cw-code-header *)')) bad.push('tag ' + t);
         const SAFE_CLASS = /^(?:hljs(?:-[\\w-]+)?|[a-z]+_{1,3}|language-[A-Za-z0-9_+-]{1,32}|katex(?:-[\\w-]+)?|cw-[\\w-]+)$/;
-        for (const el of content.querySelectorAll('*')) {
+        for (const el of bodies.flatMap(c => [...c.querySelectorAll('*')])) {
             if (el.closest('.cw-code-header')) continue;  // our own decoration (copy button)
             for (const a of el.attributes) {
                 const n = a.name.toLowerCase(), v = a.value.trim();
@@ -79,18 +79,20 @@ def check_hostile(b, base, out):
             if (el.localName === 'a' && el.hasAttribute('href') && (el.getAttribute('target') !== '_blank' || el.getAttribute('rel') !== 'noopener noreferrer')) bad.push('link without target/rel');
         }
         // click every link and toggle every details: nothing may run
-        for (const a of content.querySelectorAll('a')) a.addEventListener('click', e => e.preventDefault());
-        for (const a of content.querySelectorAll('a')) a.click();
-        for (const d of content.querySelectorAll('details')) d.open = !d.open;
-        return {bad, author: root.querySelector('.cw-author').textContent,
+        const links = bodies.flatMap(c => [...c.querySelectorAll('a')]);
+        for (const a of links) a.addEventListener('click', e => e.preventDefault());
+        for (const a of links) a.click();
+        for (const d of bodies.flatMap(c => [...c.querySelectorAll('details')])) d.open = !d.open;
+        return {bad, author: root.querySelector('.cw-author').textContent, messages: root.querySelectorAll('.cw-message').length,
                 pwned: window.__pwned ?? null, clobbered: typeof document.getElementById !== 'function' || !!window.__chatwidget_clobber || typeof document.cookie !== 'string',
-                links: content.querySelectorAll('a[href]').length, imgs: [...content.querySelectorAll('img')].map(i => i.getAttribute('src')),
+                links: links.filter(a => a.hasAttribute('href')).map(a => a.getAttribute('href')), imgs: bodies.flatMap(c => [...c.querySelectorAll('img')]).map(i => i.getAttribute('src')),
+                stepName: root.querySelector('.cw-step-name')?.textContent,
                 codeLangs: [...root.querySelectorAll('.cw-code-lang')].map(e => e.textContent)};
     }""")
     pg.wait_for_timeout(300)
     report["pwned_after"] = pg.evaluate("window.__pwned ?? null")
-    pg.evaluate("document.querySelector('.cw-root').style.setProperty('--cw-height', '2600px')")
-    pg.wait_for_timeout(200)
+    pg.evaluate("document.querySelector('.cw-root').style.setProperty('--cw-height', '6000px')")
+    pg.wait_for_timeout(300)
     pg.locator(".cw-root").screenshot(path=f"{out}/hostile.png")
     print("hostile:", json.dumps(report, indent=1))
     ok = not report["bad"] and report["pwned"] is None and report["pwned_after"] is None and not report["clobbered"]
