@@ -219,7 +219,9 @@ _STATE_JS = (
     idle: /\\| Idle/.test(bar) && !!kernel && kernel.status === 'idle'
           && kernel.connectionStatus === 'connected',
     counts: cells.map(c => c.model.executionCount),
-    running: cells.some(c => /\\*/.test(c.node.querySelector('.jp-InputPrompt').textContent)),
+    // cells out of view may not be in the DOM (windowed notebook): ask the model first
+    running: cells.some(c => c.model.executionState === 'running'
+      || /\\*/.test((c.node.querySelector('.jp-InputPrompt') || {}).textContent || '')),
     errors: cells.flatMap(c => c.model.outputs.toJSON()
       .filter(o => o.output_type === 'error')
       .map(o => [o.ename + ': ' + o.evalue, ...(o.traceback || [])].join('\\n'))),

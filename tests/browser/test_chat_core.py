@@ -115,7 +115,7 @@ app.display()
     expect(chat.root.locator(".cw-message", has_text="Task manually stopped.")).to_have_count(
         1, timeout=10_000
     )
-    chat.wait_idle(timeout=10_000)
+    chat.wait_idle()
     assert nb.add_and_run("print(events)").strip() == "['started', 'on_stop']"
 
     # The chat goes on after a stop.
