@@ -112,9 +112,7 @@ app.display()
     expect(stop).to_be_enabled()
     stop.click()
 
-    expect(chat.root.locator(".cw-message", has_text="Task manually stopped.")).to_have_count(
-        1, timeout=10_000
-    )
+    expect(chat.root.locator(".cw-message", has_text="Task manually stopped.")).to_have_count(1)
     chat.wait_idle()
     assert nb.add_and_run("print(events)").strip() == "['started', 'on_stop']"
 
