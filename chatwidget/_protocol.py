@@ -183,7 +183,7 @@ def parse_request(content: object) -> tuple[str, str, dict[str, Any]]:
     if not isinstance(request_id, str) or not 0 < len(request_id) <= MAX_ID_CHARS:
         raise ProtocolError("message has no valid 'id'")
     kind = content.get("kind")
-    if kind not in REQUEST_KINDS:
+    if not isinstance(kind, str) or kind not in REQUEST_KINDS:
         raise ProtocolError(f"unknown kind {str(kind)[:40]!r}", request_id, "unknown_kind")
     return kind, request_id, content
 

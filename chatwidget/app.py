@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -19,9 +20,11 @@ from ._base import StepBase
 from ._emitter import Emitter, NullEmitter, WidgetEmitter
 from ._history import History
 from ._interaction import Interaction
+from ._log import route_log_to_server
 from ._persistence import ThreadWriter, default_data_layer
 from ._requests import HANDLERS
 from ._runner import HandlerRunner
+from ._static import render_static
 from ._transcript import render_transcript
 from ._uploads import UploadedFile
 from .element import File, Image
@@ -115,6 +118,10 @@ class ChatApp(anywidget.AnyWidget):
         self._runner = HandlerRunner(self)
         self._interaction = Interaction(self)
         self._thread_writer: ThreadWriter | None = None
+        self._static_handles: list[Any] = []
+        self._static_timer: asyncio.TimerHandle | None = None
+        self._static_at = 0.0
+        self._sidecar: Any = None
         if headless:
             kwargs.setdefault("persist", False)
         super().__init__(title=title, instance=uuid.uuid4().hex, **kwargs)
@@ -128,6 +135,7 @@ class ChatApp(anywidget.AnyWidget):
         self._update_config()
         self.on_msg(self._on_browser_message)
         ChatApp.last_created = self
+        route_log_to_server()
 
     # -- handlers ------------------------------------------------------------------------
     def _register(self, name: str, fn: F) -> F:
@@ -270,10 +278,47 @@ class ChatApp(anywidget.AnyWidget):
         return render_transcript(self._history)
 
     def display(self) -> None:
-        """Show the chat in the current cell's output; several views stay in sync."""
-        from IPython.display import display
+        """Show the chat in the current cell's output; several views stay in sync.
+
+        A static copy of the conversation is shown along with it, for readers of the saved
+        notebook where no kernel runs (hidden while the widget is live).
+        """
+        from IPython.display import HTML, display
 
         display(self)  # type: ignore[no-untyped-call]
+        handle = display(HTML(self._static_html()), display_id=True)  # type: ignore[no-untyped-call]
+        if handle is not None:
+            self._static_handles.append(handle)
+
+    def sidebar(self, title: str | None = None, anchor: str = "right") -> None:
+        """Open the same live chat in JupyterLab's side panel (``anchor="split-right"`` for a tab)."""
+        from IPython.display import display
+        from sidecar import Sidecar
+
+        self._sidecar = Sidecar(title=title or self.title, anchor=anchor)
+        with self._sidecar:
+            display(self)  # type: ignore[no-untyped-call]
+
+    def _static_html(self) -> str:
+        return render_static(self.title, self._history, self._shows_text)
+
+    def _refresh_static(self) -> None:
+        """Update the static copies, at most once a second (rendering costs O(conversation))."""
+        if not self._static_handles or self._static_timer is not None:
+            return
+        delay = max(0.0, self._static_at + 1.0 - time.monotonic())
+        try:
+            self._static_timer = asyncio.get_running_loop().call_later(delay, self._write_static)
+        except RuntimeError:
+            self._write_static()
+
+    def _write_static(self) -> None:
+        from IPython.display import HTML
+
+        self._static_timer, self._static_at = None, time.monotonic()
+        static = HTML(self._static_html())  # type: ignore[no-untyped-call]
+        for handle in self._static_handles:
+            handle.update(static)
 
     def __repr__(self) -> str:
         return f"ChatApp(title={self.title!r}, messages={len(self.messages)})"

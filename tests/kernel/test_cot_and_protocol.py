@@ -70,6 +70,8 @@ async def test_unanswerable_messages_are_logged_and_ignored(app, wire, caplog, c
     ("content", "code"),
     [
         ({"id": "1", "kind": "launch_missiles"}, "unknown_kind"),
+        ({"id": "1b", "kind": ["send"]}, "unknown_kind"),
+        ({"id": "1c", "kind": {"a": 1}}, "unknown_kind"),
         ({"id": "2", "kind": "send"}, "bad_request"),
         ({"id": "3", "kind": "send", "content": ["not", "text"]}, "bad_request"),
         ({"id": "4", "kind": "send", "content": "x" * 200_000}, "too_large"),

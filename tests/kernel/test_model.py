@@ -280,3 +280,18 @@ async def test_a_stopped_sync_handler_stops_at_its_next_api_call(app):
     await asyncio.sleep(0.1)
     assert reached == ["before"]
     assert "never shown" not in app.transcript()
+
+
+async def test_static_copy_renders_markdown_and_escapes_everything(app):
+    async with cw.Step(name="search <b>", type="tool") as s:
+        s.input = '{"q": "<script>alert(1)</script>"}'
+        s.output = "found"
+    await cw.Message(
+        "**bold** <img src=x onerror=alert(1)> [x](javascript:alert(1))", author="<i>Bot</i>"
+    ).send()
+    page = app._static_html()
+    assert "<strong>bold</strong>" in page and 'class="cw-static"' in page
+    assert "<img" not in page and "<script>" not in page and 'href="javascript:' not in page
+    assert "&lt;i&gt;Bot&lt;/i&gt;" in page and "search &lt;b&gt; [tool]" in page
+    app.cot = "hidden"
+    assert "search" not in app._static_html()  # hidden steps stay out of the copy too
