@@ -223,3 +223,28 @@ async def test_nodelay_is_off_by_default(jp_serverapp: Any) -> None:
 
     cls = jp_serverapp.web_app.settings["kernel_websocket_connection_class"]
     assert not issubclass(cls, NoDelayConnectionMixin)
+
+
+class TestBesideVoila:
+    """Voila inside jupyter server (``/voila/render/...``) loads server extensions; ours too."""
+
+    @pytest.fixture
+    def jp_server_config(self, db_url: str) -> Any:
+        pytest.importorskip("voila", reason="voila is not installed")
+        from traitlets.config import Config
+
+        return Config(
+            {
+                "ServerApp": {"jpserver_extensions": {"voila": True, "chatwidget_server": True}},
+                "ChatWidgetServer": {"db_url": db_url},
+            }
+        )
+
+    async def test_routes_are_reachable(self, call: Call, seed: Seed, jp_root_dir: Any) -> None:
+        (jp_root_dir / "empty.ipynb").write_text(
+            json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+        )
+        thread_id = await seed.thread()
+        assert (await call("GET", f"{API}/{thread_id}")).code == 200
+        assert (await call("GET", f"chatwidget/share/{thread_id}", anonymous=True)).code == 404
+        assert (await call("GET", "voila/render/empty.ipynb")).code == 200

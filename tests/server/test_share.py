@@ -282,3 +282,27 @@ class TestPublicBaseUrl:
         thread_id = await seed.thread()
         state = (await call("PUT", f"{API}/{thread_id}/share")).json()
         assert state["shareUrl"] == f"https://hub.example.org/user/alice/chatwidget/share/{thread_id}/page"
+
+
+class TestServerRefusingAnonymousByDefault:
+    """With ``ServerApp.allow_unauthenticated_access = False`` only the public routes stay open."""
+
+    @pytest.fixture
+    def jp_server_config(self, db_url: str) -> Any:
+        from traitlets.config import Config
+
+        return Config(
+            {
+                "ServerApp": {
+                    "jpserver_extensions": {"chatwidget_server": True},
+                    "allow_unauthenticated_access": False,
+                },
+                "ChatWidgetServer": {"db_url": db_url},
+            }
+        )
+
+    async def test_share_routes_and_static_files_stay_public(self, call: Call, seed: Seed) -> None:
+        thread_id = await _shared(call, seed)
+        for path in [f"{SHARE}/{thread_id}", f"{SHARE}/{thread_id}/page", "chatwidget/static/chatwidget.js"]:
+            assert (await call("GET", path, anonymous=True)).code == 200, path
+        assert (await call("GET", API, anonymous=True)).code in (401, 403)
