@@ -31,6 +31,26 @@ async def reply(message: cw.Message):
 app.display()
 """
 
+#: Record every state the assistant's answer goes through (text, streaming class, aria-busy).
+RECORD_ASSISTANT_JS = """
+root => {
+  root.__seen = [];
+  const record = () => {
+    const m = root.querySelector('.cw-message.cw-assistant');
+    if (!m) return;
+    const state = {
+      text: (m.querySelector('.cw-content') || m).textContent.trim(),
+      streaming: m.classList.contains('cw-streaming'),
+      busy: m.getAttribute('aria-busy'),
+    };
+    const last = root.__seen[root.__seen.length - 1];
+    if (!last || JSON.stringify(last) !== JSON.stringify(state)) root.__seen.push(state);
+  };
+  new MutationObserver(record).observe(root, {subtree: true, childList: true, characterData: true,
+                                              attributes: true});
+}
+"""
+
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "', "site-packages")
 
 
@@ -45,6 +65,7 @@ def test_message_step_and_streamed_markdown(notebook: MakeNotebook, page: Page) 
     nb.run_all()
     chat = Chat.find(page)
     expect(chat.root.locator(".cw-title")).to_have_text("Test chat")
+    chat.root.evaluate(RECORD_ASSISTANT_JS)
 
     chat.send("what is new?")
     user = chat.root.locator(".cw-message.cw-user")
@@ -65,6 +86,13 @@ def test_message_step_and_streamed_markdown(notebook: MakeNotebook, page: Page) 
     expect(answer.locator(".cw-content strong")).to_have_text("world")
     assert "**" not in answer.inner_text()
     chat.wait_idle()
+
+    # It streamed: the view showed the answer unfinished, marked as streaming, before the end.
+    seen = chat.root.evaluate("root => root.__seen")
+    assert any(s["streaming"] and s["text"] in ("Hello", "Hello ") for s in seen), seen
+    final = seen[-1]
+    assert final["text"] == "Hello world" and not final["streaming"] and final["busy"] != "true", final
+    assert all(s["busy"] == "true" for s in seen if s["streaming"]), seen
 
     # Order in the flow: the user's message, then (somewhere after it) the answer.
     kinds = chat.messages.evaluate_all("els => els.map(e => e.dataset.type)")
