@@ -51,14 +51,21 @@ def make_content(i):
             j = rnd.randrange(k)
             w[j] = f"`{w[j]}()`"
         return " ".join(w).capitalize() + "."
-    if i % 2 == 0:  # the user: a question or two
-        return " ".join(sentence(rnd.randint(6, 12)) for _ in range(rnd.randint(2, 4)))[:480] + "?"
-    parts = [" ".join(sentence(rnd.randint(8, 14)) for _ in range(2))]
+    def prose(least):
+        out = []
+        while sum(map(len, out)) < least:
+            out.append(sentence(rnd.randint(8, 14)))
+        return " ".join(out)
+    if i % 2 == 0:  # the user: a question of 200-300 characters
+        return prose(rnd.randint(180, 260)) + "?"
+    parts = [prose(rnd.randint(120, 220))]
     if i % 10 == 1:
         parts.append("```python\\ndef f(x):\\n    return x * %d\\n```" % i)
     elif i % 4 == 3:
         parts.append("\\n".join(f"- {sentence(4)}" for _ in range(3)))
-    return "\\n\\n".join(parts)[:500]
+    parts.append(prose(rnd.randint(40, 120)))
+    return "\\n\\n".join(parts)
+
 
 small = cw.ChatApp(title="One message (reload baseline)")
 _hello = cw.Message("Hello from a small chat.")
@@ -188,6 +195,15 @@ def log(text: str) -> None:
     print(f"[{time.monotonic() - T0:6.1f} s] {text}", file=sys.stderr, flush=True)
 
 
+RELOAD_STATUS_JS = """() => [...document.querySelectorAll('.cw-root')].map((root) => ({
+  messages: root.querySelectorAll('.cw-message').length,
+  input: !!root.querySelector('textarea.cw-input'),
+  sendDisabled: (root.querySelector('button.cw-send') || {}).disabled,
+  title: (root.querySelector('.cw-title') || {}).textContent,
+  text: root.innerText.slice(0, 200),
+}))"""
+
+
 def wait_js(page: Any, expr: str, timeout_s: float) -> Any:
     deadline = time.monotonic() + timeout_s
     while True:
@@ -279,11 +295,18 @@ def main() -> None:
         page.context.add_init_script(RELOAD_INIT_JS % (repr(newest), repr(small_newest)))
         log("reload")
         page.reload()
-        r = wait_js(
-            page,
-            "() => window.__rl && window.__rl.big !== null && window.__rl.small !== null && window.__rl",
-            120,
-        )
+        try:
+            r = wait_js(
+                page,
+                "() => window.__rl && window.__rl.big !== null && window.__rl.small !== null && window.__rl",
+                90,
+            )
+        except TimeoutError:  # report how far it got
+            r = page.evaluate("() => window.__rl")
+            r["views"] = page.evaluate(RELOAD_STATUS_JS)
+            result["reload_timed_out"] = r
+            log(f"reload: not interactive after 90 s: {r}")
+            r = {k: (v if v is not None else float("nan")) for k, v in r.items()}
         nav = page.evaluate(
             "() => { const n = performance.getEntriesByType('navigation')[0];"
             " return {domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd}; }"
