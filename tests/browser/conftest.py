@@ -3,11 +3,15 @@ context per test, a screenshot and a console log of every test in test-artifacts
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The helpers (labdriver, xss_corpus) import by name under any --import-mode.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from labdriver import (
     ARTIFACTS,
     CHROMIUM,
