@@ -1,12 +1,22 @@
-"""Shared by every test directory: browser tests run last.
+"""Shared by every test directory.
 
-The browser tests keep a Playwright (sync API) session open until the end of the pytest
-session; while it is open, asyncio tests can't get an event loop of their own.
+Browser tests run last: they keep a Playwright (sync API) session open until the end of
+the pytest session, and while it is open asyncio tests can't get an event loop of their own.
+
+Every test process (and every kernel or server it starts) keeps its threads in a temporary
+SQLite file, never in the user's Jupyter data directory.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
+
+_db_dir = Path(tempfile.mkdtemp(prefix="chatwidget-tests-"))
+os.environ.setdefault("CHATWIDGET_DATABASE_URL", f"sqlite+aiosqlite:///{_db_dir / 'chatwidget.db'}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
