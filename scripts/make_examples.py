@@ -1,0 +1,536 @@
+"""Write the example notebooks and execute them, so their saved outputs are what nbval checks.
+
+    .venv/bin/python scripts/make_examples.py            # all of them
+    .venv/bin/python scripts/make_examples.py elements   # the ones whose name contains "elements"
+
+Outputs must be deterministic: the notebooks print transcripts (no ids, no timestamps).
+Widget state is not stored in the notebooks (it would embed the front-end bundle).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+KERNEL = {
+    "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
+    "language_info": {"name": "python"},
+}
+
+
+def md(text: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_markdown_cell(text.strip())
+
+
+def code(text: str) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(text.strip())
+    if ".display()" in text:
+        # The widget's output and its static copy change as the chat goes on (the copy is
+        # refreshed after each answer): nbval checks the printed transcripts instead.
+        cell.metadata["tags"] = ["nbval-ignore-output"]
+    return cell
+
+
+NOTEBOOKS: dict[str, list[nbformat.NotebookNode]] = {}
+
+NOTEBOOKS["quickstart.ipynb"] = [
+    md("""
+# Quickstart: a streaming chat in a notebook
+
+A chat app is a `cw.ChatApp` with handlers. `on_chat_start` greets, `on_message` answers each
+user message. Here the answer comes from `DemoModel`, an offline stand-in for an LLM, so this
+runs with no API key.
+
+Run the cells, then type in the chat below. `app.sidebar()` opens the same live chat in
+JupyterLab's side panel.
+"""),
+    code("""
+import chatwidget as cw
+from chatwidget.demo import DemoModel
+
+app = cw.ChatApp(title="Quickstart")
+model = DemoModel()
+
+
+@app.on_chat_start
+async def welcome():
+    await cw.Message("Hi! I am an offline demo model. Ask me anything.").send()
+
+
+@app.on_message
+async def reply(message: cw.Message):
+    # A step shows the work behind an answer as a collapsible block.
+    async with cw.Step(name="plan", type="llm") as step:
+        step.input = message.content
+        step.output = model.plan(message.content)
+
+    # Tokens are streamed into one message; the widget batches them for the browser.
+    answer = cw.Message(content="")
+    async for token in model.stream(message.content):
+        await answer.stream_token(token)
+    await answer.send()
+
+
+app.display()
+"""),
+    md("""
+## Driving the chat from code
+
+The same app can be driven without a browser: `send_user_message` acts as the user and
+returns when the answer is complete. This is how the notebook is tested.
+"""),
+    code("""
+await app.send_user_message("What can you do?")
+print(app.transcript())
+"""),
+    md("`app.messages` holds the conversation as objects; `to_dict()` gives the serialized form."),
+    code("[(m.author, m.type) for m in app.messages]"),
+]
+
+NOTEBOOKS["steps_and_cot.ipynb"] = [
+    md("""
+# Steps and chain of thought
+
+A **step** shows the work behind an answer: a tool call, a retrieval, an LLM call. Steps
+nest: a step opened inside another one becomes its child, across `await`s, without passing
+anything around. The user sees them as collapsible blocks above the answer.
+"""),
+    code("""
+import asyncio
+
+import chatwidget as cw
+
+app = cw.ChatApp(title="Steps", persist=False)
+
+
+@cw.step(type="tool")
+async def search(query: str) -> list[str]:
+    # The arguments become the step's input, the result its output.
+    await asyncio.sleep(0.01)
+    return [f"{query} result {i}" for i in range(1, 4)]
+
+
+@cw.step(type="tool")
+def rank(results: list[str]) -> str:
+    # Synchronous functions work too.
+    return results[0]
+
+
+@app.on_message
+async def reply(message: cw.Message):
+    async with cw.Step(name="research", type="run") as research:
+        research.input = message.content
+        best = rank(await search(message.content))
+        research.output = best
+    async with cw.Step(name="llm", type="llm") as llm:
+        llm.input = f"Answer using: {best}"
+        llm.output = f"The best match is {best}."
+        llm.generation = cw.ChatGeneration(
+            provider="demo", model="demo-1",
+            messages=[cw.GenerationMessage(role="user", content=message.content)],
+            message_completion=cw.GenerationMessage(role="assistant", content=llm.output),
+            token_count=12,
+        )
+    await cw.Message(content=f"Here is what I found: **{best}**").send()
+
+
+app.display()
+"""),
+    md("Drive it from code and read the transcript: steps are indented under their parent."),
+    code("""
+await app.send_user_message("jupyter widgets")
+print(app.transcript())
+"""),
+    md("""
+## When a step fails
+
+An exception inside a step marks the step as an error (with the exception's text) and keeps
+propagating; a handler that raises shows an error message, and the chat goes on.
+"""),
+    code("""
+@app.on_message
+async def failing(message: cw.Message):
+    async with cw.Step(name="parse", type="tool"):
+        raise ValueError("could not parse the question")
+
+
+await app.send_user_message("???")
+print(app.transcript().split("User: ???")[1])
+"""),
+    md("""
+## How much of the chain of thought users see
+
+`cot="full"` shows every step, `"tool_call"` only tool steps, `"hidden"` none: then the
+browser receives only stubs of the steps, never their contents. The kernel keeps everything.
+"""),
+    code("""
+quiet = cw.ChatApp(title="Quiet", cot="hidden", persist=False)
+quiet.on_message(reply)
+await quiet.send_user_message("notebooks")
+step = quiet.steps[1]
+print("kernel keeps:", step.name, "->", step.output)
+print("browser gets:", quiet._wire(step)["output"] == "")
+"""),
+]
+
+NOTEBOOKS["ask_and_actions.ipynb"] = [
+    md("""
+# Asking the user, and action buttons
+
+Inside a handler, `await cw.AskUserMessage(...).send()` waits for the user's answer, then
+the handler goes on. `AskActionMessage` offers buttons; `AskFileMessage` asks for files.
+Actions attached to any message call `@app.action_callback(name)` when clicked.
+"""),
+    code("""
+import chatwidget as cw
+
+app = cw.ChatApp(title="Ask", persist=False)
+
+
+@app.on_message
+async def main(message: cw.Message):
+    res = await cw.AskUserMessage(content="What is your name?", timeout=30).send()
+    if res is None:
+        await cw.Message("No answer: never mind.").send()
+        return
+    name = res["output"]
+    choice = await cw.AskActionMessage(
+        content=f"Nice to meet you, {name}. Tea or coffee?",
+        actions=[
+            cw.Action(name="tea", payload={"drink": "tea"}, label="Tea"),
+            cw.Action(name="coffee", payload={"drink": "coffee"}, label="Coffee"),
+        ],
+    ).send()
+    drink = choice["payload"]["drink"] if choice else "water"
+    await cw.Message(
+        content=f"Your name is: {name}. One {drink} coming.",
+        actions=[cw.Action(name="refill", payload={"drink": drink}, label="Refill")],
+    ).send()
+
+
+@app.action_callback("refill")
+async def refill(action: cw.Action):
+    await cw.Message(content=f"Another {action.payload['drink']}!").send()
+    await action.remove()  # the button goes away
+
+
+app.display()
+"""),
+    md("""
+Headless, `answers=[...]` feeds the prompts in order: text for `AskUserMessage`, an action
+name for `AskActionMessage`, `None` for a timeout.
+"""),
+    code("""
+await app.send_user_message("hello", answers=["Jeeves", "tea"])
+print(app.transcript())
+"""),
+    code("""
+await app.send_user_message("hello again", answers=[None])
+print(app.messages[-1].content)
+"""),
+    md("""
+## Files
+
+`AskFileMessage` checks every file against `accept` (MIME types, wildcards such as `image/*`,
+or a map of types to extensions), `max_size_mb` and `max_files` in the kernel. A file that
+breaks a rule is refused (in the browser the user sees why and can try again).
+"""),
+    code("""
+from pathlib import Path
+import tempfile
+
+folder = Path(tempfile.mkdtemp())
+(folder / "notes.txt").write_text("buy milk")
+(folder / "main.cpp").write_text("int main() {}")
+
+files_app = cw.ChatApp(title="Files", persist=False)
+asks = []
+
+
+@files_app.on_message
+async def upload(message: cw.Message):
+    ask = cw.AskFileMessage(content="Send a text file", accept=["text/plain", "application/pdf"])
+    asks.append(ask)
+    files = await ask.send()
+    if files:
+        text = Path(files[0]["path"]).read_text()
+        await cw.Message(content=f"{files[0]['name']} says: {text}").send()
+
+
+await files_app.send_user_message("here", answers=[[folder / "main.cpp"], [folder / "notes.txt"]])
+print(asks[0].rejections)
+print(files_app.messages[-1].content)
+"""),
+]
+
+NOTEBOOKS["elements.ipynb"] = [
+    md("""
+# Elements: images, plots, tables, PDFs, task lists and custom components
+
+Elements attach to a message (`elements=[...]`) or a step. `display="inline"` shows them in
+the message, `"side"` as a link that opens a side area, `"page"` as a link to a full view.
+Their bytes travel once, as binary buffers, however often the message is updated.
+"""),
+    code("""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+import chatwidget as cw
+
+app = cw.ChatApp(title="Elements", persist=False)
+
+fig, ax = plt.subplots(figsize=(4, 2.5))
+ax.plot([1, 3, 2, 4], marker="o")
+ax.set_title("Weekly signups")
+
+frame = pd.DataFrame({"city": ["Paris", "Lyon", "Nice"], "visits": [120, 45, 30]})
+
+# A minimal valid one-page PDF, so the example needs no file.
+pdf = (b"%PDF-1.1\\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>"
+       b"endobj 3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]>>endobj\\ntrailer<</Root 1 0 R>>")
+
+form = cw.CustomElement(
+    name="feedback-form",
+    props={"question": "How was it?"},
+    source=\"\"\"
+export function render({ props, el, submit }) {
+  const label = document.createElement("label");
+  label.textContent = props.question + " ";
+  const input = document.createElement("input");
+  const button = document.createElement("button");
+  button.textContent = "Send";
+  button.onclick = () => submit({ answer: input.value });
+  label.append(input, button);
+  el.append(label);
+}
+\"\"\",
+)
+
+
+@app.on_message
+async def show(message: cw.Message):
+    tasks = cw.TaskList(tasks=[cw.Task(title="Plot", status="running"), cw.Task(title="Table")])
+    await cw.Message(content="Working on it...", elements=[tasks]).send()
+    await cw.Message(
+        content="Here is the plot, the table and the report.",
+        elements=[
+            cw.Pyplot(name="signups", figure=fig),
+            cw.Dataframe(name="visits", data_frame=frame),
+            cw.Pdf(name="report.pdf", content=pdf, display="side"),
+            cw.Text(name="query.sql", content="SELECT city, visits FROM stats", language="sql"),
+        ],
+    ).send()
+    tasks.tasks[0].status = "done"
+    tasks.tasks[1].status = "done"
+    tasks.status = "Done"
+    await tasks.send()  # updates the task list; the other elements' bytes are not resent
+    answer = await cw.AskElementMessage(content="One question:", element=form, timeout=60).send()
+    if answer and answer["submitted"]:
+        await cw.Message(content=f"Thanks: {answer['data']['answer']}").send()
+
+
+app.display()
+"""),
+    code("""
+await app.send_user_message("show me", answers=[{"submitted": True, "data": {"answer": "great"}}])
+print(app.transcript())
+print([(e.type, e.name, e.display) for m in app.messages for e in m.elements])
+"""),
+]
+
+NOTEBOOKS["llm_chat.ipynb"] = [
+    md("""
+# A chat with an LLM
+
+This chat talks to any OpenAI-compatible endpoint: set `OPENAI_BASE_URL` (for a local server
+such as vLLM, llama.cpp or Ollama) and/or `OPENAI_API_KEY` before starting the kernel, and
+`pip install chatwidget[openai]`. With neither set it falls back to the offline demo model,
+so the notebook runs anywhere. `instrument_openai()` records each call as an `llm` step with
+its prompt, settings, token counts and latency.
+"""),
+    code("""
+import os
+
+import chatwidget as cw
+from chatwidget.demo import DemoModel
+
+configured = bool(os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"))
+if configured:
+    from openai import AsyncOpenAI
+
+    from chatwidget.openai import instrument_openai
+
+    instrument_openai()
+    client = AsyncOpenAI()
+    model_name = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
+demo = DemoModel(delay=0)
+
+app = cw.ChatApp(title="LLM chat", persist=False)
+
+
+@app.on_chat_start
+async def start():
+    cw.user_session.set("history", [{"role": "system", "content": "You are a helpful assistant."}])
+
+
+@app.on_message
+async def reply(message: cw.Message):
+    history = cw.user_session.get("history")
+    history.append({"role": "user", "content": message.content})
+    answer = cw.Message(content="")
+    if configured:
+        stream = await client.chat.completions.create(model=model_name, messages=history, stream=True)
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                await answer.stream_token(chunk.choices[0].delta.content)
+    else:
+        async for token in demo.stream(message.content):
+            await answer.stream_token(token)
+    await answer.send()
+    history.append({"role": "assistant", "content": answer.content})
+
+
+app.display()
+"""),
+    code("""
+await app.send_user_message("Hello!")
+print("model:", "OpenAI-compatible endpoint" if configured else "offline demo")
+print(len(app.session["history"]), "messages in the history")
+"""),
+]
+
+NOTEBOOKS["persistence.ipynb"] = [
+    md("""
+# Threads that survive a restart
+
+A chat keeps its conversations (threads) in a database as it goes: by default a SQLite file
+in the Jupyter data directory, or any database given by `CHATWIDGET_DATABASE_URL` (for
+example `postgresql+asyncpg://user@host/db` when many users share a server). A thread is
+created at the first user message and named after it. Here a temporary file keeps the
+example self-contained.
+"""),
+    code("""
+import tempfile
+
+import chatwidget as cw
+from chatwidget.data.sql import SQLDataLayer
+
+layer = SQLDataLayer(f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/threads.db")
+
+
+def make_app():
+    app = cw.ChatApp(title="Notes", data_layer=layer)
+
+    @app.on_message
+    async def reply(message: cw.Message):
+        notes = cw.user_session.get("notes", [])
+        notes.append(message.content)
+        cw.user_session.set("notes", notes)
+        await cw.Message(content=f"Noted ({len(notes)} so far).").send()
+
+    @app.on_chat_resume
+    async def resume(thread):
+        # Rebuild per-chat state from the stored messages.
+        cw.user_session.set("notes", [s["output"] for s in thread["steps"] if s["type"] == "user_message"])
+
+    return app
+
+
+app = make_app()
+app.display()
+"""),
+    code("""
+await app.send_user_message("Buy milk")
+await app.send_user_message("Call Sam")
+await app.save()  # writes are batched in the background; save() waits for them
+thread_id = app.thread_id
+"""),
+    md("Later, in a new kernel (here: a new app), the thread list finds it and `resume` restores it."),
+    code("""
+later = make_app()
+page = await later.list_threads()
+print([t["name"] for t in page["data"]])
+await later.resume(page["data"][0]["id"])
+await later.send_user_message("Water the plants")
+print(later.transcript())
+"""),
+]
+
+NOTEBOOKS["voila_dashboard.ipynb"] = [
+    md("""
+# A chat dashboard for Voila
+
+Serve this notebook as an app: `voila examples/voila_dashboard.ipynb`. Each visitor gets a
+kernel of their own, so conversations are separate. To have the thread API, sharing and
+login available too, run Voila inside the Jupyter server instead (standalone Voila does not
+load server extensions): `jupyter server` and open `/voila/render/voila_dashboard.ipynb`.
+"""),
+    code("""
+import chatwidget as cw
+from chatwidget.demo import DemoModel
+
+model = DemoModel(delay=0.005)
+app = cw.ChatApp(title="Support desk", persist=False)
+
+
+@app.on_chat_start
+async def welcome():
+    await cw.Message(
+        "Welcome to the support desk.",
+        actions=[cw.Action(name="hours", label="Opening hours")],
+    ).send()
+
+
+@app.action_callback("hours")
+async def hours(action: cw.Action):
+    await cw.Message("We are open 9:00-17:00, Monday to Friday.").send()
+
+
+@app.on_message
+async def reply(message: cw.Message):
+    if "ticket" in message.content.lower():
+        res = await cw.AskUserMessage(content="What is your ticket number?", timeout=60).send()
+        if res:
+            await cw.Message(f"Ticket {res['output']} is being handled.").send()
+        return
+    answer = cw.Message("")
+    async for token in model.stream(message.content):
+        await answer.stream_token(token)
+    await answer.send()
+
+
+app.display()
+"""),
+    code("""
+await app.send_user_message("About my ticket", answers=["4711"])
+print(app.transcript())
+"""),
+]
+
+
+def main(selected: list[str]) -> None:
+    for name, cells in NOTEBOOKS.items():
+        if selected and not any(s in name for s in selected):
+            continue
+        notebook = nbformat.v4.new_notebook(metadata=KERNEL)
+        notebook.cells = cells
+        NotebookClient(
+            notebook,
+            timeout=120,
+            kernel_name="python3",
+            store_widget_state=False,
+            resources={"metadata": {"path": str(EXAMPLES)}},
+        ).execute()
+        nbformat.write(notebook, EXAMPLES / name)
+        print("wrote", name)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
