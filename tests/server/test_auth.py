@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from chatwidget_server import ChatWidgetServer, _jupyter_server_extension_points, local_owner
-from conftest import Call, Seed
+from server_support import Call, Seed
 
 from chatwidget.data import DataLayerError
 from chatwidget.data.sql import SQLDataLayer

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import OTHER, Call, Seed
+from server_support import OTHER, Call, Seed
 
 API = "chatwidget/api/threads"
 

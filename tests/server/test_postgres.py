@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from conftest import Call, Seed
 from jupyter_core.paths import jupyter_data_dir
+from server_support import Call, Seed
 from sqlalchemy.engine import make_url
 
 PG_ADMIN_URL = os.environ.get(

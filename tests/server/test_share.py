@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 import pytest
-from conftest import OTHER, Call, Seed
+import server_support
+from server_support import OTHER, Call, Seed
 
 API = "chatwidget/api/threads"
 SHARE = "chatwidget/share"
@@ -220,24 +221,12 @@ async def test_another_users_shared_thread_is_public_but_not_editable(
     assert (await call("GET", f"{SHARE}/{thread_id}", anonymous=True)).code == 200
 
 
-def allow_public_profile(thread: dict[str, Any], viewer: Any) -> bool:
-    return (thread.get("metadata") or {}).get("chat_profile") == "public"
-
-
-async def async_allow_viewers(thread: dict[str, Any], viewer: Any) -> bool:
-    return viewer is not None and viewer.identifier == "alice"
-
-
-def raising_check(thread: dict[str, Any], viewer: Any) -> bool:
-    raise RuntimeError("boom")
-
-
 class TestViewCallback:
     @pytest.fixture
     def extension_config(self, request: pytest.FixtureRequest) -> dict[str, Any]:
         return {"on_shared_thread_view": request.param}
 
-    @pytest.mark.parametrize("extension_config", ["test_share.allow_public_profile"], indirect=True)
+    @pytest.mark.parametrize("extension_config", ["server_support.allow_public_profile"], indirect=True)
     async def test_an_import_string_lets_unshared_threads_through(self, call: Call, seed: Seed) -> None:
         public = await seed.thread(metadata={"chat_profile": "public"})
         private = await seed.thread(metadata={"chat_profile": "private"})
@@ -245,13 +234,13 @@ class TestViewCallback:
         assert (await call("GET", f"{SHARE}/{public}/page", anonymous=True)).code == 200
         assert (await call("GET", f"{SHARE}/{private}", anonymous=True)).code == 404
 
-    @pytest.mark.parametrize("extension_config", [async_allow_viewers], indirect=True)
+    @pytest.mark.parametrize("extension_config", [server_support.async_allow_viewers], indirect=True)
     async def test_an_async_callable_sees_the_viewer(self, call: Call, seed: Seed) -> None:
         thread_id = await seed.thread()
         assert (await call("GET", f"{SHARE}/{thread_id}", anonymous=True)).code == 404
         assert (await call("GET", f"{SHARE}/{thread_id}")).code == 200
 
-    @pytest.mark.parametrize("extension_config", [raising_check], indirect=True)
+    @pytest.mark.parametrize("extension_config", [server_support.raising_check], indirect=True)
     async def test_a_callback_that_raises_denies(self, call: Call, seed: Seed) -> None:
         thread_id = await seed.thread()
         reply = await call("GET", f"{SHARE}/{thread_id}", anonymous=True)
