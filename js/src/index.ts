@@ -54,4 +54,52 @@ const render: Render = ({ model, el }) => {
   };
 };
 
-export default { initialize, render };
+/** A stored thread as the share page gets it (public fields only). */
+export interface SharedThread {
+  id?: string;
+  name?: string | null;
+  createdAt?: string | null;
+  steps?: Record<string, unknown>[];
+  elements?: Record<string, unknown>[];
+}
+
+/** A model that never changes and sends nothing: a stored thread, read-only. */
+function staticModel(thread: SharedThread): AnyModel {
+  const state: Record<string, unknown> = {
+    title: typeof thread.name === "string" ? thread.name : "",
+    instance: "",
+    running: false,
+    config: { cot: "full" },
+  };
+  const steps = Array.isArray(thread.steps) ? thread.steps.filter((s) => s && typeof s.id === "string") : [];
+  const elements = Array.isArray(thread.elements) ? thread.elements.filter((e) => e && typeof e.id === "string") : [];
+  const byStep = new Map<string, string[]>();
+  for (const e of elements) {
+    state[`e${e.id}`] = e;
+    const owner = typeof e.forId === "string" ? e.forId : "";
+    if (!byStep.has(owner)) byStep.set(owner, []);
+    byStep.get(owner)?.push(String(e.id));
+  }
+  steps.forEach((step, slot) => {
+    state[`s${slot}`] = { ...step, streaming: false, slot, elements: byStep.get(String(step.id)) ?? [] };
+  });
+  state.head = steps.length;
+  const noop = () => undefined;
+  return { get: (key: string) => state[key], set: noop, on: noop, off: noop, send: noop, save_changes: noop } as unknown as AnyModel;
+}
+
+/**
+ * Render a stored thread read-only (the share page): the same message, step, markdown and
+ * element renderers and the same sanitizer, with no composer and no kernel. Element bytes
+ * are fetched from each element's `url` (relative to the page). Returns a cleanup.
+ */
+export function renderShared(el: HTMLElement, thread: SharedThread): () => void {
+  const store = new ChatStore(staticModel(thread ?? {}), "");
+  const view = new ChatView(el, store, { readOnly: true, framesAllowed: false });
+  return () => {
+    view.dispose();
+    store.dispose();
+  };
+}
+
+export default { initialize, render, renderShared };

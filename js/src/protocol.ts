@@ -16,6 +16,22 @@ export const HELLO = "hello";
 export const SEND = "send";
 export const STOP = "stop";
 export const RESYNC = "resync";
+export const ASK_REPLY = "ask_reply";
+export const ACTION = "action";
+export const FEEDBACK = "feedback";
+export const SETTINGS = "settings";
+export const UPLOAD_START = "upload_start";
+export const UPLOAD_CHUNK = "upload_chunk";
+export const UPLOAD_END = "upload_end";
+export const UPLOAD_ABORT = "upload_abort";
+export const EDIT = "edit";
+export const PROFILE = "profile";
+export const NEW_CHAT = "new_chat";
+export const THREADS = "threads";
+export const RESUME = "resume";
+export const RENAME = "rename";
+export const DELETE_THREAD = "delete_thread";
+export const SHARE = "share";
 
 /** How long a request may wait for its reply before it settles as a timeout. */
 export const REQUEST_TIMEOUT_MS = 15_000;
@@ -41,7 +57,108 @@ export interface StepDict {
   defaultOpen?: boolean | null;
   showInput?: boolean | string | null;
   generation?: Record<string, unknown> | null;
+  command?: string | null;
+  /** Element ids shown with the step (descriptions under `e<id>`, bytes under `b<id>`). */
+  elements?: string[];
+  actions?: ActionDict[];
+  feedback?: { value: 0 | 1 | null; comment?: string | null } | null;
+  /** The label of the answer chosen on an action prompt. */
+  selectedAction?: string;
   slot: number;
+}
+
+export interface ActionDict {
+  id: string;
+  name: string;
+  payload?: unknown;
+  label?: string;
+  tooltip?: string;
+  icon?: string | null;
+  forId?: string | null;
+}
+
+export type ElementType =
+  | "text" | "image" | "file" | "pdf" | "audio" | "video" | "plotly" | "dataframe" | "tasklist" | "custom";
+
+export interface ElementDict {
+  id: string;
+  type: ElementType | string;
+  name: string;
+  display?: "inline" | "side" | "page";
+  forId?: string | null;
+  url?: string | null;
+  mime?: string | null;
+  size?: "small" | "medium" | "large" | null;
+  language?: string | null;
+  page?: number | null;
+  props?: Record<string, unknown> | null;
+  autoPlay?: boolean;
+}
+
+/** Upload rules: MIME patterns (or a map of MIME pattern to extensions), size, count. */
+export interface UploadRules {
+  accept?: string[] | Record<string, string[]>;
+  max_size_mb?: number;
+  max_files?: number;
+}
+
+export interface AskState {
+  id: string;
+  kind: "text" | "file" | "action" | "element";
+  forId?: string | null;
+  spec?: UploadRules & { actions?: ActionDict[]; element?: string };
+  timeout?: number;
+}
+
+export interface InputDict {
+  id: string;
+  type: string;
+  label?: string;
+  initial?: unknown;
+  tooltip?: string | null;
+  description?: string | null;
+  placeholder?: string | null;
+  multiline?: boolean;
+  min?: number | null;
+  max?: number | null;
+  step?: number | null;
+  options?: { label: string; value: string }[];
+  max_tags?: number;
+}
+
+export interface SettingsState {
+  inputs?: InputDict[];
+  values?: Record<string, unknown>;
+}
+
+export interface Starter {
+  label: string;
+  message: string;
+  icon?: string | null;
+  command?: string | null;
+}
+
+export interface Command {
+  id: string;
+  description?: string;
+  icon?: string | null;
+  button?: boolean;
+  persistent?: boolean;
+}
+
+export interface ChatProfile {
+  name: string;
+  markdown_description?: string;
+  icon?: string | null;
+  default?: boolean;
+}
+
+export interface ThreadSummary {
+  id: string;
+  name?: string | null;
+  createdAt?: string | null;
+  updatedAt?: string | null;
+  shared?: boolean;
 }
 
 export interface StreamDelta {
@@ -79,10 +196,19 @@ export interface ChatConfig {
   assistant_name: string;
   user_name: string;
   language: string;
+  file_upload?: UploadRules & { enabled?: boolean };
 }
 
 export function stepKey(slot: number): string {
   return `s${slot}`;
+}
+
+export function elementKey(id: string): string {
+  return `e${id}`;
+}
+
+export function elementDataKey(id: string): string {
+  return `b${id}`;
 }
 
 export function isStepKey(key: string): boolean {

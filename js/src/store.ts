@@ -3,7 +3,15 @@
 // coalesce what changed per animation frame; two views of one model share one store.
 import type { AnyModel } from "@anywidget/types";
 import {
+  type AskState,
   type ChatConfig,
+  type ChatProfile,
+  type Command,
+  type ElementDict,
+  type SettingsState,
+  type Starter,
+  elementDataKey,
+  elementKey,
   type KernelMessage,
   type ReplyMessage,
   type StepDict,
@@ -30,6 +38,9 @@ export interface Layout {
   top: string[];
   children: Map<string, string[]>;
 }
+
+/** Traits whose names could look like element keys (`e<id>`, `b<id>`). */
+const TRAITS = new Set(["embed", "body"]);
 
 export type Listener = (change: StoreChange) => void;
 
@@ -74,6 +85,7 @@ export class ChatStore {
   private readonly resyncing = new Set<string>();
   private readonly pending = new Map<string, Pending>();
   private readonly listeners = new Set<Listener>();
+  private askFor: string | null = null;
   private layoutCache: Layout | null = null;
   private configCache: ChatConfig | null = null;
   private head = 0;
@@ -162,6 +174,68 @@ export class ChatStore {
     return this.model.get("running") === true;
   }
 
+  private trait<T>(name: string, ok: (v: unknown) => boolean, fallback: T): T {
+    const v = this.model.get(name);
+    return ok(v) ? (v as T) : fallback;
+  }
+
+  /** The prompt waiting for an answer, or null. */
+  get ask(): AskState | null {
+    const a = this.model.get("ask") as AskState | undefined;
+    return a && typeof a === "object" && typeof a.id === "string" && typeof a.kind === "string" ? a : null;
+  }
+
+  get settings(): SettingsState {
+    return this.trait<SettingsState>("settings", (v) => !!v && typeof v === "object", {});
+  }
+
+  get starters(): Starter[] {
+    return this.trait<Starter[]>("starters", Array.isArray, []).filter((s) => s && typeof s.message === "string");
+  }
+
+  get commands(): Command[] {
+    return this.trait<Command[]>("commands", Array.isArray, []).filter((c) => c && typeof c.id === "string");
+  }
+
+  get profiles(): ChatProfile[] {
+    return this.trait<ChatProfile[]>("profiles", Array.isArray, []).filter((p) => p && typeof p.name === "string");
+  }
+
+  get profile(): string {
+    return this.trait<string>("profile", (v) => typeof v === "string", "");
+  }
+
+  get storageError(): string {
+    return this.trait<string>("storage_error", (v) => typeof v === "string", "");
+  }
+
+  /** An element's description (`e<id>`), if known. */
+  element(id: string): ElementDict | undefined {
+    const e = this.model.get(elementKey(id)) as ElementDict | null | undefined;
+    return e && typeof e === "object" && typeof e.type === "string" ? e : undefined;
+  }
+
+  /** An element's bytes (`b<id>`: `{data: DataView}`), if sent. */
+  elementData(id: string): DataView | undefined {
+    const b = this.model.get(elementDataKey(id)) as { data?: unknown } | null | undefined;
+    const d = b && typeof b === "object" ? b.data : undefined;
+    if (d instanceof DataView) return d;
+    if (d instanceof ArrayBuffer) return new DataView(d);
+    if (ArrayBuffer.isView(d)) return new DataView(d.buffer, d.byteOffset, d.byteLength);
+    return undefined;
+  }
+
+  /** Whether no message is shown (starters are offered then). */
+  get empty(): boolean {
+    for (const id of this.slotIds) if (id !== null && id !== undefined && this.steps.has(id)) return false;
+    return true;
+  }
+
+  /** Every step id, in slot order. */
+  stepIds(): string[] {
+    return this.slotIds.filter((id): id is string => typeof id === "string" && this.steps.has(id));
+  }
+
   get protocol(): string | undefined {
     const p = this.model.get("protocol");
     return typeof p === "string" ? p : undefined;
@@ -224,7 +298,7 @@ export class ChatStore {
   // ---- requests ------------------------------------------------------------------------
 
   /** Send a request; the promise always resolves, with the reply or a timeout/cancel error. */
-  request(kind: string, fields: Record<string, unknown> = {}): Promise<ReplyMessage> {
+  request(kind: string, fields: Record<string, unknown> = {}, buffers?: ArrayBuffer[]): Promise<ReplyMessage> {
     const id = randomId();
     return new Promise((resolve) => {
       if (this.disposed) {
@@ -237,7 +311,8 @@ export class ChatStore {
       }, REQUEST_TIMEOUT_MS);
       this.pending.set(id, { resolve, timer });
       try {
-        this.model.send({ ...fields, kind, id });
+        if (buffers) this.model.send({ ...fields, kind, id }, undefined, buffers);
+        else this.model.send({ ...fields, kind, id });
       } catch (err) {
         clearTimeout(timer);
         this.pending.delete(id);
@@ -267,6 +342,7 @@ export class ChatStore {
   }
 
   private applyMeta(): void {
+    this.askFor = this.ask?.forId ?? null;
     this.configCache = null;
     this.layoutCache = null;
     this.dirtyStructure = true;
@@ -286,6 +362,17 @@ export class ChatStore {
       this.head = head;
     } else if (key === "config") {
       this.applyMeta();
+    } else if (key === "ask") {
+      // The prompt's message shows its buttons, or stops showing them.
+      if (this.askFor) this.dirtySteps.add(this.askFor);
+      this.askFor = this.ask?.forId ?? null;
+      if (this.askFor) this.dirtySteps.add(this.askFor);
+      this.dirtyMeta = true;
+    } else if (/^[eb]./.test(key) && !TRAITS.has(key)) {
+      // An element's description or bytes: its step re-renders.
+      const e = this.element(key.slice(1));
+      if (e?.forId) this.dirtySteps.add(e.forId);
+      else for (const [id, step] of this.steps) if (step.elements?.includes(key.slice(1))) this.dirtySteps.add(id);
     } else {
       this.dirtyMeta = true;
     }

@@ -5,9 +5,20 @@ import { type Labels, labels as labelsFor } from "../i18n";
 import { HELLO, PROTOCOL_VERSION } from "../protocol";
 import { type ChatStore, type StoreChange, isMessage } from "../store";
 import { Composer } from "./composer";
+import { ElementView } from "./elements";
+import type { ExtrasHost } from "./extras";
 import { el } from "./format";
+import { Header, SettingsPanel } from "./header";
 import { MessageView } from "./message";
 import { StepView } from "./step";
+import { ThreadsPanel } from "./threads";
+
+export interface ChatOptions {
+  /** A stored conversation shown without a kernel: no composer, no header tools, no requests. */
+  readOnly?: boolean;
+  /** Whether the page lets us use frames (custom elements, PDFs). */
+  framesAllowed?: boolean;
+}
 
 const PAGE = 50;
 /** Pixels from the bottom that still count as "at the bottom". */
@@ -19,16 +30,34 @@ export interface ChatRoot extends HTMLElement {
   __chatwidget?: { store: ChatStore };
 }
 
-export class ChatView {
+export class ChatView implements ExtrasHost {
   readonly root: ChatRoot;
-  private readonly title = el("div", "cw-title");
+  readonly readOnly: boolean;
+  readonly framesAllowed: boolean;
+  private readonly header: Header;
   private readonly banner = el("div", "cw-banner");
+  private readonly storageBanner = el("div", "cw-storage-error");
+  private readonly storageText = el("span", "cw-storage-text");
+  private storageDismissed = "";
+  private readonly main = el("div", "cw-main");
+  private readonly side = el("aside", "cw-side");
+  private readonly sideBody = el("div", "cw-side-body");
+  private readonly sideTitle = el("span", "cw-side-title");
+  private sideView: ElementView | null = null;
+  private readonly overlay = el("div", "cw-page");
+  private readonly overlayBody = el("div", "cw-page-body");
+  private readonly overlayTitle = el("span", "cw-page-title");
+  private pageView: ElementView | null = null;
+  private readonly starters = el("div", "cw-starters");
+  private startersKey = "";
+  private readonly settingsPanel: SettingsPanel;
+  private readonly threadsPanel: ThreadsPanel;
   private readonly scroller = el("div", "cw-messages");
   private readonly earlier = el("button", "cw-load-earlier");
   private readonly flow = el("div", "cw-flow");
   private readonly composer: Composer;
   private readonly items = new Map<string, ItemView>();
-  private labels: Labels;
+  labels: Labels;
   private language = "\0";
   private hidden = 0; // number of oldest top-level items not rendered
   private firstLayout = true;
@@ -42,12 +71,72 @@ export class ChatView {
   private readonly resize: ResizeObserver | null = null;
   private disposed = false;
 
-  constructor(host: HTMLElement, private readonly store: ChatStore) {
+  constructor(host: HTMLElement, readonly store: ChatStore, options: ChatOptions = {}) {
+    this.readOnly = !!options.readOnly;
+    this.framesAllowed = options.framesAllowed !== false;
     this.labels = labelsFor(store.config.language);
     const root = el("div", "cw-root") as ChatRoot;
     this.root = root;
     root.dataset.instance = store.instance;
     root.__chatwidget = { store };
+    if (this.readOnly) root.classList.add("cw-readonly");
+    const labels = this.labels;
+    this.header = new Header(store, labels, this.readOnly);
+    this.settingsPanel = new SettingsPanel(store, labels);
+    this.threadsPanel = new ThreadsPanel(
+      store,
+      labels,
+      () => {
+        this.header.threadsAvailable = false;
+        this.header.update();
+      },
+      () => this.closeOverlays(),
+    );
+    this.header.settingsButton.addEventListener("click", () => {
+      this.threadsPanel.close();
+      if (this.settingsPanel.isOpen) this.settingsPanel.close();
+      else this.settingsPanel.open();
+    });
+    this.header.threadsButton.addEventListener("click", () => {
+      this.settingsPanel.close();
+      if (this.threadsPanel.isOpen) this.threadsPanel.close();
+      else this.threadsPanel.open();
+    });
+    this.storageBanner.setAttribute("role", "alert");
+    this.storageBanner.hidden = true;
+    const dismiss = el("button", "cw-storage-dismiss", "×");
+    dismiss.type = "button";
+    dismiss.title = labels.dismiss;
+    dismiss.setAttribute("aria-label", labels.dismiss);
+    dismiss.addEventListener("click", () => {
+      this.storageDismissed = store.storageError;
+      this.storageBanner.hidden = true;
+    });
+    this.storageBanner.append(this.storageText, dismiss);
+    // The side area and the full-view overlay for elements shown with display side/page.
+    const sideHead = el("div", "cw-panel-header");
+    const sideClose = el("button", "cw-side-close cw-panel-close", "×");
+    sideClose.type = "button";
+    sideClose.title = labels.close;
+    sideClose.setAttribute("aria-label", labels.close);
+    sideClose.addEventListener("click", () => this.closeSide());
+    sideHead.append(this.sideTitle, sideClose);
+    this.side.append(sideHead, this.sideBody);
+    this.side.hidden = true;
+    const pageHead = el("div", "cw-panel-header");
+    const pageClose = el("button", "cw-page-close cw-panel-close", "×");
+    pageClose.type = "button";
+    pageClose.title = labels.close;
+    pageClose.setAttribute("aria-label", labels.close);
+    pageClose.addEventListener("click", () => this.closePage());
+    pageHead.append(this.overlayTitle, pageClose);
+    this.overlay.setAttribute("role", "dialog");
+    this.overlay.append(pageHead, this.overlayBody);
+    this.overlay.hidden = true;
+    this.overlay.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") this.closePage();
+    });
+    this.starters.hidden = true;
     this.banner.setAttribute("role", "alert");
     this.banner.hidden = true;
     this.scroller.setAttribute("role", "log");
@@ -57,10 +146,21 @@ export class ChatView {
     this.earlier.type = "button";
     this.earlier.hidden = true;
     this.earlier.addEventListener("click", () => this.loadEarlier());
-    this.scroller.append(this.earlier, this.flow);
+    this.scroller.append(this.earlier, this.flow, this.starters);
     this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
     this.composer = new Composer(store, this.labels);
-    root.append(this.title, this.banner, this.scroller, this.composer.el);
+    this.composer.el.hidden = this.readOnly;
+    this.main.append(this.scroller, this.side);
+    root.append(
+      this.header.el,
+      this.banner,
+      this.storageBanner,
+      this.main,
+      this.composer.el,
+      this.settingsPanel.el,
+      this.threadsPanel.el,
+      this.overlay,
+    );
     host.append(root);
 
     if (typeof IntersectionObserver !== "undefined") {
@@ -82,11 +182,116 @@ export class ChatView {
     }
     this.unsubscribe = store.subscribe((change) => this.onChange(change));
     this.flush();
-    this.hello();
+    if (!this.readOnly) void this.hello();
+  }
+
+  // ---- element host ----------------------------------------------------------------------
+
+  openElement(id: string, where: "side" | "page"): void {
+    const desc = this.store.element(id);
+    if (!desc) return;
+    if (where === "side") {
+      this.sideView?.dispose();
+      this.sideView = new ElementView(this, id);
+      this.sideView.update(desc, this.store.elementData(id));
+      this.sideTitle.textContent = desc.name || "";
+      this.sideBody.replaceChildren(this.sideView.el);
+      this.side.hidden = false;
+      this.side.dataset.elementId = id;
+    } else {
+      this.pageView?.dispose();
+      this.pageView = new ElementView(this, id);
+      this.pageView.update(desc, this.store.elementData(id));
+      this.overlayTitle.textContent = desc.name || "";
+      this.overlayBody.replaceChildren(this.pageView.el);
+      this.overlay.hidden = false;
+      this.overlay.dataset.elementId = id;
+      (this.overlay.querySelector(".cw-page-close") as HTMLElement | null)?.focus();
+    }
+  }
+
+  openImage(src: string, alt: string): void {
+    this.pageView?.dispose();
+    this.pageView = null;
+    const img = el("img", "cw-page-image");
+    img.src = src;
+    img.alt = alt;
+    this.overlayTitle.textContent = alt;
+    this.overlayBody.replaceChildren(img);
+    this.overlay.hidden = false;
+    this.overlay.dataset.elementId = "";
+    (this.overlay.querySelector(".cw-page-close") as HTMLElement | null)?.focus();
+  }
+
+  elementSubmitted(id: string, data: unknown): void {
+    if (!this.readOnly) this.composer.elementSubmitted(id, data);
+  }
+
+  private closeSide(): void {
+    this.sideView?.dispose();
+    this.sideView = null;
+    this.sideBody.replaceChildren();
+    this.side.hidden = true;
+  }
+
+  private closePage(): void {
+    this.pageView?.dispose();
+    this.pageView = null;
+    this.overlayBody.replaceChildren();
+    this.overlay.hidden = true;
+  }
+
+  private closeOverlays(): void {
+    this.closeSide();
+    this.closePage();
+    this.settingsPanel.close();
+  }
+
+  /** Keep the side and page views in step with their element (closed when it goes). */
+  private refreshOpen(): void {
+    for (const [view, close] of [
+      [this.sideView, () => this.closeSide()],
+      [this.pageView, () => this.closePage()],
+    ] as const) {
+      if (!view) continue;
+      const desc = this.store.element(view.id);
+      if (!desc) close();
+      else view.update(desc, this.store.elementData(view.id));
+    }
+  }
+
+  private updateStarters(): void {
+    const starters = this.readOnly || !this.store.empty ? [] : this.store.starters;
+    const key = JSON.stringify(starters);
+    if (key === this.startersKey) return;
+    this.startersKey = key;
+    this.starters.replaceChildren(
+      ...starters.map((s) => {
+        const b = el("button", "cw-starter");
+        b.type = "button";
+        if (typeof s.icon === "string" && Array.from(s.icon).length <= 2 && !/^[\w-]+$/.test(s.icon)) {
+          b.append(el("span", "cw-starter-icon", s.icon));
+        }
+        b.append(el("span", "cw-starter-label", typeof s.label === "string" && s.label ? s.label : s.message));
+        b.title = s.message;
+        b.addEventListener("click", () => void this.composer.sendStarter(s.message, s.command));
+        return b;
+      }),
+    );
+    this.starters.hidden = starters.length === 0;
+  }
+
+  private updateStorage(): void {
+    const why = this.store.storageError;
+    this.storageText.textContent = why ? `${this.labels.storageError}: ${why}` : "";
+    this.storageBanner.hidden = !why || why === this.storageDismissed;
   }
 
   dispose(): void {
     this.disposed = true;
+    this.closeSide();
+    this.closePage();
+    for (const view of this.items.values()) view.dispose();
     this.unsubscribe();
     this.observer?.disconnect();
     this.resize?.disconnect();
@@ -122,6 +327,7 @@ export class ChatView {
     this.frame = 0;
     if (this.disposed) return;
     const store = this.store;
+    const dirtyExtras = new Set<string>();
     if (this.dirtyMeta) {
       this.dirtyMeta = false;
       const config = store.config;
@@ -133,11 +339,14 @@ export class ChatView {
         if (!this.banner.hidden) this.showMismatch();
       }
       this.composer.setLabels(this.labels, config.placeholder);
-      this.title.textContent = store.title;
-      this.title.hidden = !store.title;
+      this.header.update();
+      this.updateStorage();
       const running = store.running;
       this.root.dataset.running = String(running);
       this.composer.update(running, config);
+      if (this.settingsPanel.isOpen && !this.settingsPanel.el.contains(document.activeElement)) this.settingsPanel.build();
+      // Running and the pending prompt change what messages offer (edit, prompt buttons).
+      for (const id of this.items.keys()) dirtyExtras.add(id);
     }
     if (this.dirtyStructure) {
       this.dirtyStructure = false;
@@ -146,6 +355,9 @@ export class ChatView {
     const dirty = this.dirty;
     this.dirty = new Set();
     for (const id of dirty) this.renderItem(id);
+    for (const id of dirtyExtras) if (!dirty.has(id)) this.renderItem(id);
+    this.refreshOpen();
+    this.updateStarters();
     if (this.stick) this.scrollToBottom();
   }
 
@@ -190,7 +402,7 @@ export class ChatView {
     place(this.flow, top, this.hidden);
     for (const [id, view] of this.items) {
       if (!placed.has(id)) {
-        view.el.remove();
+        view.dispose();
         this.items.delete(id);
       }
     }
@@ -202,11 +414,11 @@ export class ChatView {
     if (!step) return null;
     const wantMessage = isMessage(step);
     if (view && (view instanceof MessageView) !== wantMessage) {
-      view.el.remove();
+      view.dispose();
       view = undefined;
     }
     if (!view) {
-      view = wantMessage ? new MessageView(id, this.labels) : new StepView(id, this.labels);
+      view = wantMessage ? new MessageView(id, this.labels, this) : new StepView(id, this.labels, this);
       this.items.set(id, view);
       this.renderItem(id);
     }

@@ -4,6 +4,7 @@ import type { StepDict } from "../protocol";
 import type { ChatConfig } from "../protocol";
 import type { Labels } from "../i18n";
 import { BodyView } from "./body";
+import { type ExtrasHost, MessageExtras } from "./extras";
 import { clock, el } from "./format";
 
 const KIND: Record<string, string> = {
@@ -18,10 +19,12 @@ export class MessageView {
   private readonly author = el("span", "cw-author");
   private readonly time = el("time", "cw-time");
   private readonly body: BodyView;
+  private readonly editSlot = el("div", "cw-edit-slot");
+  private readonly extras: MessageExtras;
   private lastStep: StepDict | null = null;
   private lastText = "";
 
-  constructor(readonly id: string, labels: Labels) {
+  constructor(readonly id: string, labels: Labels, host: ExtrasHost) {
     this.el = el("div", "cw-message");
     this.el.dataset.stepId = id;
     this.avatar.setAttribute("aria-hidden", "true");
@@ -29,11 +32,19 @@ export class MessageView {
     const header = el("div", "cw-message-header");
     header.append(this.author, this.time);
     const main = el("div", "cw-message-main");
-    main.append(header, this.body.el);
+    this.editSlot.hidden = true;
+    this.extras = new MessageExtras(host, id, this.editSlot);
+    main.append(header, this.body.el, this.editSlot, this.extras.el);
     this.el.append(this.avatar, main);
   }
 
+  dispose(): void {
+    this.extras.dispose();
+    this.el.remove();
+  }
+
   update(step: StepDict, text: string, config: ChatConfig, labels: Labels): void {
+    this.extras.update(step);
     if (step === this.lastStep && text === this.lastText) return;
     const prev = this.lastStep;
     this.lastStep = step;

@@ -4,6 +4,7 @@
 import type { StepDict } from "../protocol";
 import type { Labels } from "../i18n";
 import { BodyView } from "./body";
+import { type ElementHost, ElementsView } from "./elements";
 import { duration, el } from "./format";
 import { stepIcon } from "./icons";
 
@@ -20,12 +21,13 @@ export class StepView {
   private readonly inputBody: BodyView;
   private readonly output: HTMLElement;
   private readonly outputBody: BodyView;
+  private readonly elements: ElementsView;
   private lastStep: StepDict | null = null;
   private lastText = "";
   private userToggled = false;
   private settingOpen = false;
 
-  constructor(readonly id: string, labels: Labels) {
+  constructor(readonly id: string, labels: Labels, host: ElementHost) {
     this.el = document.createElement("details");
     this.el.className = "cw-step";
     this.el.dataset.stepId = id;
@@ -43,14 +45,21 @@ export class StepView {
     this.output.append(el("div", "cw-step-label", labels.output), this.outputBody.el);
     this.children = el("div", "cw-step-children");
     const body = el("div", "cw-step-body");
-    body.append(this.input, this.output, this.children);
+    this.elements = new ElementsView(host);
+    body.append(this.input, this.output, this.elements.el, this.children);
     this.el.append(header, body);
     this.el.addEventListener("toggle", () => {
       if (!this.settingOpen) this.userToggled = true;
     });
   }
 
+  dispose(): void {
+    this.elements.dispose();
+    this.el.remove();
+  }
+
   update(step: StepDict, text: string, labels: Labels): void {
+    this.elements.update(step.elements);
     if (step === this.lastStep && text === this.lastText) return;
     const prev = this.lastStep;
     this.lastStep = step;
