@@ -30,6 +30,26 @@ from labdriver import _PANEL, Chat, Notebook, write_notebook
 
 SIZES = (100, 1_000, 10_000)
 
+VIEWS = """
+import asyncio, json, random, time
+import chatwidget as cw
+
+small = cw.ChatApp(title="One message (reload baseline)")
+_hello = cw.Message("Hello from a small chat.")
+_hello._app = small
+await _hello.send()
+small.display()
+
+app = cw.ChatApp(title="History benchmark")
+SENT = []  # JSON bytes of every comm message the app sends
+_send = app._send
+def _counting_send(msg, buffers=None):
+    SENT.append(len(json.dumps(msg, separators=(",", ":"))))
+    return _send(msg, buffers=buffers)
+app._send = _counting_send
+app.display()
+"""
+
 SETUP = """
 import asyncio, json, random, time
 import chatwidget as cw
@@ -67,19 +87,6 @@ def make_content(i):
     return "\\n\\n".join(parts)
 
 
-small = cw.ChatApp(title="One message (reload baseline)")
-_hello = cw.Message("Hello from a small chat.")
-_hello._app = small
-await _hello.send()
-small.display()
-
-app = cw.ChatApp(title="History benchmark")
-SENT = []  # JSON bytes of every comm message the app sends
-_send = app._send
-def _counting_send(msg, buffers=None):
-    SENT.append(len(json.dumps(msg, separators=(",", ":"))))
-    return _send(msg, buffers=buffers)
-app._send = _counting_send
 COUNT = 0
 
 async def grow(to):
@@ -93,7 +100,6 @@ async def grow(to):
     await asyncio.sleep(0.1)
     app._flush()
 
-app.display()
 """
 
 APPEND = """
@@ -232,7 +238,7 @@ def main() -> None:
     result: dict[str, Any] = {"benchmark": "history", **environment()}
     with session("history") as s:
         page = s.page
-        path = write_notebook(s.lab.root, "history", [SETUP])
+        path = write_notebook(s.lab.root, "history", [VIEWS, SETUP])
         nb = Notebook(page, path).open(s.lab, timeout=90_000)
         nb.run_all(timeout=90_000)
         Chat.find(page)
