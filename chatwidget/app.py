@@ -214,6 +214,8 @@ class ChatApp(anywidget.AnyWidget):
         task = self._start_handler(message, answers)
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
+        if self._static_handles:  # a notebook driven from code is saved as it ends: no delay
+            self._write_static()
         return message
 
     def stop(self) -> bool:
@@ -315,6 +317,8 @@ class ChatApp(anywidget.AnyWidget):
     def _write_static(self) -> None:
         from IPython.display import HTML
 
+        if self._static_timer is not None:
+            self._static_timer.cancel()
         self._static_timer, self._static_at = None, time.monotonic()
         static = HTML(self._static_html())  # type: ignore[no-untyped-call]
         for handle in self._static_handles:

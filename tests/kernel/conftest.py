@@ -81,5 +81,11 @@ def until() -> Any:
     return wait
 
 
-def replied(wire: RecordingComm, *request_ids: str) -> Any:
-    return lambda: {r["id"] for r in wire.customs("reply")} >= set(request_ids)
+@pytest.fixture
+def replied() -> Any:
+    """``await until(replied(wire, "id1", "id2"))``: those requests got their reply."""
+
+    def condition(wire: RecordingComm, *request_ids: str) -> Any:
+        return lambda: {r["id"] for r in wire.customs("reply")} >= set(request_ids)
+
+    return condition

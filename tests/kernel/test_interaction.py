@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import replied
 
 import chatwidget as cw
 
@@ -141,7 +140,7 @@ async def test_ask_element_returns_the_submitted_data(app):
 
 
 # -- ask prompts, through the comm --------------------------------------------------------
-async def test_browser_answers_and_forged_or_late_answers_are_refused(app, wire, until):
+async def test_browser_answers_and_forged_or_late_answers_are_refused(app, wire, until, replied):
     got = []
 
     @app.on_message

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import replied
 
 import chatwidget as cw
 import chatwidget.data
@@ -137,7 +136,7 @@ async def test_a_stream_is_checkpointed_and_read_back_as_interrupted(make_app, l
     await task
 
 
-async def test_another_owners_thread_is_not_found(make_app, layer, monkeypatch, until):
+async def test_another_owners_thread_is_not_found(make_app, layer, monkeypatch, until, replied):
     app = make_app()
     await app.send_user_message("secret")
     await app.save()
@@ -161,7 +160,7 @@ async def test_another_owners_thread_is_not_found(make_app, layer, monkeypatch, 
     assert (await layer.get_thread(app.thread_id))["name"] == "secret"
 
 
-async def test_rename_share_and_delete_through_requests(make_app, layer, until):
+async def test_rename_share_and_delete_through_requests(make_app, layer, until, replied):
     app = make_app()
     await app.send_user_message("hello")
     await app.save()
@@ -180,7 +179,7 @@ async def test_rename_share_and_delete_through_requests(make_app, layer, until):
     assert await layer.get_thread(thread_id) is None and app.messages == []
 
 
-async def test_editing_drops_the_later_steps_from_storage(make_app, layer, until):
+async def test_editing_drops_the_later_steps_from_storage(make_app, layer, until, replied):
     app = make_app()
     first = await app.send_user_message("one")
     await app.send_user_message("two")
