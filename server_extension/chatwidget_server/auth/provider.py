@@ -1,0 +1,280 @@
+"""``ChatIdentityProvider``: OAuth and password login for jupyter-server 2.x.
+
+Enable with ``--ServerApp.identity_provider_class=chatwidget_server.auth.ChatIdentityProvider``
+(or ``c.ServerApp.identity_provider_class`` in ``jupyter_server_config.py``) and configure
+the providers by environment variables (:mod:`.providers`) or traitlets.
+
+Users are keyed by (provider, subject): a user's ``username``, and so the owner of their
+threads (:class:`..identity.OwnIdentityProvider`), is ``"<provider>:<subject>"``; two
+accounts with the same email are two users. Password users are ``"password:<identifier>"``.
+A request authenticated by the server's token (the operator) is the server's owner,
+:func:`..identity.local_owner`, as for any Jupyter server.
+
+Sessions are server-side (:mod:`._sessions`): the cookie holds a random session id,
+``HttpOnly``, ``SameSite=Lax``, ``Secure`` when ``public_url`` is https; a login always
+issues a new one and logout ends it.
+
+The kernel learns who the user is from a token signed with a secret that this provider
+puts in the server's environment (``CHATWIDGET_IDENTITY_SECRET``, with
+``CHATWIDGET_IDENTITY_REQUIRED=1``), inherited by the kernels the server starts; see
+:mod:`chatwidget._identity`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+import httpx
+from jupyter_server.auth import IdentityProvider, User
+from tornado import web
+from traitlets import Bool, Float, List, Type, Unicode, Union, default
+from traitlets import Callable as CallableTrait
+
+from chatwidget._identity import REQUIRED_ENV, SECRET_ENV
+from chatwidget.data import User as ChatUser
+
+from ..identity import OwnIdentityProvider, local_owner
+from . import _callbacks, handlers
+from ._sessions import PendingLogins, Session, SessionStore
+from .oauth import LoginResult, OAuthProvider
+from .providers import BUILTIN_PROVIDERS
+
+#: The environment variable that supplies ``public_url``.
+PUBLIC_URL_ENV = "CHATWIDGET_PUBLIC_URL"
+
+
+class ChatIdentityProvider(OwnIdentityProvider, IdentityProvider):
+    """Login with OAuth 2.0 / OpenID Connect providers and an optional password callback."""
+
+    public_url = Unicode(
+        help=(
+            "The URL of this server's base_url as browsers and providers see it "
+            "(e.g. https://chat.example.org/). Redirect URIs are built from it, never from the "
+            "request's Host header; https makes the cookies Secure. Default: "
+            "$CHATWIDGET_PUBLIC_URL, else the server's own URL (ServerApp.connection_url), "
+            "fine only for a local server."
+        )
+    ).tag(config=True)
+
+    @default("public_url")
+    def _default_public_url(self) -> str:
+        value = os.environ.get(PUBLIC_URL_ENV, "").strip()
+        if value:
+            return value
+        url = str(getattr(self.parent, "connection_url", "") or "")
+        self.log.warning("chatwidget: no public_url ($%s); using %s in redirect URIs", PUBLIC_URL_ENV, url)
+        return url
+
+    provider_classes = List(
+        Type(klass=OAuthProvider),
+        default_value=list(BUILTIN_PROVIDERS),
+        help=(
+            "The OAuth provider classes to look for; those whose client id and secret are set "
+            "are offered. Default: GitHub, GitLab, Google, Azure AD, Okta, Auth0, Keycloak, "
+            "Cognito, generic."
+        ),
+    ).tag(config=True)
+
+    password_auth_callback = Union(
+        [CallableTrait(), Unicode()],
+        allow_none=True,
+        default_value=None,
+        help=(
+            "A callable (username, password) -> chatwidget.data.User | None (may be async), or "
+            "its import string. When set, the login page has a password form. Default: None."
+        ),
+    ).tag(config=True)
+
+    oauth_callback = Union(
+        [CallableTrait(), Unicode()],
+        allow_none=True,
+        default_value=None,
+        help=(
+            "A callable (provider_id, access_token, raw_user_data, default_user) -> "
+            "chatwidget.data.User | None (may be async), or its import string: return None to "
+            "refuse a user, or a user with another display_name or metadata. The owner stays "
+            "'<provider>:<subject>'. Default: None (every user of a configured provider)."
+        ),
+    ).tag(config=True)
+
+    session_lifetime = Float(7 * 24 * 3600.0, help="Seconds a login lasts. Default: 604800 (7 days).").tag(
+        config=True
+    )
+
+    login_timeout = Float(
+        600.0, help="Seconds a started OAuth login may take to come back. Default: 600."
+    ).tag(config=True)
+
+    identity_secret = Unicode(
+        help=(
+            "Secret that signs identities for the kernels; set in the server's environment as "
+            "$CHATWIDGET_IDENTITY_SECRET. Default: $CHATWIDGET_IDENTITY_SECRET if set, else random."
+        )
+    ).tag(config=True)
+
+    @default("identity_secret")
+    def _default_identity_secret(self) -> str:
+        return os.environ.get(SECRET_ENV, "") or secrets.token_urlsafe(32)
+
+    identity_token_ttl = Float(
+        120.0, help="Seconds an identity token for a kernel stays valid. Default: 120."
+    ).tag(config=True)
+
+    kernel_identity_required = Bool(
+        True,
+        help=(
+            "Tell kernels ($CHATWIDGET_IDENTITY_REQUIRED=1) to write threads only for a "
+            "verified identity. Default: True."
+        ),
+    ).tag(config=True)
+
+    http_timeout = Float(10.0, help="Seconds for each request to a provider. Default: 10.").tag(config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.providers: dict[str, OAuthProvider] = {}
+        for cls in self.provider_classes:
+            provider = cls(parent=self, log=self.log)
+            if not provider.configured:
+                continue
+            provider.check()
+            if provider.provider_id in self.providers:
+                raise ValueError(f"two OAuth providers have the id {provider.provider_id!r}")
+            self.providers[provider.provider_id] = provider
+        self._password_callback = _callbacks.load(self.password_auth_callback, "password_auth_callback")
+        self._oauth_callback = _callbacks.load(self.oauth_callback, "oauth_callback")
+        self.sessions = SessionStore(self.session_lifetime)
+        self.pending = PendingLogins(self.login_timeout)
+        self._http: httpx.AsyncClient | None = None
+        os.environ[SECRET_ENV] = self.identity_secret
+        if self.kernel_identity_required:
+            os.environ[REQUIRED_ENV] = "1"
+        self.log.info(
+            "chatwidget: login with %s",
+            ", ".join([*self.providers, *(["password"] * self.password_login_available)]),
+        )
+
+    # -- collaborators ------------------------------------------------------------------
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The one HTTP client of every provider request (built at first use; see :meth:`aclose`)."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                timeout=self.http_timeout, follow_redirects=False, headers={"User-Agent": "chatwidget-server"}
+            )
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the HTTP client (the server extension calls this when it stops)."""
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    @property
+    def password_login_available(self) -> bool:
+        return self._password_callback is not None
+
+    @property
+    def secure_cookies(self) -> bool:
+        return bool(self.secure_cookie) or self.public_url.startswith("https://")
+
+    # -- the jupyter-server interface ---------------------------------------------------
+
+    @property
+    def login_available(self) -> bool:
+        return True
+
+    def get_handlers(self) -> list[tuple[str, object]]:
+        return handlers.handlers()
+
+    def generate_anonymous_user(self, handler: web.RequestHandler) -> User:
+        """The user of a request authenticated by the server's token: the server's owner."""
+        owner = local_owner()
+        return User(username=owner, name=owner, display_name="Server owner")
+
+    def session_of(self, handler: web.RequestHandler) -> Session | None:
+        value = handler.get_secure_cookie(self.get_cookie_name(handler), **self.get_secure_cookie_kwargs)
+        if not value:
+            return None
+        return self.sessions.get(value.decode("ascii", "replace"))
+
+    def get_user_cookie(self, handler: web.RequestHandler) -> User | None:
+        session = self.session_of(handler)
+        return None if session is None else session.user
+
+    def set_login_cookie(self, handler: web.RequestHandler, user: User) -> None:
+        """A new session for ``user`` (only for a token in the URL: a browser opening the server)."""
+        if handler.get_query_argument("token", None):
+            self._start_session(handler, user, "token")
+
+    def clear_login_cookie(self, handler: web.RequestHandler) -> None:
+        value = handler.get_secure_cookie(self.get_cookie_name(handler), **self.get_secure_cookie_kwargs)
+        if value:
+            self.sessions.end(value.decode("ascii", "replace"))
+        super().clear_login_cookie(handler)
+
+    def _start_session(self, handler: web.RequestHandler, user: User, provider: str) -> None:
+        # A new id every time: whatever session cookie the browser had is ended, not reused.
+        old = handler.get_secure_cookie(self.get_cookie_name(handler), **self.get_secure_cookie_kwargs)
+        if old:
+            self.sessions.end(old.decode("ascii", "replace"))
+        session_id = self.sessions.create(user, provider)
+        options: dict[str, Any] = dict(self.cookie_options)
+        options.setdefault("httponly", True)
+        options.setdefault("samesite", "Lax")
+        if self.secure_cookies:
+            options.setdefault("secure", True)
+        options.setdefault("path", handler.base_url)  # type: ignore[attr-defined]
+        options.setdefault("expires_days", self.session_lifetime / 86400)
+        handler.set_secure_cookie(self.get_cookie_name(handler), session_id, **options)
+        handler._jupyter_current_user = handler.current_user = user  # type: ignore[attr-defined]
+
+    # -- logins -------------------------------------------------------------------------
+
+    def login(self, handler: web.RequestHandler, user: ChatUser, provider: str) -> User:
+        """Start a session for ``user`` (already ``"<provider>:<subject>"``) on ``handler``'s browser."""
+        name = user.display_name or user.identifier
+        image = user.metadata.get("image") if isinstance(user.metadata, dict) else None
+        jupyter_user = User(
+            username=user.identifier,
+            name=name,
+            display_name=name,
+            avatar_url=image if isinstance(image, str) else None,
+        )
+        self._start_session(handler, jupyter_user, provider)
+        self.log.info("chatwidget: %s signed in", user.identifier)
+        return jupyter_user
+
+    async def check_password(self, username: str, password: str) -> ChatUser | None:
+        assert self._password_callback is not None
+        user = await _callbacks.call(self._password_callback, username, password)
+        if user is None or not user.identifier:
+            return None
+        return ChatUser(
+            identifier=f"password:{user.identifier}",
+            display_name=user.display_name or user.identifier,
+            metadata={**user.metadata, "provider": "password"},
+        )
+
+    async def accept_oauth_user(self, provider_id: str, result: LoginResult) -> ChatUser | None:
+        """The user to log in, after the deployment's ``oauth_callback`` (if any) had its say."""
+        default = result.default_user
+        if self._oauth_callback is None:
+            return default
+        access_token = result.token.get("access_token")
+        user = await _callbacks.call(
+            self._oauth_callback, provider_id, access_token, dict(result.raw_user), default
+        )
+        if user is None:
+            return None
+        if user.identifier != default.identifier:
+            self.log.warning(
+                "chatwidget: oauth_callback changed the identifier %r to %r; the owner stays %r",
+                default.identifier,
+                user.identifier,
+                default.identifier,
+            )
+        return ChatUser(identifier=default.identifier, display_name=user.display_name, metadata=user.metadata)
