@@ -132,6 +132,10 @@ class ChatWidgetServer(ExtensionApp):
     async def stop_extension(self) -> None:
         if self.data_layer is not None:
             await self.data_layer.close()
+        # chatwidget_server.auth.ChatIdentityProvider's HTTP client (the server has no stop hook for it).
+        close_identity = getattr(getattr(self.serverapp, "identity_provider", None), "aclose", None)
+        if close_identity is not None:
+            await close_identity()
 
     # -- what handlers read -------------------------------------------------------------
 
