@@ -18,6 +18,7 @@ from chatwidget_server.auth import (
     OktaOAuth,
 )
 from chatwidget_server.auth._urls import redirect_uri, safe_next
+from login_helpers import forget_env
 
 BASE = "/a%40b/"
 
@@ -67,8 +68,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     import os
 
     for name in list(os.environ):
-        if name.startswith(("OAUTH_", "CHATWIDGET_IDENTITY_")):
+        if name.startswith("OAUTH_"):
             monkeypatch.delenv(name)
+    for name in ("CHATWIDGET_IDENTITY_SECRET", "CHATWIDGET_IDENTITY_REQUIRED", "CHATWIDGET_PUBLIC_URL"):
+        forget_env(monkeypatch, name)
     return monkeypatch
 
 

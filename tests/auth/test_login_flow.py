@@ -7,11 +7,11 @@ import time
 from typing import Any
 
 import pytest
+from login_helpers import OWNER, Browser, OAuthPolicy, Seed
 from oidc_op import OP
 
 from chatwidget._identity import verify_identity
 from chatwidget.data import User
-from conftest import OWNER, Browser, OAuthPolicy, Seed
 
 THREADS = "chatwidget/api/threads"
 ALICE = "generic:alice-1"
@@ -342,3 +342,14 @@ async def test_a_second_user_sees_nothing_of_the_first(browsers: BrowserFactory,
     assert file.status_code == 200 and file.content == b"alice's file"
     identity = (await bob.get("chatwidget/api/identity")).json()
     assert verify_identity(identity["identity"]) == BOB
+
+
+async def test_the_extension_closes_the_providers_http_client(
+    browsers: BrowserFactory, jp_serverapp: Any
+) -> None:
+    browser: Browser = browsers()
+    await browser.login()
+    provider = jp_serverapp.identity_provider
+    assert provider._http is not None and not provider._http.is_closed
+    await jp_serverapp.web_app.settings["chatwidget"].stop_extension()
+    assert provider._http is None
