@@ -477,40 +477,47 @@ import chatwidget as cw
 from chatwidget.demo import DemoModel
 
 model = DemoModel(delay=0.005)
-app = cw.ChatApp(title="Support desk", persist=False)
 
 
-@app.on_chat_start
-async def welcome():
-    await cw.Message(
-        "Welcome to the support desk.",
-        actions=[cw.Action(name="hours", label="Opening hours")],
-    ).send()
+def support_desk(**options) -> cw.ChatApp:
+    app = cw.ChatApp(title="Support desk", persist=False, **options)
+
+    @app.on_chat_start
+    async def welcome():
+        await cw.Message(
+            "Welcome to the support desk.",
+            actions=[cw.Action(name="hours", label="Opening hours")],
+        ).send()
+
+    @app.action_callback("hours")
+    async def hours(action: cw.Action):
+        await cw.Message("We are open 9:00-17:00, Monday to Friday.").send()
+
+    @app.on_message
+    async def reply(message: cw.Message):
+        if "ticket" in message.content.lower():
+            res = await cw.AskUserMessage(content="What is your ticket number?", timeout=60).send()
+            if res:
+                await cw.Message(f"Ticket {res['output']} is being handled.").send()
+            return
+        answer = cw.Message("")
+        async for token in model.stream(message.content):
+            await answer.stream_token(token)
+        await answer.send()
+
+    return app
 
 
-@app.action_callback("hours")
-async def hours(action: cw.Action):
-    await cw.Message("We are open 9:00-17:00, Monday to Friday.").send()
-
-
-@app.on_message
-async def reply(message: cw.Message):
-    if "ticket" in message.content.lower():
-        res = await cw.AskUserMessage(content="What is your ticket number?", timeout=60).send()
-        if res:
-            await cw.Message(f"Ticket {res['output']} is being handled.").send()
-        return
-    answer = cw.Message("")
-    async for token in model.stream(message.content):
-        await answer.stream_token(token)
-    await answer.send()
-
-
-app.display()
+support_desk().display()
+"""),
+    md("""
+The same app, driven headless (a separate instance, so visitors of the dashboard start
+with an empty chat): this is how the notebook is tested.
 """),
     code("""
-await app.send_user_message("About my ticket", answers=["4711"])
-print(app.transcript())
+check = support_desk(headless=True)
+await check.send_user_message("About my ticket", answers=["4711"])
+print(check.transcript())
 """),
 ]
 

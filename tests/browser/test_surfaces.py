@@ -149,6 +149,7 @@ def test_two_voila_visitors_get_separate_conversations(browser: Browser, dashboa
     first_page, first = open_dashboard(browser, dashboard)
     second_page, second = open_dashboard(browser, dashboard)
     try:
+        expect(first.root.locator(".cw-message.cw-user")).to_have_count(0)  # visitors start afresh
         first.send("only for the first visitor")
         expect(first.root.locator(".cw-message.cw-user")).to_contain_text("only for the first visitor")
         first.wait_idle()
