@@ -69,13 +69,12 @@ class GitHubOAuth(OAuthProvider):
         return info
 
     async def _get_list(self, client: httpx.AsyncClient, url: str, bearer: str) -> list[Any]:
-        response = await client.get(
-            url, headers={"Accept": "application/json", "Authorization": f"Bearer {bearer}"}
-        )
+        headers = {"Accept": "application/json", "Authorization": f"Bearer {bearer}"}
         try:
+            response = await client.get(url, headers=headers)
             body = response.json()
-        except ValueError:
-            return []
+        except (httpx.HTTPError, ValueError):
+            return []  # no verified email: the login still works, the email is just unknown
         return body if response.status_code == 200 and isinstance(body, list) else []
 
 
