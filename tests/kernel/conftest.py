@@ -56,7 +56,7 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> list[RecordingComm]:
 
 @pytest.fixture
 def app(recording: list[RecordingComm]) -> Any:
-    a = cw.ChatApp(title="Test", persist=False)  # tests/kernel/test_threads.py covers persistence
+    a = cw.ChatApp(title="Test", persist=False)  # tests/kernel/test_kernel_threads.py covers persistence
     yield a
     a.close()
 
