@@ -63,10 +63,10 @@ def default_data_layer() -> BaseDataLayer:
 
 
 class ThreadWriter:
-    def __init__(self, app: ChatApp, layer: BaseDataLayer) -> None:
+    def __init__(self, app: ChatApp, layer: BaseDataLayer, owner: str) -> None:
         self.app = app
         self.layer = layer
-        self.owner = owner_identifier()
+        self.owner = owner
         self._user_id: str | None = None
         self._thread_ready: str | None = None  # the thread id that exists in the database
         self._thread_name: str | None = None

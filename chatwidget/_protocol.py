@@ -37,7 +37,7 @@ REPLY: Final = "reply"
 STREAM: Final = "stream"
 
 # Kinds sent by the browser (each is a request: it carries an ``id``).
-HELLO: Final = "hello"  # {protocol} -> {protocol}; starts the chat
+HELLO: Final = "hello"  # {protocol, identity?} -> {protocol, signed_in}; starts the chat
 SEND: Final = "send"  # {content, files?: [upload ids], command?} -> {message_id}
 STOP: Final = "stop"  # {} -> {stopped}
 RESYNC: Final = "resync"  # {step} -> {step: StepDict}

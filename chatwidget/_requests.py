@@ -30,9 +30,16 @@ def _refuse(request_id: str, code: str, message: str) -> wire.ProtocolError:
 
 
 def hello(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    signed_in = False
+    if request.get("identity") is not None:
+        token = wire.field(request, "identity", str, max_chars=2048)
+        try:
+            signed_in = app._sign_in(token)
+        except PermissionError as exc:
+            raise _refuse(request_id, "identity", str(exc)) from None
     if not app._started:
         asyncio.get_running_loop().create_task(app.start())
-    return {"protocol": wire.PROTOCOL_VERSION}
+    return {"protocol": wire.PROTOCOL_VERSION, "signed_in": signed_in}
 
 
 def send(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:

@@ -19,9 +19,10 @@ from . import _threads
 from ._base import StepBase
 from ._emitter import Emitter, NullEmitter, WidgetEmitter
 from ._history import History
+from ._identity import identity_required, verify_identity
 from ._interaction import Interaction
 from ._log import route_log_to_server
-from ._persistence import ThreadWriter, default_data_layer
+from ._persistence import ThreadWriter, default_data_layer, owner_identifier
 from ._requests import HANDLERS
 from ._runner import HandlerRunner
 from ._static import render_static
@@ -34,6 +35,7 @@ log = logging.getLogger("chatwidget")
 F = TypeVar("F", bound=Callable[..., Any])
 
 _STATIC = Path(__file__).parent / "static"
+_NOT_SIGNED_IN = "Not signed in"
 _MISSING_BUNDLE = """export default { render({ el }) {
   el.textContent = "chatwidget: the front end is not built. Run `npm --prefix js run build`.";
 } };"""
@@ -118,6 +120,7 @@ class ChatApp(anywidget.AnyWidget):
         self._runner = HandlerRunner(self)
         self._interaction = Interaction(self)
         self._thread_writer: ThreadWriter | None = None
+        self._verified_owner: str | None = None
         self._static_handles: list[Any] = []
         self._static_timer: asyncio.TimerHandle | None = None
         self._static_at = 0.0
@@ -240,9 +243,28 @@ class ChatApp(anywidget.AnyWidget):
     # -- threads (kept by the data layer) ------------------------------------------------------
     @property
     def _writer(self) -> ThreadWriter | None:
+        """Who writes the threads; ``None`` when nothing is kept (see ``_identity``)."""
         if self._thread_writer is None and self.persist:
-            self._thread_writer = ThreadWriter(self, self.data_layer or default_data_layer())
+            owner = self._verified_owner or (None if identity_required() else owner_identifier())
+            if owner is None:
+                return None
+            self._thread_writer = ThreadWriter(self, self.data_layer or default_data_layer(), owner)
         return self._thread_writer
+
+    def _sign_in(self, token: object) -> bool:
+        """Accept the identity a view passed on from the server; False if it proves nothing.
+
+        A kernel holds one conversation, so once it has an owner, another owner's view is refused.
+        """
+        owner = verify_identity(token)
+        if owner is None:
+            return False
+        if self._verified_owner not in (None, owner):
+            raise PermissionError("This chat belongs to another user.")
+        self._verified_owner = owner
+        if identity_required() and self.storage_error.startswith(_NOT_SIGNED_IN):
+            self.storage_error = ""
+        return True
 
     def on_chat_resume(self, fn: F) -> F:
         """Called with the stored thread after ``resume()`` restored it."""
@@ -492,6 +514,8 @@ class ChatApp(anywidget.AnyWidget):
         message._app = self
         if self._writer is not None:
             self._writer.thread_started(content or ", ".join(f.name for f in files))
+        elif self.persist and not self.storage_error:
+            self.storage_error = f"{_NOT_SIGNED_IN}: this conversation is not saved."
         message._send_now()
         self._flush()
         return message

@@ -117,7 +117,7 @@ async def test_hello_and_busy(app, wire, until):
         await gate.wait()
 
     wire.browser_sends({"id": "h", "kind": "hello", "protocol": "1"})
-    assert reply_to(wire, "h")["result"] == {"protocol": "1"}
+    assert reply_to(wire, "h")["result"] == {"protocol": "1", "signed_in": False}
     wire.browser_sends({"id": "m1", "kind": "send", "content": "first"})
     await until(lambda: app.running)
     assert app.running

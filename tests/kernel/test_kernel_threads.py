@@ -215,3 +215,35 @@ async def test_a_failing_database_is_reported_and_nothing_is_dropped(make_app, l
     assert app.storage_error == ""
     outputs = [s["output"] for s in (await layer.get_thread(app.thread_id))["steps"]]
     assert "while broken" in outputs and "echo: while broken" in outputs
+
+
+async def test_with_a_login_server_only_a_signed_identity_owns_what_is_kept(
+    recording, layer, monkeypatch, until, replied
+):
+    from chatwidget._identity import sign_identity
+
+    monkeypatch.setenv("CHATWIDGET_IDENTITY_SECRET", "s3cret")
+    monkeypatch.setenv("CHATWIDGET_IDENTITY_REQUIRED", "1")
+    monkeypatch.setenv("CHATWIDGET_OWNER", "should-not-be-used")
+    anonymous = cw.ChatApp(title="anon", data_layer=layer)
+    await anonymous.send_user_message("no identity")
+    assert anonymous._writer is None and "Not signed in" in anonymous.storage_error
+
+    app = cw.ChatApp(title="signed", data_layer=layer)
+    wire = app.comm
+    forged = sign_identity("another secret", "github:1", 60)[0]
+    wire.browser_sends({"id": "h0", "kind": "hello", "protocol": "1", "identity": forged})
+    good = sign_identity("s3cret", "github:1", 60)[0]
+    wire.browser_sends({"id": "h1", "kind": "hello", "protocol": "1", "identity": good})
+    other = sign_identity("s3cret", "gitlab:2", 60)[0]
+    wire.browser_sends({"id": "h2", "kind": "hello", "protocol": "1", "identity": other})
+    await until(replied(wire, "h0", "h1", "h2"))
+    replies = {r["id"]: r for r in wire.customs("reply")}
+    assert replies["h0"]["result"]["signed_in"] is False
+    assert replies["h1"]["result"]["signed_in"] is True
+    assert replies["h2"]["error"]["code"] == "identity"
+    await app.send_user_message("mine")
+    await app.save()
+    assert (await layer.get_thread(app.thread_id))["userIdentifier"] == "github:1"
+    anonymous.close()
+    app.close()
