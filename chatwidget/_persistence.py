@@ -143,7 +143,8 @@ class ThreadWriter:
 
     async def _run(self) -> None:
         delay = WRITE_INTERVAL
-        while self.pending:
+        # Before the first user message there is no thread to write to: wait for thread_started().
+        while self.pending and (self._thread_name is not None or self._thread_ready == self.app.thread_id):
             await asyncio.sleep(delay)
             try:
                 await self._write()

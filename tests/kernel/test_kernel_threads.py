@@ -51,6 +51,8 @@ async def test_a_thread_is_created_at_the_first_user_message_and_named_after_it(
         await cw.Message("Welcome").send()
 
     await app.start()
+    await asyncio.sleep(0.3)
+    assert app._writer._task.done()  # nothing to write to yet: the writer waits, it does not poll
     await app.save()
     assert (await app.list_threads())["data"] == []  # a greeting alone is not a conversation
     await app.send_user_message("What is the answer to everything?")
