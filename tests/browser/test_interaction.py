@@ -5,6 +5,7 @@ scenarios, typed and clicked like a user)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -507,7 +508,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg=="
+    "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEElEQVR4nGP4z8AARwzEcQCukw/x0F8jngAAAABJRU5ErkJggg=="
 )
 frame = pd.DataFrame({"name": [f"row{i:02d}" for i in range(30)], "value": list(range(30, 0, -1))})
 fig = go.Figure(go.Bar(x=[1, 2], y=[3, 4]), layout={"title": {"text": "Bars"}})
@@ -537,7 +538,9 @@ app.display()
     message = chat.root.locator(".cw-message", has_text="Here you go")
     image = message.locator("img.cw-image")
     expect(image).to_be_visible()
-    assert image.evaluate("img => img.src.startsWith('blob:') && img.complete && img.naturalWidth === 4")
+    expect(image).to_have_attribute("src", re.compile("^blob:"))
+    image.wait_for(state="visible")
+    page.wait_for_function("img => img.complete && img.naturalWidth === 4", arg=image.element_handle())
     image.click()
     overlay = chat.root.locator(".cw-page")
     expect(overlay.locator("img.cw-page-image")).to_be_visible()

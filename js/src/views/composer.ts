@@ -305,13 +305,9 @@ export class Composer {
     const max = Number(rules.max_files ?? 20);
     const errors: string[] = [];
     for (const file of files) {
-      if (this.items.length >= max) {
-        errors.push(fill(this.labels.tooMany, { n: max }));
-        break;
-      }
-      const why = checkFile(file, rules, this.labels);
+      const why = checkFile(file, rules, this.labels) || (this.items.length >= max ? fill(this.labels.tooMany, { n: max }) : "");
       if (why) {
-        errors.push(why);
+        if (!errors.includes(why)) errors.push(why);
         continue;
       }
       this.addAttachment(file);

@@ -156,7 +156,6 @@ export class ElementView {
         const img = el("img", `cw-image cw-size-${desc.size || "medium"}`);
         img.src = src;
         img.alt = desc.name || "";
-        img.loading = "lazy";
         img.tabIndex = 0;
         img.setAttribute("role", "button");
         const open = () => this.host.openImage(src, desc.name || "");
