@@ -212,7 +212,7 @@ export class Header {
     this.profile.setAttribute("aria-label", labels.profile);
     this.profile.hidden = true;
     this.profile.addEventListener("change", () => void this.chooseProfile());
-    this.newChat = button("cw-new-chat", "＋", labels.newChat);
+    this.newChat = button("cw-new-chat", "+", labels.newChat);
     this.newChat.addEventListener("click", async () => {
       this.newChat.disabled = true;
       const reply = await this.store.request(NEW_CHAT, {});
