@@ -11,7 +11,31 @@ import { el } from "./format";
 import { Header, SettingsPanel } from "./header";
 import { MessageView } from "./message";
 import { StepView } from "./step";
-import { ThreadsPanel } from "./threads";
+import { ThreadsPanel, serverBase } from "./threads";
+
+/**
+ * The server-signed identity the kernel needs to keep threads under a login provider
+ * (`GET {base}chatwidget/api/identity`, see chatwidget/_identity.py); null when the page is
+ * not a Jupyter page or the server offers none (a 404 is the common case).
+ */
+async function serverIdentity(): Promise<string | null> {
+  if (!document.getElementById("jupyter-config-data")) return null;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 3000);
+  try {
+    const res = await fetch(new URL("chatwidget/api/identity", serverBase()).href, {
+      credentials: "same-origin",
+      signal: controller.signal,
+    });
+    if (!res.ok) return null;
+    const body = (await res.json()) as { identity?: unknown };
+    return typeof body.identity === "string" && body.identity.length <= 2048 ? body.identity : null;
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export interface ChatOptions {
   /** A stored conversation shown without a kernel: no composer, no header tools, no requests. */
@@ -301,7 +325,11 @@ export class ChatView implements ExtrasHost {
 
   private async hello(): Promise<void> {
     if (this.store.protocol !== undefined && this.store.protocol !== PROTOCOL_VERSION) this.showMismatch();
-    const reply = await this.store.request(HELLO, { protocol: PROTOCOL_VERSION });
+    const fields: Record<string, unknown> = { protocol: PROTOCOL_VERSION };
+    const identity = await serverIdentity();
+    if (this.disposed) return;
+    if (identity) fields.identity = identity;
+    const reply = await this.store.request(HELLO, fields);
     if (this.disposed) return;
     const result = reply.result as { protocol?: unknown } | undefined;
     const theirs = reply.ok ? result?.protocol : undefined;

@@ -88,7 +88,7 @@ export class Composer {
     this.stop.type = "button";
     this.stop.addEventListener("click", () => void this.onStop());
 
-    this.attach = el("button", "cw-attach", "📎");
+    this.attach = el("button", "cw-attach", "+");
     this.attach.type = "button";
     this.attach.hidden = true;
     this.attach.addEventListener("click", () => this.fileInput.click());

@@ -5,6 +5,7 @@ import type { ActionDict, StepDict } from "../protocol";
 import { ACTION, ASK_REPLY, EDIT, FEEDBACK } from "../protocol";
 import { type ElementHost, ElementsView } from "./elements";
 import { el } from "./format";
+import { uiIcon } from "./icons";
 
 export interface ExtrasHost extends ElementHost {
   readonly readOnly: boolean;
@@ -142,8 +143,10 @@ export class MessageExtras {
     const parts: HTMLElement[] = [];
     if (feedback && (!this.host.readOnly || value !== null)) {
       const box = el("div", "cw-feedback");
-      const up = button("cw-thumb cw-thumb-up", "👍", labels.thumbUp);
-      const down = button("cw-thumb cw-thumb-down", "👎", labels.thumbDown);
+      const up = button("cw-thumb cw-thumb-up", "", labels.thumbUp);
+      const down = button("cw-thumb cw-thumb-down", "", labels.thumbDown);
+      up.append(uiIcon("thumbUp"));
+      down.append(uiIcon("thumbDown"));
       up.setAttribute("aria-pressed", String(value === 1));
       down.setAttribute("aria-pressed", String(value === 0));
       if (this.host.readOnly) {

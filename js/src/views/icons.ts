@@ -37,3 +37,20 @@ export function stepIcon(type: string): SVGSVGElement {
   }
   return svg;
 }
+
+const UI_PATHS: Record<string, string[]> = {
+  thumbUp: ["M5 7v6.5H2.5V7z", "M5 7l2.6-4.8c.9 0 1.6.7 1.4 1.6L8.5 6.5h4c.8 0 1.3.7 1.1 1.4l-1.2 4.6c-.2.6-.7 1-1.3 1H5"],
+  thumbDown: ["M5 9V2.5H2.5V9z", "M5 9l2.6 4.8c.9 0 1.6-.7 1.4-1.6L8.5 9.5h4c.8 0 1.3-.7 1.1-1.4l-1.2-4.6c-.2-.6-.7-1-1.3-1H5"],
+};
+
+/** Small UI icons (feedback thumbs), built like the step icons. */
+export function uiIcon(name: keyof typeof UI_PATHS): SVGSVGElement {
+  const svg = stepIcon("__none__");
+  svg.replaceChildren();
+  for (const d of UI_PATHS[name]) {
+    const path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", d);
+    svg.append(path);
+  }
+  return svg;
+}

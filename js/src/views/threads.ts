@@ -169,9 +169,9 @@ export class ThreadsPanel {
     name.title = labels.resume;
     name.addEventListener("click", () => void this.resume(t));
     const rename = button("cw-thread-rename", "✎", labels.rename);
-    const share = button("cw-thread-share", "🔗", t.shared ? labels.unshare : labels.share);
+    const share = button("cw-thread-share", "⇪", t.shared ? labels.unshare : labels.share);
     share.setAttribute("aria-pressed", String(!!t.shared));
-    const del = button("cw-thread-delete", "🗑", labels.delete);
+    const del = button("cw-thread-delete", "✕", labels.delete);
     line.append(name, rename, share, del);
     const extra = el("div", "cw-thread-extra");
     extra.hidden = true;
