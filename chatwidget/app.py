@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -121,6 +122,11 @@ class ChatApp(anywidget.AnyWidget):
         self._interaction = Interaction(self)
         self._thread_writer: ThreadWriter | None = None
         self._verified_owner: str | None = None
+        try:
+            self._home_loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # created outside any loop (a plain script): no other thread to mind
+            self._home_loop = None
+        self._home_thread = threading.get_ident()
         self._static_handles: list[Any] = []
         self._static_timer: asyncio.TimerHandle | None = None
         self._static_at = 0.0
@@ -467,6 +473,15 @@ class ChatApp(anywidget.AnyWidget):
         }
 
     def _on_browser_message(self, _widget: Any, content: Any, buffers: Any) -> None:
+        # JupyterLab may deliver comm messages on a kernel subshell, in another thread with
+        # its own loop; the conversation is only ever touched on the loop it was created on.
+        home = self._home_loop
+        if home is not None and threading.get_ident() != self._home_thread and not home.is_closed():
+            home.call_soon_threadsafe(self._handle_browser_message, content, buffers)
+            return
+        self._handle_browser_message(content, buffers)
+
+    def _handle_browser_message(self, content: Any, buffers: Any) -> None:
         try:
             kind, request_id, request = wire.parse_request(content)
         except wire.ProtocolError as exc:

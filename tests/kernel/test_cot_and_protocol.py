@@ -127,3 +127,22 @@ async def test_hello_and_busy(app, wire, until):
     assert reply_to(wire, "s")["result"] == {"stopped": True}
     await app.wait()
     assert [m.content for m in app.messages] == ["first", "Task manually stopped."]
+
+
+async def test_messages_arriving_on_another_thread_are_handled_on_the_apps_loop(app, wire, until, replied):
+    """JupyterLab may send comm messages to a kernel subshell: another thread, another loop."""
+    import threading
+
+    threads = []
+
+    @app.on_message
+    async def reply(message):
+        threads.append(threading.get_ident())
+        await cw.Message("ok").send()
+
+    sender = threading.Thread(target=wire.browser_sends, args=({"id": "t", "kind": "send", "content": "hi"},))
+    sender.start()
+    sender.join()
+    await until(lambda: threads and not app.running)
+    assert threads == [threading.get_ident()]
+    assert replied(wire, "t")()
