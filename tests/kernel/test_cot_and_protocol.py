@@ -129,10 +129,12 @@ async def test_hello_and_busy(app, wire, until):
     assert [m.content for m in app.messages] == ["first", "Task manually stopped."]
 
 
-async def test_messages_arriving_on_another_thread_are_handled_on_the_apps_loop(app, wire, until, replied):
+async def test_messages_arriving_on_another_thread_are_handled_on_the_apps_loop(recording, until, replied):
     """JupyterLab may send comm messages to a kernel subshell: another thread, another loop."""
     import threading
 
+    app = cw.ChatApp(persist=False)  # created on the running loop, as in a notebook cell
+    wire = app.comm
     threads = []
 
     @app.on_message
@@ -146,3 +148,4 @@ async def test_messages_arriving_on_another_thread_are_handled_on_the_apps_loop(
     await until(lambda: threads and not app.running)
     assert threads == [threading.get_ident()]
     assert replied(wire, "t")()
+    app.close()
