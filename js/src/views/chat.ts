@@ -407,6 +407,9 @@ export class ChatView implements ExtrasHost {
       this.firstLayout = top.length === 0;
     }
     this.hidden = Math.min(this.hidden, top.length);
+    // A view that follows a growing conversation keeps at most two pages in the DOM: layout
+    // and scrolling cost what the DOM holds, and "load earlier" brings the rest back.
+    if (this.stick) this.hidden = Math.max(this.hidden, top.length - 2 * PAGE);
     this.earlier.hidden = this.hidden === 0;
     const placed = new Set<string>();
     const place = (container: HTMLElement, ids: string[], start: number): void => {
