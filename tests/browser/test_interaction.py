@@ -145,7 +145,9 @@ def test_file_prompt_rejects_a_cpp_file_and_honours_max_files(
     expect(composer).to_have_attribute("data-ask", "file")
 
     chooser.set_input_files(texts[:2])
-    expect(chat.root.locator(".cw-message", has_text="2 file(s) uploaded: a.txt, b.txt (34 bytes)")).to_have_count(1)
+    expect(
+        chat.root.locator(".cw-message", has_text="2 file(s) uploaded: a.txt, b.txt (34 bytes)")
+    ).to_have_count(1)
     expect(composer).to_have_attribute("data-ask", "")
     expect(chat.root.locator(".cw-message.cw-user .cw-content")).to_have_text(["a.txt, b.txt"])
     chat.wait_idle()
@@ -239,7 +241,7 @@ app.display()
     chat.wait_idle()
 
 
-FORM = r'''
+FORM = r"""
 export function render({ props, el, submit }) {
   const input = document.createElement("input");
   input.name = "name";
@@ -249,7 +251,7 @@ export function render({ props, el, submit }) {
   button.onclick = () => submit({ name: input.value });
   el.append(input, button);
 }
-'''
+"""
 
 
 def test_custom_element_form_answers_an_element_prompt(notebook: MakeNotebook, page: Page) -> None:
@@ -446,7 +448,10 @@ def starters():
 
 def test_spontaneous_attachment(notebook: MakeNotebook, page: Page, tmp_path: Path) -> None:
     nb = echo_notebook(
-        notebook, options='{"file_upload": {"enabled": True, "accept": ["text/plain"], "max_files": 2, "max_size_mb": 1}}'
+        notebook,
+        options=(
+            '{"file_upload": {"enabled": True, "accept": ["text/plain"], "max_files": 2, "max_size_mb": 1}}'
+        ),
     )
     chat = Chat.find(page)
     attach = chat.root.locator("button.cw-attach")
@@ -467,7 +472,9 @@ def test_spontaneous_attachment(notebook: MakeNotebook, page: Page, tmp_path: Pa
     chips.filter(has_text="drop.txt").locator(".cw-attachment-remove").click()
     expect(chips).to_have_count(1)
     chat.send("see attached")
-    expect(chat.root.locator(".cw-message", has_text="echo: see attached files=['notes.txt']")).to_have_count(1)
+    expect(chat.root.locator(".cw-message", has_text="echo: see attached files=['notes.txt']")).to_have_count(
+        1
+    )
     expect(chips).to_have_count(0)
     user = chat.root.locator(".cw-message.cw-user")
     expect(user.locator(".cw-file-link")).to_have_text(["notes.txt"])
