@@ -14,7 +14,7 @@ from ._base import StepBase
 from ._uploads import CHUNK_BYTES, UploadRules, Uploads
 from .action import Action
 from .ask import AskBase, AskFileMessage, PendingAsks
-from .element import Element
+from .element import Element, front_end_library
 from .settings import ChatSettings
 from .types import ChatProfile, Command, Feedback, Starter
 
@@ -27,6 +27,7 @@ class Interaction:
         self.app = app
         self.action_callbacks: dict[str, Callable[..., Any]] = {}
         self.elements: dict[str, Element] = {}
+        self.libraries: dict[str, bytes] = {}
         self._data_digest: dict[str, str] = {}
         self.commands: list[Command] = []
         self.profiles: list[ChatProfile] = []
@@ -67,6 +68,8 @@ class Interaction:
             host._send_now()
             return
         self.elements[element.id] = element
+        if element.type == "plotly":
+            self._ship_library("plotly")
         if store and self.app._writer is not None:
             self.app._writer.element(element)
         self.app._emitter.put(wire.element_key(element.id), element.to_dict())
@@ -81,6 +84,15 @@ class Interaction:
                 owner.elements.append(element)
             self.app._history_put(owner)
 
+    def _ship_library(self, name: str) -> None:
+        """Send a front-end library once, as a binary buffer (plotly.js from the plotly package)."""
+        if name in self.libraries:
+            return
+        data = front_end_library(name)
+        if data is not None:
+            self.libraries[name] = data
+            self.app._emitter.put(wire.library_key(name), {"data": data})
+
     def remove_element(self, element: Element) -> None:
         if self.elements.pop(element.id, None) is None:
             return
@@ -94,7 +106,7 @@ class Interaction:
 
     def element_state(self) -> dict[str, Any]:
         """Every element, for a view that starts from scratch."""
-        state: dict[str, Any] = {}
+        state: dict[str, Any] = {wire.library_key(n): {"data": d} for n, d in self.libraries.items()}
         for element in self.elements.values():
             state[wire.element_key(element.id)] = element.to_dict()
             data = element.data()

@@ -154,6 +154,11 @@ def element_data_key(element_id: str) -> str:
     return f"b{element_id}"
 
 
+def library_key(name: str) -> str:
+    """State key of a front-end library shipped once by the kernel (plotly.js): ``{"data"}``."""
+    return f"lib_{name}"
+
+
 def reply_ok(request_id: str, result: Any = None) -> dict[str, Any]:
     return {"kind": REPLY, "id": request_id, "ok": True, "result": result}
 

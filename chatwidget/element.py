@@ -160,7 +160,11 @@ class Pyplot(Element):
 
 @dataclass(kw_only=True)
 class Plotly(Element):
-    """A plotly figure, drawn by plotly.js in a sandboxed frame."""
+    """A plotly figure, drawn by plotly.js in a sandboxed frame.
+
+    plotly.js comes from the installed ``plotly`` package and is sent to the browser once
+    per chat (about 5 MB); without it the browser shows the figure's title and its JSON.
+    """
 
     type: ClassVar[str] = "plotly"
     figure: Any = None
@@ -173,6 +177,18 @@ class Plotly(Element):
 
     def guess_mime(self) -> str | None:
         return "application/json"
+
+
+def front_end_library(name: str) -> bytes | None:
+    """A browser library that a Python package ships, if installed: only plotly.js for now."""
+    if name != "plotly":
+        return None
+    try:
+        from importlib.resources import files
+
+        return (files("plotly") / "package_data" / "plotly.min.js").read_bytes()
+    except (ImportError, FileNotFoundError, OSError):
+        return None
 
 
 @dataclass(kw_only=True)

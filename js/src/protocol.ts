@@ -211,6 +211,11 @@ export function elementDataKey(id: string): string {
   return `b${id}`;
 }
 
+/** State key of a front-end library the kernel ships once (e.g. plotly.js): `{data}`. */
+export function libraryKey(name: string): string {
+  return `lib_${name}`;
+}
+
 export function isStepKey(key: string): boolean {
   return /^s\d+$/.test(key);
 }

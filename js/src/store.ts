@@ -11,6 +11,7 @@ import {
   type SettingsState,
   type Starter,
   elementDataKey,
+  libraryKey,
   elementKey,
   type KernelMessage,
   type ReplyMessage,
@@ -81,6 +82,7 @@ export class ChatStore {
   /** The model value last applied per slot, to spot changes when a scan is needed. */
   private readonly seen: unknown[] = [];
   private readonly texts = new Map<string, string>();
+  private readonly libraries = new Map<string, [unknown, string]>();
   private readonly held = new Map<string, StreamDelta[]>();
   private readonly resyncing = new Set<string>();
   private readonly pending = new Map<string, Pending>();
@@ -223,6 +225,20 @@ export class ChatStore {
     if (d instanceof ArrayBuffer) return new DataView(d);
     if (ArrayBuffer.isView(d)) return new DataView(d.buffer, d.byteOffset, d.byteLength);
     return undefined;
+  }
+
+  /** A front-end library the kernel ships once (`lib_<name>`: `{data}`), as text; cached. */
+  library(name: string): string | null {
+    const entry = this.model.get(libraryKey(name)) as { data?: unknown } | null | undefined;
+    const d = entry && typeof entry === "object" ? entry.data : undefined;
+    if (!d || typeof d !== "object") return null;
+    const cached = this.libraries.get(name);
+    if (cached && cached[0] === d) return cached[1];
+    const view = d instanceof DataView ? d : ArrayBuffer.isView(d) ? d : d instanceof ArrayBuffer ? new DataView(d) : null;
+    if (!view) return null;
+    const text = new TextDecoder().decode(view);
+    this.libraries.set(name, [d, text]);
+    return text;
   }
 
   /** Whether no message is shown (starters are offered then). */

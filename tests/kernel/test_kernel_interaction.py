@@ -482,3 +482,19 @@ def test_uploaded_names_never_become_paths(name):
 
     cleaned = clean_name(name)
     assert "/" not in cleaned and "\\" not in cleaned and "\x00" not in cleaned and len(cleaned) <= 255
+
+
+async def test_plotly_js_is_shipped_once_with_the_first_figure(app, wire):
+    import plotly.graph_objects as go
+
+    wire.clear()
+    for n in range(2):
+        await cw.Message(
+            f"chart {n}", elements=[cw.Plotly(name="p", figure=go.Figure(go.Bar(y=[1, n])))]
+        ).send()
+    app._flush()
+    shipped = [
+        path for m in wire.sent for path in m["data"].get("buffer_paths", []) if path[0] == "lib_plotly"
+    ]
+    assert shipped == [["lib_plotly", "data"]]
+    assert app.get_state()["lib_plotly"]["data"].startswith(b"/**\n* plotly.js")

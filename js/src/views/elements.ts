@@ -53,6 +53,14 @@ function blobType(e: ElementDict): string {
 const TASK_ICONS: Record<string, string> = { ready: "○", running: "◔", done: "✓", failed: "✗" };
 const PAGE_ROWS = 20;
 
+/** Appended to plotly.js (a UMD bundle that sets `self.Plotly`) to make a frame module. */
+const PLOTLY_GLUE = `
+;export async function render({ props, el }) {
+  const figure = props.figure || {};
+  el.style.minHeight = "360px";
+  await self.Plotly.newPlot(el, figure.data || [], figure.layout || {}, { responsive: true, displaylogo: false });
+}`;
+
 /** One element, rendered once per change of its description or bytes. */
 export class ElementView {
   readonly el: HTMLElement;
@@ -227,6 +235,26 @@ export class ElementView {
 
   private renderPlotly(desc: ElementDict): void {
     const labels = this.host.labels;
+    const plotly = this.host.framesAllowed ? this.host.store.library("plotly") : null;
+    if (plotly) {
+      // plotly.js runs in a sandboxed frame, like any code that draws from data we did not write.
+      const gen = this.generation;
+      this.el.append(this.caption());
+      void this.text().then((figure) => {
+        if (gen !== this.generation || figure === null) return;
+        let props: Record<string, unknown> = {};
+        try {
+          props = { figure: JSON.parse(figure) as unknown };
+        } catch {
+          this.el.append(el("div", "cw-element-note", labels.plotlyUnavailable));
+          return;
+        }
+        this.frame = new SandboxFrame(plotly + PLOTLY_GLUE, props, {}, desc.name || "plotly figure");
+        this.frame.el.classList.add("cw-plotly-frame");
+        this.el.append(this.frame.el);
+      });
+      return;
+    }
     const box = el("div", "cw-plotly-placeholder");
     box.append(el("div", "cw-element-note", labels.plotlyUnavailable));
     const title = el("div", "cw-plotly-title", desc.name || "");
