@@ -59,6 +59,7 @@ RESUME: Final = "resume"  # {thread} -> {thread_id}
 RENAME: Final = "rename"  # {thread, name} -> {name}
 DELETE_THREAD: Final = "delete_thread"  # {thread} -> {deleted}
 SHARE: Final = "share"  # {thread, shared} -> {shared, path}: path is relative to the server's base URL
+ELEMENT_PROPS: Final = "element_props"  # {element, props} -> {props}: a custom element's updateProps
 REQUEST_KINDS: Final = frozenset(
     {
         HELLO,
@@ -81,12 +82,14 @@ REQUEST_KINDS: Final = frozenset(
         RENAME,
         DELETE_THREAD,
         SHARE,
+        ELEMENT_PROPS,
     }
 )
 
 #: Limits on what the browser may send; anything beyond is refused with a reply.
 MAX_ID_CHARS: Final = 64
 MAX_CONTENT_CHARS: Final = 100_000
+MAX_PROPS_BYTES: Final = 100_000
 
 StepType = Literal[
     "user_message",

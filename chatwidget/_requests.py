@@ -9,6 +9,7 @@ name a file, an action that was not offered, or a prompt that is not waiting.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -280,6 +281,22 @@ def share(app: ChatApp, request_id: str, request: Request, buffers: list[bytes])
     return _thread_request(app, request_id, _threads.share(app, thread_id, shared))
 
 
+def element_props(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    element = app._interaction.elements.get(wire.field(request, "element", str, max_chars=wire.MAX_ID_CHARS))
+    if element is None or element.type != "custom":
+        raise _refuse(request_id, "not_found", "Only a custom element can change its props.")
+    props = wire.field(request, "props", dict)
+    try:
+        size = len(json.dumps(props))
+    except (TypeError, ValueError, RecursionError):
+        raise _refuse(request_id, "bad_request", "'props' must be plain JSON.") from None
+    if size > wire.MAX_PROPS_BYTES:
+        raise _refuse(request_id, "too_large", "The props are too large.")
+    element.props = {**element.props, **props}
+    app._interaction.put_element(element)
+    return {"props": element.props}
+
+
 HANDLERS: dict[str, Handler] = {
     wire.HELLO: hello,
     wire.SEND: send,
@@ -301,4 +318,5 @@ HANDLERS: dict[str, Handler] = {
     wire.RENAME: rename,
     wire.DELETE_THREAD: delete_thread,
     wire.SHARE: share,
+    wire.ELEMENT_PROPS: element_props,
 }

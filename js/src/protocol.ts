@@ -32,6 +32,7 @@ export const RESUME = "resume";
 export const RENAME = "rename";
 export const DELETE_THREAD = "delete_thread";
 export const SHARE = "share";
+export const ELEMENT_PROPS = "element_props";
 
 /** How long a request may wait for its reply before it settles as a timeout. */
 export const REQUEST_TIMEOUT_MS = 15_000;

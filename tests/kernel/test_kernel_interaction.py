@@ -498,3 +498,17 @@ async def test_plotly_js_is_shipped_once_with_the_first_figure(app, wire):
     ]
     assert shipped == [["lib_plotly", "data"]]
     assert app.get_state()["lib_plotly"]["data"].startswith(b"/**\n* plotly.js")
+
+
+async def test_a_custom_element_keeps_the_props_it_updates(app, wire, until, replied):
+    counter = cw.CustomElement(name="counter", source="export function render() {}", props={"count": 0})
+    await cw.Message("count", elements=[counter]).send()
+    wire.browser_sends({"id": "p", "kind": "element_props", "element": counter.id, "props": {"count": 3}})
+    wire.browser_sends({"id": "x", "kind": "element_props", "element": "nope", "props": {}})
+    wire.browser_sends(
+        {"id": "big", "kind": "element_props", "element": counter.id, "props": {"s": "x" * 200_000}}
+    )
+    await until(replied(wire, "p", "x", "big"))
+    replies = {r["id"]: r for r in wire.customs("reply")}
+    assert replies["p"]["result"] == {"props": {"count": 3}} and counter.props == {"count": 3}
+    assert replies["x"]["error"]["code"] == "not_found" and replies["big"]["error"]["code"] == "too_large"

@@ -2,7 +2,7 @@
 // composer. Store changes are coalesced per animation frame; only changed items re-render.
 // A long history shows the newest PAGE top-level items and renders older ones on demand.
 import { type Labels, labels as labelsFor } from "../i18n";
-import { HELLO, PROTOCOL_VERSION } from "../protocol";
+import { ELEMENT_PROPS, HELLO, PROTOCOL_VERSION } from "../protocol";
 import { type ChatStore, type StoreChange, isMessage } from "../store";
 import { Composer } from "./composer";
 import { ElementView } from "./elements";
@@ -245,6 +245,10 @@ export class ChatView implements ExtrasHost {
     this.overlay.hidden = false;
     this.overlay.dataset.elementId = "";
     (this.overlay.querySelector(".cw-page-close") as HTMLElement | null)?.focus();
+  }
+
+  elementPropsChanged(id: string, props: Record<string, unknown>): void {
+    if (!this.readOnly) void this.store.request(ELEMENT_PROPS, { element: id, props }).catch(() => undefined);
   }
 
   elementSubmitted(id: string, data: unknown): void {

@@ -18,6 +18,8 @@ export interface ElementHost {
   openImage(src: string, alt: string): void;
   /** A custom element called `submit(data)`. */
   elementSubmitted(id: string, data: unknown): void;
+  /** A custom element called `updateProps(props)`: the kernel keeps them. */
+  elementPropsChanged(id: string, props: Record<string, unknown>): void;
 }
 
 /** http(s) or a relative reference; anything with another scheme is refused. */
@@ -306,7 +308,10 @@ export class ElementView {
       this.frame = new SandboxFrame(
         source ?? "",
         this.props(),
-        { submit: (data) => this.host.elementSubmitted(this.id, data) },
+        {
+          submit: (data) => this.host.elementSubmitted(this.id, data),
+          updateProps: (props) => this.host.elementPropsChanged(this.id, props),
+        },
         desc.name || "custom element",
       );
       this.el.append(this.frame.el);

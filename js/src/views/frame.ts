@@ -46,6 +46,7 @@ const MAX_HEIGHT = 800;
 
 export interface FrameEvents {
   submit?: (data: unknown) => void;
+  updateProps?: (props: Record<string, unknown>) => void;
 }
 
 export class SandboxFrame {
@@ -62,6 +63,7 @@ export class SandboxFrame {
     } else if (m.type === "submit") this.events.submit?.(m.data);
     else if (m.type === "updateProps" && m.props && typeof m.props === "object") {
       this.props = { ...this.props, ...(m.props as Record<string, unknown>) };
+      this.events.updateProps?.(m.props as Record<string, unknown>);
     }
   };
 
