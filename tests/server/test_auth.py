@@ -218,11 +218,11 @@ class TestNoDelay:
         assert nodelay_connection_class(wrapped) is wrapped
 
 
-async def test_nodelay_is_off_by_default(jp_serverapp: Any) -> None:
+async def test_nodelay_is_on_by_default(jp_serverapp: Any) -> None:
     from chatwidget_server.nodelay import NoDelayConnectionMixin
 
     cls = jp_serverapp.web_app.settings["kernel_websocket_connection_class"]
-    assert not issubclass(cls, NoDelayConnectionMixin)
+    assert issubclass(cls, NoDelayConnectionMixin)
 
 
 class TestBesideVoila:
