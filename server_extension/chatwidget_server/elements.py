@@ -17,15 +17,21 @@ class ElementFileHandler(ChatPageHandler):
     async def get(self, thread_id: str, element_id: str) -> None:
         check_id(element_id)
         await self.owned_thread_author(thread_id)
-        element = await self.data_layer.get_element(thread_id, element_id)
-        if element is None:
-            raise NotFound()
-        content = await self.data_layer.read_element_content(thread_id, element_id)
-        if content is None:
-            raise NotFound()
-        await send_element_bytes(
-            self, content, element.get("mime"), element.get("name"), cache="private, no-store"
-        )
+        await send_stored_element(self, thread_id, element_id, cache="private, no-store")
 
 
 ROUTES = [(r"api/threads/([^/]+)/elements/([^/]+)/file", ElementFileHandler)]
+
+
+async def send_stored_element(handler: ChatPageHandler, thread_id: str, element_id: str, cache: str) -> None:
+    """Answer with an element's stored bytes; a missing element or missing bytes is a 404.
+
+    The caller has checked that the requester may read ``thread_id``.
+    """
+    element = await handler.data_layer.get_element(thread_id, element_id)
+    content = (
+        None if element is None else await handler.data_layer.read_element_content(thread_id, element_id)
+    )
+    if element is None or content is None:
+        raise NotFound()
+    await send_element_bytes(handler, content, element.get("mime"), element.get("name"), cache=cache)

@@ -15,10 +15,10 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 
 from chatwidget.data import ElementDict, ThreadDict, User
 
-from ._files import send_element_bytes
 from ._handler import ChatAPIHandler, ChatHandlerMixin, ChatPageHandler, NotFound, check_id
 from ._page import PAGE_CSP, render_page
 from ._public import public_thread
+from .elements import send_stored_element
 from .identity import owner_of
 
 NO_STORE = "no-store"
@@ -84,13 +84,7 @@ class SharedElementHandler(_SharedMixin, ChatPageHandler):
     async def get(self, thread_id: str, element_id: str) -> None:
         check_id(element_id)
         await self.shared_thread(thread_id)
-        element = await self.data_layer.get_element(thread_id, element_id)
-        if element is None:
-            raise NotFound()
-        content = await self.data_layer.read_element_content(thread_id, element_id)
-        if content is None:
-            raise NotFound()
-        await send_element_bytes(self, content, element.get("mime"), element.get("name"), cache=NO_STORE)
+        await send_stored_element(self, thread_id, element_id, cache=NO_STORE)
 
 
 ROUTES = [

@@ -4,7 +4,7 @@
 import type { ActionDict, StepDict } from "../protocol";
 import { ACTION, ASK_REPLY, EDIT, FEEDBACK } from "../protocol";
 import { type ElementHost, ElementsView } from "./elements";
-import { el } from "./format";
+import { button, el } from "./format";
 import { uiIcon } from "./icons";
 
 export interface ExtrasHost extends ElementHost {
@@ -16,15 +16,6 @@ function iconText(icon: unknown): string {
   return typeof icon === "string" && icon && Array.from(icon).length <= 2 && !/^[\w-]+$/.test(icon) ? icon : "";
 }
 
-function button(className: string, text: string, title?: string): HTMLButtonElement {
-  const b = el("button", className, text);
-  b.type = "button";
-  if (title) {
-    b.title = title;
-    b.setAttribute("aria-label", title);
-  }
-  return b;
-}
 
 export class MessageExtras {
   readonly el: HTMLElement;

@@ -25,3 +25,14 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: st
   if (text !== undefined) node.textContent = text;
   return node;
 }
+
+/** A button with a label, and a title that also names it for assistive technology. */
+export function button(className: string, text: string, title?: string): HTMLButtonElement {
+  const b = el("button", className, text);
+  b.type = "button";
+  if (title) {
+    b.title = title;
+    b.setAttribute("aria-label", title);
+  }
+  return b;
+}

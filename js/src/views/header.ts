@@ -3,15 +3,8 @@
 import type { Labels } from "../i18n";
 import { type InputDict, NEW_CHAT, PROFILE, SETTINGS } from "../protocol";
 import type { ChatStore } from "../store";
-import { el } from "./format";
+import { button, el } from "./format";
 
-function button(className: string, text: string, title: string): HTMLButtonElement {
-  const b = el("button", className, text);
-  b.type = "button";
-  b.title = title;
-  b.setAttribute("aria-label", title);
-  return b;
-}
 
 type Reader = () => unknown;
 

@@ -5,7 +5,7 @@
 import type { Labels } from "../i18n";
 import { DELETE_THREAD, RENAME, RESUME, SHARE, THREADS, type ThreadSummary } from "../protocol";
 import type { ChatStore } from "../store";
-import { el } from "./format";
+import { button, el } from "./format";
 
 const DEBOUNCE_MS = 300;
 const DAY = 86_400_000;
@@ -29,15 +29,6 @@ export function shareLink(path: string): string | null {
   return new URL(path.replace(/^\/+/, ""), base.endsWith("/") ? base : `${base}/`).href;
 }
 
-function button(className: string, text: string, title?: string): HTMLButtonElement {
-  const b = el("button", className, text);
-  b.type = "button";
-  if (title) {
-    b.title = title;
-    b.setAttribute("aria-label", title);
-  }
-  return b;
-}
 
 function group(when: string | null | undefined, now: Date, labels: Labels): string {
   const t = when ? new Date(when).getTime() : NaN;
