@@ -77,8 +77,8 @@ const en = {
 
 export type Labels = typeof en;
 
+// Every catalog lists every label: a missing one is a type error, not a silent English word.
 const fr: Labels = {
-  ...en,
   send: "Envoyer",
   stop: "Arrêter",
   placeholder: "Écrivez votre message ici…",
@@ -139,10 +139,22 @@ const fr: Labels = {
   previous: "Précédent",
   next: "Suivant",
   dismiss: "Fermer",
+  threadsUnavailable: "Cette conversation n’est pas conservée.",
+  commands: "Commandes",
+  openElement: "Ouvrir",
+  pdfNoViewer: "Ce navigateur n’affiche pas de PDF ici : téléchargez le fichier pour le lire.",
+  plotlyUnavailable: "figure plotly (plotly.js indisponible)",
+  downloadJson: "Télécharger la figure en JSON",
+  framesBlocked: "Élément interactif (non affiché sur cette page)",
+  rowsShown: "{shown} lignes affichées sur {total}",
+  page: "Page {n} sur {m}",
+  storageError: "La conversation n’a pas pu être enregistrée",
+  tooLarge: "{name} dépasse {size} Mo.",
+  notAccepted: "{name} : ce type de fichier n’est pas accepté ici.",
+  tooMany: "{n} fichier(s) au plus.",
 };
 
 const de: Labels = {
-  ...en,
   send: "Senden",
   stop: "Stopp",
   placeholder: "Nachricht eingeben…",
@@ -187,6 +199,35 @@ const de: Labels = {
   download: "Herunterladen",
   previous: "Zurück",
   next: "Weiter",
+  dropFiles: "Dateien hier ablegen oder",
+  uploading: "Wird hochgeladen…",
+  answerPrompt: "Beantworten Sie die Frage oben",
+  chooseAbove: "Wählen Sie eine der Optionen oben",
+  fillElement: "Füllen Sie das Formular oben aus",
+  thumbUp: "Hilfreich",
+  thumbDown: "Nicht hilfreich",
+  feedbackComment: "Was war falsch? (optional)",
+  profile: "Chat-Profil",
+  noThreads: "Noch keine Unterhaltungen",
+  threadsUnavailable: "Dieser Chat speichert seine Unterhaltungen nicht.",
+  untitled: "Ohne Titel",
+  resume: "Öffnen",
+  deleteConfirm: "Diese Unterhaltung löschen?",
+  unshare: "Nicht mehr teilen",
+  shareLink: "Öffentlicher Link",
+  commands: "Befehle",
+  openElement: "Öffnen",
+  pdfNoViewer: "Dieser Browser zeigt hier kein PDF an: Laden Sie die Datei herunter.",
+  plotlyUnavailable: "plotly-Grafik (plotly.js nicht verfügbar)",
+  downloadJson: "Grafik als JSON herunterladen",
+  framesBlocked: "Interaktives Element (auf dieser Seite nicht angezeigt)",
+  rowsShown: "{shown} von {total} Zeilen",
+  page: "Seite {n} von {m}",
+  storageError: "Die Unterhaltung konnte nicht gespeichert werden",
+  dismiss: "Schließen",
+  tooLarge: "{name} ist größer als {size} MB.",
+  notAccepted: "{name}: Dateien dieses Typs werden hier nicht angenommen.",
+  tooMany: "Höchstens {n} Datei(en).",
 };
 
 /** A label with `{name}` placeholders filled in. */
