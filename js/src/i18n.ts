@@ -73,6 +73,9 @@ const en = {
   tooLarge: "{name} is larger than {size} MB.",
   notAccepted: "{name}: files of this type are not accepted here.",
   tooMany: "At most {n} file(s) can be sent.",
+  generation: "LLM call",
+  tokens: "tokens",
+  firstToken: "to first token",
 };
 
 export type Labels = typeof en;
@@ -152,6 +155,9 @@ const fr: Labels = {
   tooLarge: "{name} dépasse {size} Mo.",
   notAccepted: "{name} : ce type de fichier n’est pas accepté ici.",
   tooMany: "{n} fichier(s) au plus.",
+  generation: "Appel au LLM",
+  tokens: "jetons",
+  firstToken: "avant le premier jeton",
 };
 
 const de: Labels = {
@@ -228,6 +234,9 @@ const de: Labels = {
   tooLarge: "{name} ist größer als {size} MB.",
   notAccepted: "{name}: Dateien dieses Typs werden hier nicht angenommen.",
   tooMany: "Höchstens {n} Datei(en).",
+  generation: "LLM-Aufruf",
+  tokens: "Tokens",
+  firstToken: "bis zum ersten Token",
 };
 
 /** A label with `{name}` placeholders filled in. */

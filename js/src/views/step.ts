@@ -6,6 +6,7 @@ import type { Labels } from "../i18n";
 import { BodyView } from "./body";
 import { type ElementHost, ElementsView } from "./elements";
 import { duration, el } from "./format";
+import { GenerationView } from "./generation";
 import { stepIcon } from "./icons";
 
 
@@ -22,6 +23,7 @@ export class StepView {
   private readonly output: HTMLElement;
   private readonly outputBody: BodyView;
   private readonly elements: ElementsView;
+  private readonly generation = new GenerationView();
   private lastStep: StepDict | null = null;
   private lastText = "";
   private userToggled = false;
@@ -46,7 +48,7 @@ export class StepView {
     this.children = el("div", "cw-step-children");
     const body = el("div", "cw-step-body");
     this.elements = new ElementsView(host);
-    body.append(this.input, this.output, this.elements.el, this.children);
+    body.append(this.generation.el, this.input, this.output, this.elements.el, this.children);
     this.el.append(header, body);
     this.el.addEventListener("toggle", () => {
       if (!this.settingOpen) this.userToggled = true;
@@ -92,6 +94,7 @@ export class StepView {
     } else {
       this.input.hidden = true;
     }
+    this.generation.update(step.generation, labels);
     this.output.hidden = !text && !streaming;
     if (!this.output.hidden) this.outputBody.update(text, step.language, streaming, true);
   }
