@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ from .types import Feedback
 
 if TYPE_CHECKING:
     from .app import ChatApp
+
+log = logging.getLogger("chatwidget")
 
 Request = dict[str, Any]
 Handler = Callable[["ChatApp", str, Request, list[bytes]], Any]
@@ -320,3 +323,42 @@ HANDLERS: dict[str, Handler] = {
     wire.SHARE: share,
     wire.ELEMENT_PROPS: element_props,
 }
+
+
+def dispatch(app: ChatApp, content: Any, buffers: Any) -> None:
+    """Check a browser message, run its handler, and settle it with exactly one reply."""
+    try:
+        kind, request_id, request = wire.parse_request(content)
+    except wire.ProtocolError as exc:
+        log.warning("chatwidget: ignored a message from the browser: %s", exc)
+        if exc.request_id:
+            app.send(wire.reply_error(exc.request_id, exc.code, str(exc)))
+        return
+    try:
+        result = HANDLERS[kind](app, request_id, request, list(buffers or []))
+    except Exception as exc:
+        _reply_failure(app, kind, request_id, exc)
+        return
+    if asyncio.iscoroutine(result):
+        asyncio.get_running_loop().create_task(_settle_later(app, kind, request_id, result))
+    else:
+        app.send(wire.reply_ok(request_id, result))
+
+
+async def _settle_later(app: ChatApp, kind: str, request_id: str, pending: Any) -> None:
+    try:
+        result = await pending
+    except Exception as exc:
+        _reply_failure(app, kind, request_id, exc)
+    else:
+        app.send(wire.reply_ok(request_id, result))
+
+
+def _reply_failure(app: ChatApp, kind: str, request_id: str, exc: Exception) -> None:
+    """A refused request gets its reason; anything else is logged, never sent as a traceback."""
+    if isinstance(exc, wire.ProtocolError):
+        log.warning("chatwidget: refused a %s request: %s", kind, exc)
+        app.send(wire.reply_error(request_id, exc.code, str(exc)))
+    else:
+        log.error("chatwidget: a %s request failed", kind, exc_info=exc)
+        app.send(wire.reply_error(request_id, "internal", "The kernel could not handle this request."))

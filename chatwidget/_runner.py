@@ -80,7 +80,7 @@ class HandlerRunner:
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.pop(task, None)
         self._app._flush()
-        self._app._refresh_static()
+        self._app._static.refresh()
         if not self._tasks:
             self._app.running = False
 

@@ -11,9 +11,13 @@ rather than trusted (links are limited to safe schemes by markdown-it's own vali
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
 import json
+import time
+from collections.abc import Callable
+from typing import Any
 
 from markdown_it import MarkdownIt
 
@@ -74,3 +78,46 @@ def render_static(title: str, history: History, shows_text: object) -> str:
             )
     parts.append("</div>")
     return "".join(parts)
+
+
+class StaticCopies:
+    """The static copies one app has shown (one per ``display()``), kept up to date."""
+
+    #: At most one refresh per this many seconds: rendering costs O(conversation).
+    INTERVAL = 1.0
+
+    def __init__(self, render: Callable[[], str]) -> None:
+        self._render = render
+        self._handles: list[Any] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._written_at = 0.0
+
+    def show(self) -> None:
+        from IPython.display import HTML, display
+
+        handle = display(HTML(self._render()), display_id=True)  # type: ignore[no-untyped-call]
+        if handle is not None:
+            self._handles.append(handle)
+
+    def refresh(self) -> None:
+        """Update the copies soon (after an answer), at most once per ``INTERVAL``."""
+        if not self._handles or self._timer is not None:
+            return
+        delay = max(0.0, self._written_at + self.INTERVAL - time.monotonic())
+        try:
+            self._timer = asyncio.get_running_loop().call_later(delay, self.write)
+        except RuntimeError:
+            self.write()
+
+    def write(self) -> None:
+        """Update the copies now."""
+        if not self._handles:
+            return
+        from IPython.display import HTML
+
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._written_at = None, time.monotonic()
+        page = HTML(self._render())  # type: ignore[no-untyped-call]
+        for handle in self._handles:
+            handle.update(page)

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -24,9 +23,9 @@ from ._identity import identity_required, verify_identity
 from ._interaction import Interaction
 from ._log import route_log_to_server
 from ._persistence import ThreadWriter, default_data_layer, owner_identifier
-from ._requests import HANDLERS
+from ._requests import dispatch
 from ._runner import HandlerRunner
-from ._static import render_static
+from ._static import StaticCopies, render_static
 from ._transcript import render_transcript
 from ._uploads import UploadedFile
 from .element import File, Image
@@ -127,9 +126,7 @@ class ChatApp(anywidget.AnyWidget):
         except RuntimeError:  # created outside any loop (a plain script): no other thread to mind
             self._home_loop = None
         self._home_thread = threading.get_ident()
-        self._static_handles: list[Any] = []
-        self._static_timer: asyncio.TimerHandle | None = None
-        self._static_at = 0.0
+        self._static = StaticCopies(lambda: render_static(self.title, self._history, self._shows_text))
         self._sidecar: Any = None
         if headless:
             kwargs.setdefault("persist", False)
@@ -223,8 +220,7 @@ class ChatApp(anywidget.AnyWidget):
         task = self._start_handler(message, answers)
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
-        if self._static_handles:  # a notebook driven from code is saved as it ends: no delay
-            self._write_static()
+        self._static.write()  # a notebook driven from code is saved as it ends: no delay
         return message
 
     def stop(self) -> bool:
@@ -313,12 +309,10 @@ class ChatApp(anywidget.AnyWidget):
         A static copy of the conversation is shown along with it, for readers of the saved
         notebook where no kernel runs (hidden while the widget is live).
         """
-        from IPython.display import HTML, display
+        from IPython.display import display
 
         display(self)  # type: ignore[no-untyped-call]
-        handle = display(HTML(self._static_html()), display_id=True)  # type: ignore[no-untyped-call]
-        if handle is not None:
-            self._static_handles.append(handle)
+        self._static.show()
 
     def sidebar(self, title: str | None = None, anchor: str = "right") -> None:
         """Open the same live chat in JupyterLab's side panel (``anchor="split-right"`` for a tab)."""
@@ -328,29 +322,6 @@ class ChatApp(anywidget.AnyWidget):
         self._sidecar = Sidecar(title=title or self.title, anchor=anchor)
         with self._sidecar:
             display(self)  # type: ignore[no-untyped-call]
-
-    def _static_html(self) -> str:
-        return render_static(self.title, self._history, self._shows_text)
-
-    def _refresh_static(self) -> None:
-        """Update the static copies, at most once a second (rendering costs O(conversation))."""
-        if not self._static_handles or self._static_timer is not None:
-            return
-        delay = max(0.0, self._static_at + 1.0 - time.monotonic())
-        try:
-            self._static_timer = asyncio.get_running_loop().call_later(delay, self._write_static)
-        except RuntimeError:
-            self._write_static()
-
-    def _write_static(self) -> None:
-        from IPython.display import HTML
-
-        if self._static_timer is not None:
-            self._static_timer.cancel()
-        self._static_timer, self._static_at = None, time.monotonic()
-        static = HTML(self._static_html())  # type: ignore[no-untyped-call]
-        for handle in self._static_handles:
-            handle.update(static)
 
     def __repr__(self) -> str:
         return f"ChatApp(title={self.title!r}, messages={len(self.messages)})"
@@ -482,39 +453,7 @@ class ChatApp(anywidget.AnyWidget):
         self._handle_browser_message(content, buffers)
 
     def _handle_browser_message(self, content: Any, buffers: Any) -> None:
-        try:
-            kind, request_id, request = wire.parse_request(content)
-        except wire.ProtocolError as exc:
-            log.warning("chatwidget: ignored a message from the browser: %s", exc)
-            if exc.request_id:
-                self.send(wire.reply_error(exc.request_id, exc.code, str(exc)))
-            return
-        try:
-            result = HANDLERS[kind](self, request_id, request, list(buffers or []))
-        except Exception as exc:
-            self._reply_failure(kind, request_id, exc)
-            return
-        if asyncio.iscoroutine(result):
-            asyncio.get_running_loop().create_task(self._settle_later(kind, request_id, result))
-        else:
-            self.send(wire.reply_ok(request_id, result))
-
-    async def _settle_later(self, kind: str, request_id: str, pending: Any) -> None:
-        try:
-            result = await pending
-        except Exception as exc:
-            self._reply_failure(kind, request_id, exc)
-        else:
-            self.send(wire.reply_ok(request_id, result))
-
-    def _reply_failure(self, kind: str, request_id: str, exc: Exception) -> None:
-        """A refused request gets its reason; anything else is logged, never sent as a traceback."""
-        if isinstance(exc, wire.ProtocolError):
-            log.warning("chatwidget: refused a %s request: %s", kind, exc)
-            self.send(wire.reply_error(request_id, exc.code, str(exc)))
-        else:
-            log.error("chatwidget: a %s request failed", kind, exc_info=exc)
-            self.send(wire.reply_error(request_id, "internal", "The kernel could not handle this request."))
+        dispatch(self, content, buffers)
 
     # -- running --------------------------------------------------------------------------
     def _accept_user_message(
