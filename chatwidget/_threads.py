@@ -12,7 +12,7 @@ from ._base import StepBase
 from ._protocol import MESSAGE_TYPES
 from ._util import utc_now
 from .data import Pagination, ThreadDict, ThreadFilter
-from .element import Audio, Dataframe, Element, File, Image, Pdf, Plotly, TaskList, Text, Video
+from .element import Audio, Dataframe, Display, Element, File, Image, Pdf, Plotly, TaskList, Text, Video
 from .message import Message
 from .step import Step
 
@@ -31,6 +31,11 @@ _ELEMENT_KINDS: dict[str, type[Element]] = {
     "dataframe": Dataframe,
     "tasklist": TaskList,
 }
+
+
+def _display(value: object) -> Display:
+    """A stored element's display, checked: anything unknown shows inline."""
+    return "side" if value == "side" else "page" if value == "page" else "inline"
 
 
 class ThreadNotFoundError(LookupError):
@@ -126,7 +131,7 @@ async def resume(app: ChatApp, thread_id: str) -> ThreadDict:
         element = kind(
             id=stored["id"],
             name=stored.get("name") or "",
-            display=stored.get("display") or "inline",  # type: ignore[arg-type]
+            display=_display(stored.get("display")),
             mime=stored.get("mime"),
             language=stored.get("language"),
             page=stored.get("page"),
