@@ -103,12 +103,11 @@ async def test_user_scoping(layer: SQLDataLayer) -> None:
     assert len(await walk(layer, ThreadFilter(), first=50)) == 55
 
 
-@pytest.mark.parametrize("walk_in_order", [False, True])
-async def test_search(layer: SQLDataLayer, walk_in_order: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both SQLite plans: lookups of the few matches, or a walk in list order probing them."""
-    from chatwidget.data.sql import layer as layer_module
-
-    monkeypatch.setattr(layer_module, "SCAN_THRESHOLD", 1 if walk_in_order else 10**9)
+@pytest.mark.parametrize("plan", ["lookup", "walk", "walk then lookup"])
+async def test_search(layer: SQLDataLayer, plan: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every plan finds the same threads: a lookup of the matches, a walk in list order
+    probing each thread, and a walk too short to fill the page followed by a lookup."""
+    use_plan(monkeypatch, plan)
     await layer.update_thread("names", name="Quarterly REPORT for Ünïcode")
     await layer.update_thread("user", name="plain")
     await layer.update_thread("assistant", name="plain")
@@ -147,6 +146,46 @@ async def test_search(layer: SQLDataLayer, walk_in_order: bool, monkeypatch: pyt
     assert await found("annual") == {"names"}
     await layer.delete_thread("assistant")
     assert await found("quokka") == set()
+
+
+def use_plan(monkeypatch: pytest.MonkeyPatch, plan: str) -> None:
+    from chatwidget.data.sql import _search
+
+    monkeypatch.setattr(_search, "MANY_MATCHES", 10**9 if plan == "lookup" else 0)
+    monkeypatch.setattr(_search, "WALK_WINDOW", 2 if plan == "walk then lookup" else 10**6)
+
+
+@pytest.mark.parametrize("plan", ["lookup", "walk", "walk then lookup"])
+async def test_search_pages_are_the_list_in_order(
+    layer: SQLDataLayer, plan: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of a search are the filtered list, in order, with no thread twice or missed,
+    whichever plan each page takes; with a user and a feedback filter too."""
+    use_plan(monkeypatch, plan)
+    alice = await layer.create_user(User("alice"))
+    await make_threads(layer, 60, user_id=alice.id, prefix="a")
+    await make_threads(layer, 40, prefix="n")
+    for i in range(0, 60, 4):
+        await layer.upsert_feedback({"forId": f"a{i:05d}-m", "value": 1})
+    everything = await walk(layer, ThreadFilter(), first=100)
+
+    def expected(keep: Any) -> list[str]:
+        return [t["id"] for t in everything if keep(t)]
+
+    def starts(t: dict[str, Any], digits: str) -> bool:
+        return str(int(t["id"][1:])).startswith(digits)
+
+    for first in (1, 3, 7):
+        found = await walk(layer, ThreadFilter(search="message"), first=first)
+        assert [t["id"] for t in found] == expected(lambda t: True)
+        found = await walk(layer, ThreadFilter(search="e 1"), first=first)  # "message 1..", "number 1.."
+        assert [t["id"] for t in found] == expected(lambda t: starts(t, "1"))
+        found = await walk(layer, ThreadFilter(search="GE 3", userId=alice.id), first=first)
+        assert [t["id"] for t in found] == expected(lambda t: t["id"][0] == "a" and starts(t, "3"))
+        found = await walk(layer, ThreadFilter(search="er 2", feedback=1), first=first)
+        assert [t["id"] for t in found] == expected(
+            lambda t: t["id"][0] == "a" and int(t["id"][1:]) % 4 == 0 and starts(t, "2")
+        )
 
 
 async def test_feedback_filter(layer: SQLDataLayer) -> None:

@@ -6,22 +6,43 @@ the previous one ended (an index seek), so page 50 costs what page 1 costs, and 
 out of reach however many there are.
 
 Search is a case-insensitive substring match on the thread name and on the output of user
-and assistant messages:
+and assistant messages. There are two ways to find the matching threads of a page (which
+one a page uses is decided in :mod:`._search`):
+
+* a **lookup**: the search index gives every matching message and name, the threads are
+  fetched by id and the newest sorted out. Costs about the number of matches.
+* a **walk**: threads are read in list order and each is probed (does one of its messages
+  contain the term?). Costs about the number of threads passed before the page fills.
+
+The indexes:
 
 * SQLite: FTS5 tables with the trigram tokenizer (``steps_fts``, ``threads_fts``, kept in
-  sync by triggers; see migration 3). A term shorter than three characters cannot use a
-  trigram index and falls back to ``LIKE`` (ASCII case folding only, as SQLite's ``LIKE``).
-* PostgreSQL: ``ILIKE`` served by ``pg_trgm`` GIN indexes on ``threads.name`` and on
-  ``steps.output`` of message steps (a partial index: the predicate is written as literal
-  SQL so the planner can match it).
+  sync by triggers; see migration 3).
+* PostgreSQL: ``pg_trgm`` GIN indexes on ``threads.name`` and on ``steps.output`` of message
+  steps (a partial index: the predicate is written as literal SQL so the planner can match it).
+
+A term shorter than three characters cannot use a trigram index; it is only ever walked.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, column, exists, literal_column, or_, select, text, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    TextClause,
+    column,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.orm import aliased
 
 from ..types import Pagination, ThreadFilter
-from ._convert import decode_cursor
 from .migrations import MESSAGE_TYPES_SQL
 from .models import FeedbackRow, StepRow, ThreadRow
 
@@ -29,13 +50,16 @@ from .models import FeedbackRow, StepRow, ThreadRow
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 
+#: A position in the list: ``(updated_at, id)`` of a thread.
+Key = tuple[str, str]
+
 
 def page_size(pagination: Pagination) -> int:
     first = pagination.first if pagination.first and pagination.first > 0 else DEFAULT_PAGE
     return min(first, MAX_PAGE)
 
 
-def _like_pattern(term: str) -> str:
+def like_pattern(term: str) -> str:
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -44,20 +68,35 @@ def fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-#: SQLite: when a term matches at least this many messages or names, the page is found by
-#: walking threads in list order and probing the (materialized) set of matches, which costs
-#: about ``page size / share of threads matching`` rows; below it, by looking up the matching
-#: threads and sorting them, which costs about the number of matches. Measured at 100,000
-#: threads, either way stays in a few milliseconds on its side of the threshold.
-SCAN_THRESHOLD = 300
+def indexed(term: str) -> bool:
+    """Whether a trigram index can serve this term."""
+    return len(term) >= 3
+
+
+# -- how many matches ------------------------------------------------------------------
+
+#: SQLite: matching messages and names, counted in the full-text index up to ``:n``.
 COUNT_MATCHES = text(
     "SELECT (SELECT count(*) FROM (SELECT 1 FROM steps_fts WHERE steps_fts MATCH :q LIMIT :n))"
     " + (SELECT count(*) FROM (SELECT 1 FROM threads_fts WHERE threads_fts MATCH :q LIMIT :n))"
 )
 
+#: PostgreSQL: the planner's estimate of matching messages (pg_trgm keeps statistics per
+#: trigram). Counting exactly would cost as much as a lookup: every candidate row must be
+#: read to recheck it. (``EXPLAIN`` plans with the bound term every time, even when the
+#: statement is prepared.)
+ESTIMATE_MATCHES = text(
+    "EXPLAIN (FORMAT JSON) SELECT 1 FROM steps "
+    "WHERE steps.type IN ('user_message', 'assistant_message') AND steps.output ILIKE :pattern ESCAPE '\\'"
+)
 
-def search_condition(dialect: str, term: str, walk_in_order: bool = False) -> ColumnElement[bool]:
-    if dialect == "sqlite" and len(term) >= 3:
+
+# -- search conditions -----------------------------------------------------------------
+
+
+def found_by_lookup(dialect: str, term: str) -> ColumnElement[bool]:
+    """``threads`` rows among the matches the search index gives (``term`` is indexed)."""
+    if dialect == "sqlite":
         phrase = fts_phrase(term)
         in_messages = (
             text(
@@ -72,32 +111,95 @@ def search_condition(dialect: str, term: str, walk_in_order: bool = False) -> Co
             .bindparams(search_names=phrase)
             .columns(column("rowid"))
         )
-        if walk_in_order:  # a unary "+" keeps SQLite from driving the query by these lookups
-            thread_id: ColumnElement[str] = literal_column("+threads.id")
-            thread_pk: ColumnElement[int] = literal_column("+threads.pk")
-            return or_(thread_id.in_(in_messages), thread_pk.in_(in_names))
         return or_(ThreadRow.id.in_(in_messages), ThreadRow.pk.in_(in_names))
-    pattern = _like_pattern(term)
-    in_messages_like = select(StepRow.thread_id).where(
-        text(f"steps.type IN {MESSAGE_TYPES_SQL}"), StepRow.output.ilike(pattern, escape="\\")
+    # ``= ANY(ARRAY(...))`` makes PostgreSQL fetch the matches by id: with ``IN`` it may
+    # instead hash them and read every thread in list order.
+    lookup: TextClause = text(
+        "threads.id = ANY(ARRAY("
+        "SELECT steps.thread_id FROM steps WHERE steps.type IN ('user_message', 'assistant_message') "
+        "AND steps.output ILIKE :search_pattern ESCAPE '\\' "
+        "UNION SELECT named.id FROM threads AS named WHERE named.name ILIKE :search_pattern ESCAPE '\\'))"
+    ).bindparams(search_pattern=like_pattern(term))
+    return lookup  # type: ignore[return-value]
+
+
+def found_by_probe(dialect: str, term: str) -> ColumnElement[bool]:
+    """Does this thread's name or one of its messages contain ``term``? (one thread at a time)
+
+    ``OFFSET 0`` keeps the probe a per-thread subquery: PostgreSQL would otherwise turn it
+    into a hash of every match, which is the cost the walk exists to avoid. SQLite's
+    ``LIKE`` ignores ASCII case by itself, as its full-text index does for ASCII terms; the
+    walk is used for ASCII terms only there (see :mod:`._search`).
+    """
+    pattern = like_pattern(term)
+
+    def contains(text_column: SQLColumnExpression[str | None]) -> ColumnElement[bool]:
+        if dialect == "sqlite":
+            return text_column.like(pattern, escape="\\")
+        return text_column.ilike(pattern, escape="\\")
+
+    in_messages = exists(
+        select(literal(1))
+        .where(
+            StepRow.thread_id == ThreadRow.id,
+            text(f"steps.type IN {MESSAGE_TYPES_SQL}"),
+            contains(StepRow.output),
+        )
+        .offset(0)
     )
-    return or_(ThreadRow.id.in_(in_messages_like), ThreadRow.name.ilike(pattern, escape="\\"))
+    return or_(contains(ThreadRow.name), in_messages)
+
+
+# -- pages -----------------------------------------------------------------------------
+
+
+def _in_list(
+    query: Select[ThreadRow], filters: ThreadFilter, after: Key | None, threads: type[ThreadRow] = ThreadRow
+) -> Select[ThreadRow]:
+    """Restricted to the caller's list (``userId``), after a position in it, in list order."""
+    if filters.userId is not None:
+        query = query.where(threads.user_id == filters.userId)
+    if after is not None:
+        query = query.where(tuple_(threads.updated_at, threads.id) < tuple_(*after))
+    return query.order_by(threads.updated_at.desc(), threads.id.desc())
+
+
+def _list_key() -> ColumnElement[tuple[str, str]]:
+    return tuple_(ThreadRow.updated_at, ThreadRow.id)
 
 
 def threads_page(
-    dialect: str, pagination: Pagination, filters: ThreadFilter, walk_in_order: bool = False
+    filters: ThreadFilter,
+    after: Key | None,
+    limit: int,
+    search: ColumnElement[bool] | None = None,
+    down_to: ColumnElement[tuple[str, str]] | None = None,
 ) -> Select[ThreadRow]:
-    """The query for one page, with one extra row that tells whether a next page exists."""
-    query = select(ThreadRow)
-    if filters.userId is not None:
-        query = query.where(ThreadRow.user_id == filters.userId)
-    if filters.search:
-        query = query.where(search_condition(dialect, filters.search, walk_in_order))
+    """Up to ``limit`` threads in list order after ``after``, not past ``down_to``."""
+    query = _in_list(select(ThreadRow), filters, after)
+    if search is not None:
+        query = query.where(search)
     if filters.feedback is not None:
         query = query.where(
             exists().where(FeedbackRow.thread_id == ThreadRow.id, FeedbackRow.value == int(filters.feedback))
         )
-    if pagination.cursor:
-        updated_at, thread_id = decode_cursor(pagination.cursor)
-        query = query.where(tuple_(ThreadRow.updated_at, ThreadRow.id) < tuple_(updated_at, thread_id))
-    return query.order_by(ThreadRow.updated_at.desc(), ThreadRow.id.desc()).limit(page_size(pagination) + 1)
+    if down_to is not None:
+        query = query.where(_list_key() >= down_to)
+    return query.limit(limit)
+
+
+def nth_thread(filters: ThreadFilter, after: Key | None, n: int) -> Select[str, str]:
+    """The list position of the ``n``-th thread after ``after`` (in the caller's list)."""
+    query = _in_list(select(ThreadRow), filters, after)
+    return query.with_only_columns(ThreadRow.updated_at, ThreadRow.id).offset(n - 1).limit(1)
+
+
+def window_floor(filters: ThreadFilter, after: Key | None, n: int) -> ColumnElement[tuple[str, str]]:
+    """:func:`nth_thread` inside a query, or the lowest key when the list ends before it, so
+    that a walk bounded by it needs no statement of its own."""
+    threads = aliased(ThreadRow)  # not correlated with the enclosing query's threads
+    nth = _in_list(select(threads), filters, after, threads).offset(n - 1).limit(1)
+    return tuple_(
+        func.coalesce(nth.with_only_columns(threads.updated_at).scalar_subquery(), ""),
+        func.coalesce(nth.with_only_columns(threads.id).scalar_subquery(), ""),
+    )

@@ -32,7 +32,8 @@ from ..types import (
     User,
 )
 from . import _convert as conv
-from ._queries import COUNT_MATCHES, SCAN_THRESHOLD, fts_phrase, page_size, threads_page
+from ._queries import page_size, threads_page
+from ._search import search_page
 from .engine import WRITE_OPTION, create_engine, default_url, normalize_url, sqlite_path
 from .migrations import HEAD, migrate
 from .models import ElementRow, FeedbackRow, StepRow, ThreadRow, UserRow
@@ -392,16 +393,13 @@ class SQLDataLayer(BaseDataLayer):
     async def list_threads(
         self, pagination: Pagination, filters: ThreadFilter
     ) -> PaginatedResponse[ThreadDict]:
-        async with self._session(write=False) as session:
-            walk_in_order = False
-            if self.dialect == "sqlite" and filters.search and len(filters.search) >= 3:
-                matches = await session.scalar(
-                    COUNT_MATCHES, {"q": fts_phrase(filters.search), "n": SCAN_THRESHOLD}
-                )
-                walk_in_order = (matches or 0) >= SCAN_THRESHOLD
-            query = threads_page(self.dialect, pagination, filters, walk_in_order)
-            rows = list((await session.scalars(query)).all())
         size = page_size(pagination)
+        after = conv.decode_cursor(pagination.cursor) if pagination.cursor else None
+        async with self._session(write=False) as session:
+            if filters.search:
+                rows = await search_page(session, self.dialect, filters, after, size + 1)
+            else:
+                rows = list((await session.scalars(threads_page(filters, after, size + 1))).all())
         has_next = len(rows) > size
         rows = rows[:size]
         return PaginatedResponse(
