@@ -51,7 +51,7 @@ def stamp(n: int) -> str:
 
 
 async def steps_per_second(layer: SQLDataLayer, total: int) -> float:
-    await layer.update_thread("bench-steps")
+    await layer.update_thread("bench-steps", create=True)
     text_ = "A reply of a couple of sentences, as an assistant would write it in a chat. " * 3
     batches = [
         [

@@ -7,8 +7,14 @@ message. A step that is still streaming is checkpointed every ``CHECKPOINT_INTER
 seconds with the text so far, so a kernel killed mid-stream loses at most that much;
 such a step is read back as interrupted.
 
+Changes are queued under the id of the thread they belong to, fixed when they are queued,
+so a new chat or a resume never moves them to another thread; leaving a thread writes what
+it queued first.
+
 A failed write is not dropped: the changes stay queued and are retried, the app's
-``storage_error`` says what went wrong, and :meth:`ThreadWriter.flush` raises it.
+``storage_error`` says what went wrong, and :meth:`ThreadWriter.flush` raises it. A thread
+deleted meanwhile (from the server's API, another view) is neither recreated nor retried:
+its queued changes are dropped and ``storage_error`` says so, once.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import getpass
 import logging
 import os
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._base import StepBase
@@ -49,92 +56,182 @@ def owner_identifier() -> str:
     )
 
 
-_default_layer: BaseDataLayer | None = None
+_default_layers: dict[str, BaseDataLayer] = {}
 
 
-def default_data_layer() -> BaseDataLayer:
-    """One SQL data layer per kernel process, configured by ``CHATWIDGET_DATABASE_URL``."""
-    global _default_layer
-    if _default_layer is None:
+def default_data_layer(url: str = "") -> BaseDataLayer:
+    """One SQL data layer per database in a kernel process (the apps on it share its engine).
+
+    ``url``, else ``$CHATWIDGET_DATABASE_URL``, else SQLite in the Jupyter data directory.
+    """
+    if url not in _default_layers:
         from .data.sql import SQLDataLayer
 
-        _default_layer = SQLDataLayer()
-    return _default_layer
+        _default_layers[url] = SQLDataLayer(url or None)
+    return _default_layers[url]
+
+
+THREAD_DELETED = "This conversation was deleted elsewhere; it is no longer saved."
+
+
+class _ThreadGoneError(Exception):
+    """The thread to write to does not exist any more (or is not this owner's)."""
+
+
+@dataclass(eq=False)
+class _Queue:
+    """Changes waiting to be written to one thread, whatever thread is current meanwhile."""
+
+    thread_id: str
+    name: str | None = None  # given at the first user interaction: the thread may be created then
+    steps: dict[str, StepBase] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)
+    elements: dict[str, Element] = field(default_factory=dict)
+    feedback: dict[str, Feedback] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    streaming: dict[str, tuple[StepBase, float]] = field(default_factory=dict)
+
+    @property
+    def changes(self) -> bool:
+        """Whether something is to be written at once (a stream alone is only checkpointed)."""
+        return bool(self.steps or self.removed or self.elements or self.feedback or self.metadata)
+
+    @property
+    def pending(self) -> bool:
+        return self.changes or bool(self.streaming)
+
+    def take(self, due: list[StepBase]) -> _Queue:
+        """Take out the changes to write now, with the streaming steps ``due`` for a checkpoint."""
+        taken = _Queue(
+            self.thread_id,
+            steps=self.steps,
+            removed=self.removed,
+            elements=self.elements,
+            feedback=self.feedback,
+            metadata=self.metadata,
+        )
+        for step in due:
+            taken.steps.setdefault(step.id, step)
+        self.steps, self.removed, self.elements, self.feedback, self.metadata = {}, set(), {}, {}, {}
+        return taken
+
+    def put_back(self, taken: _Queue) -> None:
+        """Queue again what was not confirmed; newer changes made meanwhile win."""
+        self.steps = {**taken.steps, **self.steps}
+        self.removed |= taken.removed - set(self.steps)
+        self.elements = {**taken.elements, **self.elements}
+        self.feedback = {**taken.feedback, **self.feedback}
+        self.metadata = {**taken.metadata, **self.metadata}
 
 
 class ThreadWriter:
+    """Queues the changes of the app's threads, each under its own thread id, and writes them."""
+
     def __init__(self, app: ChatApp, layer: BaseDataLayer, owner: str) -> None:
         self.app = app
         self.layer = layer
         self.owner = owner
         self._user_id: str | None = None
-        self._thread_ready: str | None = None  # the thread id that exists in the database
-        self._thread_name: str | None = None
-        self._steps: dict[str, StepBase] = {}
-        self._removed: set[str] = set()
-        self._elements: dict[str, Element] = {}
-        self._feedback: dict[str, Feedback] = {}
-        self._metadata: dict[str, Any] = {}
-        self._streaming: dict[str, tuple[StepBase, float]] = {}
+        self._queues: dict[str, _Queue] = {}
+        self._existing: set[str] = set()  # threads in the database: written to, never created
+        self._gone: set[str] = set()  # threads deleted while this app wrote them: never written again
+        self._lock = asyncio.Lock()  # one write at a time: a flush waits for the one under way
         self._task: asyncio.Task[None] | None = None
         self._failures = 0
         self.error: BaseException | None = None
 
     # -- collecting (on the loop thread; cheap) -------------------------------------------------
+    def _queue(self, thread_id: str | None = None) -> _Queue | None:
+        """Where a change to ``thread_id`` (default: the current thread) waits; ``None`` drops it:
+        the thread was deleted, or was left before its first user message (nothing to keep)."""
+        thread_id = thread_id or self.app.thread_id
+        if thread_id in self._gone:
+            return None
+        queue = self._queues.get(thread_id)
+        if queue is None:
+            if thread_id != self.app.thread_id and thread_id not in self._existing:
+                return None
+            queue = self._queues[thread_id] = _Queue(thread_id)
+        return queue
+
     def thread_started(self, first_message: str) -> None:
-        if self._thread_name is None:
-            self._thread_name = " ".join(first_message.split())[:80] or "New chat"
+        queue = self._queue()
+        if queue is not None and queue.name is None:
+            queue.name = " ".join(first_message.split())[:80] or "New chat"
         self._wake()
 
     def changed(self, step: StepBase) -> None:
-        self._steps[step.id] = step
-        self._removed.discard(step.id)
+        queue = self._queue(step.thread_id)
+        if queue is None:
+            return
+        queue.steps[step.id] = step
+        queue.removed.discard(step.id)
         if step.streaming:
-            self._streaming.setdefault(step.id, (step, time.monotonic()))
+            queue.streaming.setdefault(step.id, (step, time.monotonic()))
         else:
-            self._streaming.pop(step.id, None)
+            queue.streaming.pop(step.id, None)
         self._wake()
 
     def removed(self, step: StepBase) -> None:
-        self._steps.pop(step.id, None)
-        self._streaming.pop(step.id, None)
-        self._removed.add(step.id)
+        queue = self._queue(step.thread_id)
+        if queue is None:
+            return
+        queue.steps.pop(step.id, None)
+        queue.streaming.pop(step.id, None)
+        queue.removed.add(step.id)
         self._wake()
 
     def element(self, element: Element) -> None:
-        self._elements[element.id] = element
-        self._wake()
+        if (queue := self._queue(element.thread_id)) is not None:
+            queue.elements[element.id] = element
+            self._wake()
 
     def feedback(self, feedback: Feedback) -> None:
-        self._feedback[feedback.for_id] = feedback
-        self._wake()
+        if (queue := self._queue(feedback.thread_id)) is not None:
+            queue.feedback[feedback.for_id] = feedback
+            self._wake()
 
     def remember(self, metadata: dict[str, Any]) -> None:
         """Keep these values in the thread's metadata (chat settings, profile) for a resume."""
-        self._metadata.update(metadata)
+        if (queue := self._queue()) is not None:
+            queue.metadata.update(metadata)
+            self._wake()
+
+    async def switched(self, previous: str, *, stored: bool = False) -> None:
+        """The app left thread ``previous`` for its current one (``stored``: resumed, it exists).
+
+        What ``previous`` queued is written now; if that fails it stays queued under its own
+        thread and is retried. A thread left before its first user message keeps nothing.
+        """
+        if stored:
+            self._existing.add(self.app.thread_id)
+            self._gone.discard(self.app.thread_id)
+        if self.app.storage_error == THREAD_DELETED:
+            self.app.storage_error = ""
+        queue = self._queues.get(previous)
+        if queue is not None:
+            for step, _ in queue.streaming.values():  # its streams ended with its chat
+                queue.steps.setdefault(step.id, step)
+            queue.streaming.clear()
+            if queue.name is None and previous not in self._existing:
+                del self._queues[previous]
+        with contextlib.suppress(Exception):  # reported by flush() on the app; retried below
+            await self.flush()
         self._wake()
 
-    def new_thread(self, thread_id: str | None = None) -> None:
-        """Forget the current thread: the next user interaction creates ``thread_id`` (or a new one)."""
-        self._thread_ready = thread_id
-        self._thread_name = None if thread_id is None else self._thread_name
-        self._steps.clear()
-        self._removed.clear()
-        self._elements.clear()
-        self._feedback.clear()
-        self._metadata.clear()
-        self._streaming.clear()
+    def forget(self, thread_id: str) -> None:
+        """The thread was deleted from this app: drop what it queued and never write it again."""
+        self._queues.pop(thread_id, None)
+        self._existing.discard(thread_id)
+        self._gone.add(thread_id)
 
-    @property
-    def pending(self) -> bool:
-        return bool(
-            self._steps
-            or self._removed
-            or self._elements
-            or self._feedback
-            or self._metadata
-            or self._streaming
-        )
+    def _writable(self) -> list[_Queue]:
+        """The queues with changes for a thread that exists, or may be created now."""
+        return [
+            q
+            for q in self._queues.values()
+            if q.pending and (q.thread_id in self._existing or q.name is not None)
+        ]
 
     def _wake(self) -> None:
         if self._task is None or self._task.done():
@@ -144,7 +241,7 @@ class ThreadWriter:
     async def _run(self) -> None:
         delay = WRITE_INTERVAL
         # Before the first user message there is no thread to write to: wait for thread_started().
-        while self.pending and (self._thread_name is not None or self._thread_ready == self.app.thread_id):
+        while self._writable():
             await asyncio.sleep(delay)
             try:
                 await self._write()
@@ -154,9 +251,7 @@ class ThreadWriter:
             else:
                 self._succeeded()
                 delay = WRITE_INTERVAL
-            if self._streaming and not (
-                self._steps or self._removed or self._elements or self._feedback or self._metadata
-            ):
+            if not any(q.changes for q in self._writable()):  # only streams: checkpoints
                 delay = max(delay, CHECKPOINT_INTERVAL / 4)
 
     async def flush(self) -> None:
@@ -176,65 +271,101 @@ class ThreadWriter:
         self.app.storage_error = f"The conversation could not be saved: {exc}"
 
     def _succeeded(self) -> None:
-        if self.error is not None:
+        if self.error is not None and self.app.storage_error != THREAD_DELETED:
             self.app.storage_error = ""
         self.error, self._failures = None, 0
 
+    def _thread_gone(self, thread_id: str) -> None:
+        """The thread was deleted elsewhere: drop its changes and say so once; never recreate it."""
+        self._queues.pop(thread_id, None)
+        self._existing.discard(thread_id)
+        if thread_id in self._gone:  # deleted from this app (forget), or already reported
+            return
+        self._gone.add(thread_id)
+        log.warning("chatwidget: thread %s was deleted elsewhere; its unsaved changes are dropped", thread_id)
+        if thread_id == self.app.thread_id:
+            self.app.storage_error = THREAD_DELETED
+
     # -- writing -------------------------------------------------------------------------
-    async def _ensure_thread(self) -> bool:
-        thread_id = self.app.thread_id
-        if self._thread_ready == thread_id:
+    async def _write(self, checkpoint_all: bool = False) -> None:
+        """Write every thread's queue; a failure in one does not hold back the others."""
+        errors: list[Exception] = []
+        async with self._lock:
+            for queue in self._writable():
+                try:
+                    await self._write_thread(queue, checkpoint_all)
+                except Exception as exc:
+                    if isinstance(exc, _ThreadGoneError) or await self._deleted(queue.thread_id):
+                        self._thread_gone(queue.thread_id)
+                    else:
+                        errors.append(exc)
+            self._prune()
+        if errors:
+            raise errors[0]
+
+    async def _deleted(self, thread_id: str) -> bool:
+        """After a failed write: is the thread gone? (A failing database is not a deletion.)"""
+        if thread_id in self._gone:
             return True
-        if self._thread_name is None:  # no user interaction yet: nothing to keep
+        if thread_id not in self._existing:
             return False
+        try:
+            return await self.layer.get_thread_author(thread_id) != self.owner
+        except Exception:
+            return False
+
+    def _prune(self) -> None:
+        for thread_id, queue in list(self._queues.items()):
+            if not queue.pending and (thread_id in self._existing or queue.name is None):
+                del self._queues[thread_id]
+
+    async def _ensure_thread(self, queue: _Queue) -> None:
+        """Create the thread at its first write, owned by this app's owner from the start."""
+        if queue.thread_id in self._existing:
+            return
         if self._user_id is None:
             user = await self.layer.get_user(self.owner) or await self.layer.create_user(User(self.owner))
             self._user_id = user.id
-        await self.layer.update_thread(thread_id, name=self._thread_name, user_id=self._user_id)
-        self._thread_ready = thread_id
-        return True
+        created = await self.layer.update_thread(
+            queue.thread_id, name=queue.name, user_id=self._user_id, create=True
+        )
+        if not created:  # the id is another owner's thread: never write to it
+            raise _ThreadGoneError()
+        self._existing.add(queue.thread_id)
 
-    async def _write(self, checkpoint_all: bool = False) -> None:
-        if not await self._ensure_thread():
-            return
+    async def _write_thread(self, queue: _Queue, checkpoint_all: bool) -> None:
+        await self._ensure_thread(queue)
+        thread_id = queue.thread_id
         now = time.monotonic()
         due = [
             step
-            for step, last in self._streaming.values()
+            for step, last in queue.streaming.values()
             if checkpoint_all or now - last >= CHECKPOINT_INTERVAL
         ]
-        steps, self._steps = self._steps, {}
         for step in due:
-            steps.setdefault(step.id, step)
-            self._streaming[step.id] = (step, now)
-        removed, self._removed = self._removed, set()
-        elements, self._elements = self._elements, {}
-        feedback, self._feedback = self._feedback, {}
-        metadata, self._metadata = self._metadata, {}
+            queue.streaming[step.id] = (step, now)
+        taken = queue.take(due)
         try:
-            if metadata:
-                await self.layer.update_thread(self.app.thread_id, metadata=metadata)
-            await self.layer.write_steps([self._stored(step) for step in steps.values()])
-            for step_id in removed:
+            if taken.metadata and not await self.layer.update_thread(
+                thread_id, metadata=taken.metadata, author=self.owner
+            ):
+                raise _ThreadGoneError()
+            await self.layer.write_steps([self._row(step, thread_id) for step in taken.steps.values()])
+            for step_id in taken.removed:
                 await self.layer.delete_step(step_id)
-            for element in elements.values():
-                stored = {**element.to_dict(), "threadId": self.app.thread_id}
+            for element in taken.elements.values():
+                stored = {**element.to_dict(), "threadId": thread_id}
                 await self.layer.create_element(stored, element.data())  # type: ignore[arg-type]
-            for given in feedback.values():
-                await self._write_feedback(given)
+            for given in taken.feedback.values():
+                await self._write_feedback(given, thread_id)
         except BaseException:
-            # Put back what was not confirmed; newer changes made meanwhile win.
-            self._steps = {**steps, **self._steps}
-            self._removed |= removed - set(self._steps)
-            self._elements = {**elements, **self._elements}
-            self._feedback = {**feedback, **self._feedback}
-            self._metadata = {**metadata, **self._metadata}
+            queue.put_back(taken)
             raise
 
-    def _stored(self, step: StepBase) -> Any:
-        return {**step.to_dict(), "threadId": self.app.thread_id}
+    def _row(self, step: StepBase, thread_id: str) -> Any:
+        return {**step.to_dict(), "threadId": thread_id}
 
-    async def _write_feedback(self, given: Feedback) -> None:
+    async def _write_feedback(self, given: Feedback, thread_id: str) -> None:
         feedback_id = f"feedback-{given.for_id}"
         if given.value is None:
             await self.layer.delete_feedback(feedback_id)
@@ -243,7 +374,7 @@ class ThreadWriter:
                 {
                     "id": feedback_id,
                     "forId": given.for_id,
-                    "threadId": self.app.thread_id,
+                    "threadId": thread_id,
                     "value": given.value,
                     "comment": given.comment,
                 }

@@ -119,8 +119,7 @@ async def resume(app: ChatApp, thread_id: str) -> ThreadDict:
     writer = _writer(app)
     await app._end_chat()
     app._clear_conversation()
-    app.thread_id = thread_id
-    writer.new_thread(thread_id)
+    await app._switch_thread(thread_id, stored=True)
     steps = [step_from_dict(dict(s)) for s in thread.get("steps", [])]
     by_id = {s.id: s for s in steps}
     for stored in thread.get("elements") or []:
@@ -154,14 +153,24 @@ async def resume(app: ChatApp, thread_id: str) -> ThreadDict:
     return thread
 
 
+async def _update_owned(app: ChatApp, thread_id: str, **changes: Any) -> None:
+    """Change the owner's thread; the owner is checked again within the write, so a thread
+    deleted since :func:`owned_thread` stays deleted."""
+    writer = _writer(app)
+    if not await writer.layer.update_thread(thread_id, author=writer.owner, **changes):
+        raise ThreadNotFoundError()
+
+
 async def rename(app: ChatApp, thread_id: str, name: str) -> None:
     await owned_thread(app, thread_id)
-    await _writer(app).layer.update_thread(thread_id, name=name)
+    await _update_owned(app, thread_id, name=name)
 
 
 async def delete(app: ChatApp, thread_id: str) -> None:
     await owned_thread(app, thread_id)
-    await _writer(app).layer.delete_thread(thread_id)
+    writer = _writer(app)
+    await writer.layer.delete_thread(thread_id)
+    writer.forget(thread_id)
     if thread_id == app.thread_id:
         await app.new_chat()
 
@@ -169,5 +178,5 @@ async def delete(app: ChatApp, thread_id: str) -> None:
 async def share(app: ChatApp, thread_id: str, shared: bool) -> dict[str, Any]:
     await owned_thread(app, thread_id)
     metadata = {"is_shared": shared, "shared_at": utc_now() if shared else None}
-    await _writer(app).layer.update_thread(thread_id, metadata=metadata)
+    await _update_owned(app, thread_id, metadata=metadata)
     return {"shared": shared, "path": f"chatwidget/share/{thread_id}/page" if shared else None}

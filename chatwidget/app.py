@@ -97,7 +97,16 @@ class ChatApp(anywidget.AnyWidget):
     data_layer = traitlets.Instance(
         "chatwidget.data.BaseDataLayer",
         allow_none=True,
-        help="Where threads are kept. Default: $CHATWIDGET_DATABASE_URL, else SQLite in Jupyter's data dir.",
+        help="Where threads are kept; takes precedence over db_url. Default: None (see db_url).",
+    )
+    db_url = traitlets.Unicode(
+        "",
+        help=(
+            "The database URL of the SQL data layer used when data_layer is not given, e.g. "
+            "postgresql+asyncpg://user@host/db; read once, when the chat first needs it. Never "
+            "sent to the browser. Default: empty: $CHATWIDGET_DATABASE_URL if set, else SQLite "
+            "in Jupyter's data dir."
+        ),
     )
     storage_error = traitlets.Unicode("", help="Why the conversation could not be saved, if so.").tag(
         sync=True
@@ -237,7 +246,7 @@ class ChatApp(anywidget.AnyWidget):
         """End this chat (``on_chat_end``) and start an empty one in the same views."""
         await self._end_chat()
         self._clear_conversation()
-        self.thread_id = str(uuid.uuid4())
+        await self._switch_thread(str(uuid.uuid4()))
         self.session = {"id": self.thread_id, "chat_profile": self.profile or None}
         self._started = False
         self._flush()
@@ -250,8 +259,19 @@ class ChatApp(anywidget.AnyWidget):
             owner = self._verified_owner or (None if identity_required() else owner_identifier())
             if owner is None:
                 return None
-            self._thread_writer = ThreadWriter(self, self.data_layer or default_data_layer(), owner)
+            layer = self.data_layer or default_data_layer(self.db_url)
+            self._thread_writer = ThreadWriter(self, layer, owner)
         return self._thread_writer
+
+    async def _switch_thread(self, thread_id: str, *, stored: bool = False) -> None:
+        """Make ``thread_id`` current (``stored``: an existing one, resumed).
+
+        What comes next goes to the new thread at once; the previous thread's queued writes
+        are flushed to it (a message sent just before must not be lost or change threads).
+        """
+        previous, self.thread_id = self.thread_id, thread_id
+        if self._writer is not None:
+            await self._writer.switched(previous, stored=stored)
 
     def _sign_in(self, token: object) -> bool:
         """Accept the identity a view passed on from the server; False if it proves nothing.
@@ -367,8 +387,6 @@ class ChatApp(anywidget.AnyWidget):
             self._history.remove(step.id)
             self._emitter.removed(slot, step)
         self._interaction.reset()
-        if self._writer is not None:
-            self._writer.new_thread()
 
     def _streamed(self, step: StepBase) -> None:
         self._emitter.streamed(step)

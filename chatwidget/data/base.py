@@ -89,7 +89,19 @@ class BaseDataLayer(ABC):
         user_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         tags: list[str] | None = None,
-    ) -> None: ...
+        *,
+        create: bool = False,
+        author: str | None = None,
+    ) -> bool:
+        """Set what is given on the thread; returns whether the thread was updated.
+
+        A missing thread is created only with ``create=True`` (by the one writer that starts
+        threads); otherwise nothing changes and ``False`` is returned, so a rename or a share
+        racing a delete cannot bring the thread back. With ``create=True`` an existing thread
+        keeps its owner: if ``user_id`` is not already its owner, nothing changes (``False``).
+        ``author``: update only if the thread's owner (user identifier) is this one, checked
+        in the same transaction as the write; otherwise ``False``.
+        """
 
     async def close(self) -> None:  # noqa: B027 - optional for backends with nothing to release
         """Release connections."""

@@ -75,6 +75,12 @@ class ChatHandlerMixin:
             raise NotFound()
         return author
 
+    async def update_owned_thread(self, thread_id: str, author: str, **changes: Any) -> None:
+        """Apply ``changes`` only if the thread is still ``author``'s, checked within the write
+        itself: one deleted since :meth:`owned_thread_author` stays deleted (:class:`NotFound`)."""
+        if not await self.data_layer.update_thread(thread_id, author=author, **changes):
+            raise NotFound()
+
     async def owned_thread(self, thread_id: str) -> ThreadDict:
         await self.owned_thread_author(thread_id)
         thread = await self.data_layer.get_thread(thread_id)

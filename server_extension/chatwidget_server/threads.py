@@ -92,12 +92,12 @@ class ThreadHandler(ChatAPIHandler):
 
     @web.authenticated
     async def patch(self, thread_id: str) -> None:
-        await self.owned_thread_author(thread_id)
+        author = await self.owned_thread_author(thread_id)
         body = self.json_body()
         name = body.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
             raise web.HTTPError(400, f"'name' must be a non-empty string of at most {MAX_NAME} characters")
-        await self.data_layer.update_thread(thread_id, name=name.strip())
+        await self.update_owned_thread(thread_id, author, name=name.strip())
         self.write_json({"id": thread_id, "name": name.strip()})
 
     @web.authenticated
@@ -129,14 +129,14 @@ class ThreadShareHandler(ChatAPIHandler):
     async def put(self, thread_id: str) -> None:
         if not self.chat_app.share_enabled:
             raise web.HTTPError(403, "sharing is disabled on this server")
-        await self.owned_thread_author(thread_id)
-        await self.data_layer.update_thread(thread_id, metadata={"is_shared": True})
+        author = await self.owned_thread_author(thread_id)
+        await self.update_owned_thread(thread_id, author, metadata={"is_shared": True})
         self.write_json(await self._state(thread_id))
 
     @web.authenticated
     async def delete(self, thread_id: str) -> None:
-        await self.owned_thread_author(thread_id)
-        await self.data_layer.update_thread(thread_id, metadata={"is_shared": False})
+        author = await self.owned_thread_author(thread_id)
+        await self.update_owned_thread(thread_id, author, metadata={"is_shared": False})
         self.write_json(await self._state(thread_id))
 
 

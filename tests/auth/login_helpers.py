@@ -112,7 +112,7 @@ class Seed:
     async def thread(self, owner: str, name: str = "A chat", text: str = "hello") -> str:
         thread_id = str(uuid.uuid4())
         user = await self.layer.create_user(User(identifier=owner))
-        await self.layer.update_thread(thread_id, name=name, user_id=user.id)
+        await self.layer.update_thread(thread_id, name=name, user_id=user.id, create=True)
         for i, (step_type, output) in enumerate([("user_message", text), ("assistant_message", "hi there")]):
             await self.layer.create_step(
                 {  # type: ignore[typeddict-item]

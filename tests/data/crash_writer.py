@@ -17,7 +17,7 @@ from chatwidget.data.sql import SQLDataLayer
 async def main(path: str, writer: str) -> None:
     layer = SQLDataLayer(f"sqlite+aiosqlite:///{path}")
     thread = f"thread-{writer}"
-    await layer.update_thread(thread, name=f"writer {writer}")
+    await layer.update_thread(thread, name=f"writer {writer}", create=True)
     print(f"thread {thread}", flush=True)
     batch = 0
     while True:

@@ -65,7 +65,7 @@ def test_sigkilled_writers_lose_no_acknowledged_write(tmp_path: Path) -> None:
 
     async def prepare() -> None:
         layer = SQLDataLayer(f"sqlite+aiosqlite:///{db}")
-        await layer.update_thread("shared", name="shared by every writer")
+        await layer.update_thread("shared", name="shared by every writer", create=True)
         await layer.close()
 
     asyncio.run(prepare())

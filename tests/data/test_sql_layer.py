@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chatwidget._protocol import StepDict
-from chatwidget.data import DataLayerError, User
+from chatwidget.data import DataLayerError, Pagination, ThreadFilter, User
 from chatwidget.data.sql import SQLDataLayer
 
 
@@ -48,7 +49,7 @@ async def test_thread_crud(layer: SQLDataLayer) -> None:
     user = await layer.create_user(User("alice"))
     assert await layer.get_thread("t1") is None
     assert await layer.get_thread_author("t1") is None
-    await layer.update_thread("t1")
+    await layer.update_thread("t1", create=True)
     thread = await layer.get_thread("t1")
     assert thread is not None and thread["steps"] == [] and thread["elements"] == []
     assert thread["name"] is None and thread["userId"] is None
@@ -69,7 +70,7 @@ async def test_thread_crud(layer: SQLDataLayer) -> None:
 
 
 async def test_sharing_columns(layer: SQLDataLayer) -> None:
-    await layer.update_thread("t1", metadata={"is_shared": True})
+    await layer.update_thread("t1", metadata={"is_shared": True}, create=True)
     thread = await layer.get_thread("t1")
     assert thread is not None and thread["metadata"] is not None
     assert thread["metadata"]["is_shared"] is True and thread["metadata"]["shared_at"]
@@ -81,15 +82,72 @@ async def test_sharing_columns(layer: SQLDataLayer) -> None:
 
 async def test_thread_for_unknown_user_is_refused(layer: SQLDataLayer) -> None:
     with pytest.raises(DataLayerError, match="no user"):
-        await layer.update_thread("t1", user_id="nobody")
+        await layer.update_thread("t1", user_id="nobody", create=True)
     assert await layer.get_thread("t1") is None  # the transaction rolled back
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"name": "Renamed"}, {"metadata": {"is_shared": True}}, {"metadata": {"is_shared": False}}, {}],
+)
+async def test_updating_a_missing_or_deleted_thread_creates_nothing(
+    layer: SQLDataLayer, change: dict[str, Any]
+) -> None:
+    """A rename or (un)share that lands after a delete must not bring the thread back."""
+    assert await layer.update_thread("never", **change) is False
+    assert await layer.get_thread("never") is None
+    alice = await layer.create_user(User("alice"))
+    assert await layer.update_thread("t1", name="mine", user_id=alice.id, create=True) is True
+    await layer.delete_thread("t1")
+    assert await layer.update_thread("t1", **change) is False
+    assert await layer.update_thread("t1", author="alice", **change) is False
+    assert await layer.get_thread("t1") is None
+    assert (await layer.list_threads(Pagination(), ThreadFilter())).data == []
+
+
+async def test_creating_never_takes_over_an_existing_thread(layer: SQLDataLayer) -> None:
+    alice = await layer.create_user(User("alice"))
+    bob = await layer.create_user(User("bob"))
+    assert await layer.update_thread("t1", name="first", user_id=alice.id, create=True) is True
+    assert await layer.update_thread("t1", name="again", user_id=alice.id, create=True) is True
+    assert await layer.update_thread("t1", name="bob's", user_id=bob.id, create=True) is False
+    await layer.update_thread("ownerless", create=True)
+    assert await layer.update_thread("ownerless", user_id=bob.id, create=True) is False
+    thread = await layer.get_thread("t1")
+    assert thread is not None and thread["userIdentifier"] == "alice" and thread["name"] == "again"
+    assert await layer.get_thread_author("ownerless") is None
+    assert await layer.update_thread("t2", user_id=alice.id, create=True, author="bob") is False
+    assert await layer.get_thread("t2") is None
+
+
+async def test_concurrent_creators_of_one_thread_one_wins(layer: SQLDataLayer) -> None:
+    users = [await layer.create_user(User(f"user{i}")) for i in range(4)]
+    created = await asyncio.gather(
+        *(layer.update_thread("t1", name=u.identifier, user_id=u.id, create=True) for u in users)
+    )
+    assert created.count(True) == 1
+    winner = users[created.index(True)].identifier
+    thread = await layer.get_thread("t1")
+    assert thread is not None and thread["userIdentifier"] == winner and thread["name"] == winner
+
+
+async def test_an_update_checks_the_author_in_the_same_write(layer: SQLDataLayer) -> None:
+    alice = await layer.create_user(User("alice"))
+    await layer.update_thread("t1", name="mine", user_id=alice.id, create=True)
+    assert await layer.update_thread("t1", name="stolen", metadata={"is_shared": True}, author="bob") is False
+    thread = await layer.get_thread("t1")
+    assert thread is not None and thread["name"] == "mine"
+    assert thread["metadata"] is not None and thread["metadata"]["is_shared"] is False
+    assert await layer.update_thread("t1", name="renamed", author="alice") is True
+    thread = await layer.get_thread("t1")
+    assert thread is not None and thread["name"] == "renamed"
 
 
 # -- steps --------------------------------------------------------------------------------
 
 
 async def test_steps_upsert_and_order(layer: SQLDataLayer) -> None:
-    await layer.update_thread("t1")
+    await layer.update_thread("t1", create=True)
     same_ms = "2024-05-01T12:00:01.000Z"
     await layer.create_step(step("c", createdAt="2024-05-01T12:00:02.000Z"))
     await layer.write_steps(
@@ -113,7 +171,7 @@ async def test_steps_upsert_and_order(layer: SQLDataLayer) -> None:
 
 
 async def test_step_fields_round_trip(layer: SQLDataLayer) -> None:
-    await layer.update_thread("t1")
+    await layer.update_thread("t1", create=True)
     full = step(
         "s",
         parentId="p",
@@ -141,7 +199,7 @@ async def test_step_fields_round_trip(layer: SQLDataLayer) -> None:
 
 
 async def test_write_steps_batch_bumps_updated_at(layer: SQLDataLayer) -> None:
-    await layer.update_thread("t1")
+    await layer.update_thread("t1", create=True)
     await layer.write_steps([step(f"s{i}", createdAt=f"2099-01-01T00:00:{i:02d}.000Z") for i in range(50)])
     thread = await layer.get_thread("t1")
     assert thread is not None and len(thread["steps"]) == 50
@@ -152,7 +210,7 @@ async def test_write_steps_batch_bumps_updated_at(layer: SQLDataLayer) -> None:
 
 
 async def test_step_for_missing_thread_raises_and_writes_nothing(layer: SQLDataLayer) -> None:
-    await layer.update_thread("t1")
+    await layer.update_thread("t1", create=True)
     with pytest.raises(DataLayerError) as info:
         await layer.write_steps([step("ok"), step("orphan", thread_id="missing")])
     assert info.value.__cause__ is not None  # the driver's error is chained
@@ -168,7 +226,7 @@ async def test_bad_steps_are_refused(layer: SQLDataLayer) -> None:
 
 
 async def test_delete_step_takes_feedback_and_elements(layer: SQLDataLayer) -> None:
-    await layer.update_thread("t1")
+    await layer.update_thread("t1", create=True)
     await layer.write_steps([step("a"), step("b")])
     await layer.upsert_feedback({"forId": "a", "value": 1})
     await layer.create_element({"id": "e", "threadId": "t1", "forId": "a", "name": "x"}, b"bytes")
@@ -182,8 +240,8 @@ async def test_delete_step_takes_feedback_and_elements(layer: SQLDataLayer) -> N
 
 
 async def test_elements_with_bytes(layer: SQLDataLayer, tmp_path: Path) -> None:
-    await layer.update_thread("t1")
-    await layer.update_thread("t2")
+    await layer.update_thread("t1", create=True)
+    await layer.update_thread("t2", create=True)
     element = {"id": "e1", "threadId": "t1", "type": "image", "name": "../../etc/passwd", "mime": "image/png"}
     await layer.create_element({**element, "objectKey": "../../../etc/shadow"}, b"\x89PNG...")  # type: ignore[typeddict-item]
     stored = await layer.get_element("t1", "e1")
@@ -227,7 +285,7 @@ async def test_element_for_missing_thread_leaves_no_bytes(layer: SQLDataLayer, t
 
 
 async def test_feedback_upsert_and_delete(layer: SQLDataLayer) -> None:
-    await layer.update_thread("t1")
+    await layer.update_thread("t1", create=True)
     await layer.create_step(step("s"))
     first = await layer.upsert_feedback({"forId": "s", "value": 0, "comment": "meh"})
     second = await layer.upsert_feedback({"forId": "s", "value": 1, "comment": None})
@@ -244,7 +302,7 @@ async def test_feedback_upsert_and_delete(layer: SQLDataLayer) -> None:
 
 
 async def test_feedback_before_its_step_is_written(layer: SQLDataLayer) -> None:
-    await layer.update_thread("t1")
+    await layer.update_thread("t1", create=True)
     with pytest.raises(DataLayerError, match="no step"):
         await layer.upsert_feedback({"forId": "later", "value": 1})
     await layer.upsert_feedback({"forId": "later", "threadId": "t1", "value": 1})
@@ -257,7 +315,7 @@ async def test_feedback_before_its_step_is_written(layer: SQLDataLayer) -> None:
 
 async def test_delete_thread_cascades(layer: SQLDataLayer, tmp_path: Path) -> None:
     for thread_id in ("t1", "t2"):
-        await layer.update_thread(thread_id, name=f"thread {thread_id}")
+        await layer.update_thread(thread_id, name=f"thread {thread_id}", create=True)
         await layer.write_steps([step(f"{thread_id}-s", thread_id=thread_id, output="needle")])
         await layer.upsert_feedback({"forId": f"{thread_id}-s", "value": 1})
         await layer.create_element({"id": f"{thread_id}-e", "threadId": thread_id, "name": "f"}, b"x")
@@ -304,7 +362,7 @@ async def test_unreachable_database_raises(tmp_path: Path) -> None:
 
 
 async def test_dropped_table_raises_not_swallowed(layer: SQLDataLayer) -> None:
-    await layer.update_thread("t1")
+    await layer.update_thread("t1", create=True)
     async with layer.engine.begin() as conn:
         await conn.exec_driver_sql("DROP TABLE feedbacks")
     with pytest.raises(DataLayerError) as info:

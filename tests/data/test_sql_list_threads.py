@@ -23,7 +23,7 @@ async def make_threads(
     steps: list[StepDict] = []
     for i in range(count):
         thread_id = f"{prefix}{i:05d}"
-        await layer.update_thread(thread_id, name=f"Thread number {i}", user_id=user_id)
+        await layer.update_thread(thread_id, name=f"Thread number {i}", user_id=user_id, create=True)
         steps.append(
             {"id": f"{thread_id}-m", "threadId": thread_id, "type": "user_message",
              "output": f"message {i}", "createdAt": at(i // 3)}
@@ -108,10 +108,10 @@ async def test_search(layer: SQLDataLayer, plan: str, monkeypatch: pytest.Monkey
     """Every plan finds the same threads: a lookup of the matches, a walk in list order
     probing each thread, and a walk too short to fill the page followed by a lookup."""
     use_plan(monkeypatch, plan)
-    await layer.update_thread("names", name="Quarterly REPORT for Ünïcode")
-    await layer.update_thread("user", name="plain")
-    await layer.update_thread("assistant", name="plain")
-    await layer.update_thread("tool", name="plain")
+    await layer.update_thread("names", name="Quarterly REPORT for Ünïcode", create=True)
+    await layer.update_thread("user", name="plain", create=True)
+    await layer.update_thread("assistant", name="plain", create=True)
+    await layer.update_thread("tool", name="plain", create=True)
     await layer.write_steps(
         [
             {"id": "u", "threadId": "user", "type": "user_message", "output": "Where is the QUOKKA?"},

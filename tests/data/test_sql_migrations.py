@@ -102,7 +102,7 @@ async def test_concurrent_first_use_migrates_once(fresh_url: URL) -> None:
     layers = [SQLDataLayer(fresh_url) for _ in range(4)]
     versions = await asyncio.gather(*(layer.migrate() for layer in layers))
     assert versions == [SCHEMA_VERSION] * 4
-    await asyncio.gather(*(layer.update_thread(f"t{i}") for i, layer in enumerate(layers)))
+    await asyncio.gather(*(layer.update_thread(f"t{i}", create=True) for i, layer in enumerate(layers)))
     page = await layers[0].list_threads(Pagination(), ThreadFilter())
     assert len(page.data) == 4
     for layer in layers:

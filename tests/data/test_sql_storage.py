@@ -53,7 +53,7 @@ async def test_default_url_is_read_lazily(tmp_path: Path, monkeypatch: pytest.Mo
     layer = SQLDataLayer()  # nothing read yet
     monkeypatch.setenv("CHATWIDGET_DATABASE_URL", f"sqlite:///{tmp_path / 'from-env.db'}")
     assert layer.url.drivername == "sqlite+aiosqlite"
-    await layer.update_thread("t1")
+    await layer.update_thread("t1", create=True)
     assert (tmp_path / "from-env.db").exists()
     assert isinstance(layer.storage, LocalElementStorage)
     assert layer.storage.root == tmp_path / "from-env-elements"

@@ -8,7 +8,7 @@ import pytest
 
 import chatwidget as cw
 import chatwidget.data
-from chatwidget import _persistence
+from chatwidget import _persistence, _threads
 from chatwidget._threads import ThreadNotFoundError
 from chatwidget.data.sql import SQLDataLayer
 
@@ -249,3 +249,148 @@ async def test_with_a_login_server_only_a_signed_identity_owns_what_is_kept(
     assert (await layer.get_thread(app.thread_id))["userIdentifier"] == "github:1"
     anonymous.close()
     app.close()
+
+
+def outputs(thread):
+    return [s["output"] for s in thread["steps"] if s["type"].endswith("message")]
+
+
+@pytest.mark.parametrize("operation", ["rename", "share", "unshare"])
+async def test_a_thread_deleted_during_a_rename_or_share_stays_deleted(
+    make_app, layer, monkeypatch, operation
+):
+    first = make_app()
+    await first.send_user_message("hello")
+    await first.save()
+    thread_id = first.thread_id
+    read = layer.get_thread
+
+    async def read_then_deleted(read_id):
+        thread = await read(read_id)
+        await layer.delete_thread(read_id)  # the server's API, or another view, deletes it now
+        return thread
+
+    monkeypatch.setattr(layer, "get_thread", read_then_deleted)
+    manager = make_app()
+    if operation == "rename":
+        change = _threads.rename(manager, thread_id, "Renamed")
+    else:
+        change = _threads.share(manager, thread_id, operation == "share")
+    with pytest.raises(ThreadNotFoundError):
+        await change
+    monkeypatch.setattr(layer, "get_thread", read)
+    assert await layer.get_thread(thread_id) is None
+
+
+@pytest.mark.parametrize("with_settings", [False, True])
+async def test_a_thread_deleted_elsewhere_is_neither_recreated_nor_retried(
+    make_app, layer, caplog, with_settings
+):
+    app = make_app()
+    await app.send_user_message("hello")
+    await app.save()
+    thread_id = app.thread_id
+    await layer.delete_thread(thread_id)  # from the server's thread list, or another view
+    if with_settings:
+        app._remember_in_thread(chat_settings={"model": "small"})
+    await app.send_user_message("still there?")
+    await app.save()  # nothing to write to: dropped, not an error
+    await app.send_user_message("and now?")
+    await asyncio.sleep(3 * _persistence.WRITE_INTERVAL)
+    assert await layer.get_thread(thread_id) is None
+    assert app.storage_error == _persistence.THREAD_DELETED
+    assert app._writer._task.done() and not app._writer._writable()  # nothing left to retry
+    assert len([r for r in caplog.records if "was deleted" in r.getMessage()]) == 1
+
+    await app.new_chat()  # the next chat is kept as usual
+    assert app.storage_error == ""
+    await app.send_user_message("fresh start")
+    await app.save()
+    assert outputs(await layer.get_thread(app.thread_id)) == ["fresh start", "echo: fresh start"]
+
+
+async def _switch(app, how, other_thread):
+    if how == "new_chat":
+        await app.new_chat()
+    else:
+        await app.resume(other_thread)
+
+
+@pytest.mark.parametrize("how", ["new_chat", "resume"])
+async def test_messages_sent_just_before_a_switch_are_kept_in_their_thread(make_app, layer, monkeypatch, how):
+    other = make_app()
+    await other.send_user_message("elsewhere")
+    await other.save()
+    monkeypatch.setattr(_persistence, "WRITE_INTERVAL", 60)  # only the switch itself writes
+    app = make_app()
+    await app.send_user_message("one")
+    await app.send_user_message("two")
+    left = app.thread_id
+    await _switch(app, how, other.thread_id)
+    await app.send_user_message("three")
+    await app.save()
+    assert outputs(await layer.get_thread(left)) == ["one", "echo: one", "two", "echo: two"]
+    before = [] if how == "new_chat" else ["elsewhere", "echo: elsewhere"]
+    assert outputs(await layer.get_thread(app.thread_id)) == [*before, "three", "echo: three"]
+
+
+@pytest.mark.parametrize("how", ["new_chat", "resume"])
+async def test_writes_that_failed_before_a_switch_land_in_their_own_thread(make_app, layer, monkeypatch, how):
+    other = make_app()
+    await other.send_user_message("elsewhere")
+    await other.save()
+    app = make_app()
+    await app.send_user_message("one")
+    await app.save()
+    left = app.thread_id
+    real = layer.write_steps
+
+    async def broken(steps):
+        raise cw.data.DataLayerError("disk full")
+
+    monkeypatch.setattr(layer, "write_steps", broken)
+    await app.send_user_message("two")
+    with pytest.raises(cw.data.DataLayerError):
+        await app.save()
+    await _switch(app, how, other.thread_id)  # its flush fails too: "two" stays queued for its thread
+    assert "disk full" in app.storage_error
+    monkeypatch.setattr(layer, "write_steps", real)
+    await app.send_user_message("three")
+    await app.save()
+    assert app.storage_error == ""
+    assert outputs(await layer.get_thread(left)) == ["one", "echo: one", "two", "echo: two"]
+    before = [] if how == "new_chat" else ["elsewhere", "echo: elsewhere"]
+    assert outputs(await layer.get_thread(app.thread_id)) == [*before, "three", "echo: three"]
+
+
+async def test_db_url_chooses_the_database_when_no_data_layer_is_given(
+    recording, layer, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("CHATWIDGET_OWNER", "alice")
+    monkeypatch.setattr(_persistence, "_default_layers", {})
+    monkeypatch.setenv("CHATWIDGET_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'from-env.db'}")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'from-option.db'}"
+    by_url = cw.ChatApp(title="by url", db_url=url)
+    by_env = cw.ChatApp(title="by env")
+    given = cw.ChatApp(title="given", data_layer=layer, db_url=url)  # an explicit data layer wins
+    same_url = cw.ChatApp(title="same url", db_url=url)
+    apps = [by_url, by_env, given, same_url]
+    try:
+        assert "db_url" not in by_url.get_state()  # never sent to the browser
+        for app in apps:
+            await app.send_user_message(f"hello from {app.title}")
+            await app.save()
+        assert str(by_url._writer.layer.url) == url
+        assert str(by_env._writer.layer.url).endswith("from-env.db")
+        assert given._writer.layer is layer
+        assert same_url._writer.layer is by_url._writer.layer  # one engine per database
+        stored = await by_url._writer.layer.get_thread(by_url.thread_id)
+        assert stored["name"] == "hello from by url"
+        assert await layer.get_thread(by_url.thread_id) is None
+        assert await by_env._writer.layer.get_thread(by_url.thread_id) is None
+        assert (await layer.get_thread(given.thread_id))["name"] == "hello from given"
+    finally:
+        for app in apps:
+            app.close()
+        for opened in _persistence._default_layers.values():
+            await opened.close()

@@ -35,7 +35,7 @@ class Seed:
     ) -> str:
         thread_id = thread_id or str(uuid.uuid4())
         user = await self.layer.create_user(User(identifier=owner))
-        await self.layer.update_thread(thread_id, name=name, user_id=user.id, metadata=metadata)
+        await self.layer.update_thread(thread_id, name=name, user_id=user.id, metadata=metadata, create=True)
         if steps is None:
             steps = [
                 {"name": "user", "type": "user_message", "output": "hello"},

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from server_support import ME, OTHER, Call, Seed
+
+from chatwidget.data import User
 
 API = "chatwidget/api/threads"
 
@@ -169,6 +173,59 @@ async def test_rename(call: Call, seed: Seed) -> None:
     assert reply.json() == {"id": thread_id, "name": "Renamed"}
     thread = await seed.layer.get_thread(thread_id)
     assert thread is not None and thread["name"] == "Renamed"
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [("PATCH", "", {"name": "Renamed"}), ("PUT", "/share", None), ("DELETE", "/share", None)],
+)
+async def test_a_thread_deleted_after_the_owner_check_stays_deleted(
+    call: Call,
+    seed: Seed,
+    jp_serverapp: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    suffix: str,
+    body: Any,
+) -> None:
+    """A rename or (un)share racing a delete: the delete lands between the handler's owner
+    check and its write. The answer is a missing thread's 404, and the thread stays deleted."""
+    thread_id = await seed.thread()
+    server_layer = jp_serverapp.web_app.settings["chatwidget"].data_layer
+    check = server_layer.get_thread_author
+
+    async def checked_then_deleted(checked_id: str) -> str | None:
+        author = await check(checked_id)
+        await seed.layer.delete_thread(checked_id)  # another request, or a kernel, deletes it now
+        return author
+
+    monkeypatch.setattr(server_layer, "get_thread_author", checked_then_deleted)
+    reply = await call(method, f"{API}/{thread_id}{suffix}", body=body)
+    assert (reply.code, reply.body) == (404, b'{"message": "Not found"}')
+    assert await seed.layer.get_thread(thread_id) is None
+    assert (await call("GET", f"chatwidget/share/{thread_id}", anonymous=True)).code == 404
+
+
+async def test_the_owner_is_checked_again_within_the_write(
+    call: Call, seed: Seed, jp_serverapp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    thread_id = await seed.thread()
+    other = await seed.layer.create_user(User(OTHER))
+    server_layer = jp_serverapp.web_app.settings["chatwidget"].data_layer
+    check = server_layer.get_thread_author
+
+    async def checked_then_given_away(checked_id: str) -> str | None:
+        author = await check(checked_id)
+        await seed.layer.update_thread(checked_id, user_id=other.id)
+        return author
+
+    monkeypatch.setattr(server_layer, "get_thread_author", checked_then_given_away)
+    for method, suffix, body in [("PATCH", "", {"name": "Renamed"}), ("PUT", "/share", None)]:
+        reply = await call(method, f"{API}/{thread_id}{suffix}", body=body)
+        assert (reply.code, reply.body) == (404, b'{"message": "Not found"}')
+    thread = await seed.layer.get_thread(thread_id)
+    assert thread is not None and thread["name"] == "A chat" and thread["userIdentifier"] == OTHER
+    assert not (thread.get("metadata") or {}).get("is_shared")
 
 
 @pytest.mark.parametrize(

@@ -451,28 +451,41 @@ class SQLDataLayer(BaseDataLayer):
         user_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         tags: list[str] | None = None,
-    ) -> None:
-        """Create the thread if it does not exist, then set what is given.
+        *,
+        create: bool = False,
+        author: str | None = None,
+    ) -> bool:
+        """Set what is given; a missing thread is created only with ``create=True``.
 
+        Returns whether the thread was updated (see :meth:`BaseDataLayer.update_thread` for
+        ``create`` and ``author``). The row is locked while it is checked and changed, so a
+        concurrent delete either comes first (nothing is written) or waits for this write.
         ``metadata`` is merged into the stored metadata (a key set to ``None`` is removed).
         ``metadata["is_shared"]`` (and ``shared_at``) set the indexed sharing columns.
         """
         now = conv.utc_now()
         threads = cast(Table, ThreadRow.__table__)
-        create = (
-            self._insert(threads)
-            .values(id=thread_id, created_at=now, updated_at=now, is_shared=False)
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
         identifier: str | None = None
         async with self._session(write=True) as session:
             if user_id is not None:
                 identifier = await session.scalar(select(UserRow.identifier).where(UserRow.id == user_id))
                 if identifier is None:
                     raise DataLayerError(f"no user with id {user_id!r}")
-            await session.execute(create)
-            row = await session.scalar(select(ThreadRow).where(ThreadRow.id == thread_id).with_for_update())
-            assert row is not None
+            locked = select(ThreadRow).where(ThreadRow.id == thread_id).with_for_update()
+            row = await session.scalar(locked)
+            if row is None and create and author in (None, identifier):
+                # Owned from the start: there is no moment when the new row has no owner.
+                owner = {"user_id": user_id, "user_identifier": identifier}
+                await session.execute(
+                    self._insert(threads)
+                    .values(id=thread_id, created_at=now, updated_at=now, is_shared=False, **owner)
+                    .on_conflict_do_nothing(index_elements=["id"])
+                )
+                row = await session.scalar(locked)  # or a concurrent creator's row
+            if row is None or (author is not None and row.user_identifier != author):
+                return False
+            if create and user_id is not None and row.user_id != user_id:
+                return False  # creating never takes over a thread that exists
             if name is not None:
                 row.name = name
             if user_id is not None:
@@ -481,6 +494,7 @@ class SQLDataLayer(BaseDataLayer):
                 row.tags = list(tags)
             if metadata is not None:
                 _merge_metadata(row, metadata, now)
+        return True
 
 
 def _merge_metadata(row: ThreadRow, metadata: dict[str, Any], now: str) -> None:
