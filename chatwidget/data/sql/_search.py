@@ -11,14 +11,18 @@ before the query runs, so:
   page); if the page is not full by then, the matches are sparse there, and the rest of
   the page is looked up below that point.
 
-Measured at 100,000 threads (``benchmarks/storage.py``), each keeps a page within a few
-milliseconds on its own side of the threshold.
+A walk's probe reads a thread's messages, so it costs more per thread in long threads.
+What stays slow (``benchmarks/storage.py``, 100,000 threads): a term with thousands of
+matches, none among the newest threads of the list being paged (often one user's list
+while the term is common in other users' threads): the walk finds nothing and the lookup
+costs every match.
 """
 
 from __future__ import annotations
 
 import json
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..types import ThreadFilter
@@ -54,8 +58,8 @@ async def _many_matches(session: AsyncSession, dialect: str, term: str) -> bool:
     return float(plan[0]["Plan"]["Plan Rows"]) >= MANY_MATCHES
 
 
-async def _rows(session: AsyncSession, query: object) -> list[ThreadRow]:
-    return list((await session.scalars(query)).all())  # type: ignore[call-overload]
+async def _rows(session: AsyncSession, query: Select[ThreadRow]) -> list[ThreadRow]:
+    return list((await session.scalars(query)).all())
 
 
 async def search_page(
