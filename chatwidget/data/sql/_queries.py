@@ -188,6 +188,12 @@ def threads_page(
     return query.limit(limit)
 
 
+def any_thread(filters: ThreadFilter, after: Key | None, search: ColumnElement[bool]) -> Select[int]:
+    """Whether some thread after ``after`` matches: with no order to keep, the database may
+    stop at the first match it meets (a lookup meets old threads first)."""
+    return threads_page(filters, after, 1, search).order_by(None).with_only_columns(literal(1))
+
+
 def nth_thread(filters: ThreadFilter, after: Key | None, n: int) -> Select[str, str]:
     """The list position of the ``n``-th thread after ``after`` (in the caller's list)."""
     query = _in_list(select(ThreadRow), filters, after)

@@ -9,7 +9,8 @@ before the query runs, so:
   PostgreSQL): look them up;
 * many: walk the next ``WALK_WINDOW`` threads (two windows if the first filled half the
   page); if the page is not full by then, the matches are sparse there, and the rest of
-  the page is looked up below that point.
+  the page is looked up below that point. Whether more threads follow a full page is
+  learnt by a short walk, else by a lookup that stops at the first match it meets.
 
 A walk's probe reads a thread's messages, so it costs more per thread in long threads.
 What stays slow (``benchmarks/storage.py``, 100,000 threads): a term with thousands of
@@ -21,8 +22,9 @@ costs every match.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..types import ThreadFilter
@@ -30,6 +32,7 @@ from ._queries import (
     COUNT_MATCHES,
     ESTIMATE_MATCHES,
     Key,
+    any_thread,
     found_by_lookup,
     found_by_probe,
     fts_phrase,
@@ -46,6 +49,8 @@ MANY_MATCHES = 1000
 #: Threads walked at a time (one or two windows): a walk that finds 21 matches in this many
 #: threads is about as fast as a lookup of ``MANY_MATCHES``.
 WALK_WINDOW = 1000
+#: Threads walked to learn whether more follow a full page, before asking the index.
+PEEK_WINDOW = 200
 
 
 async def _many_matches(session: AsyncSession, dialect: str, term: str) -> bool:
@@ -58,36 +63,63 @@ async def _many_matches(session: AsyncSession, dialect: str, term: str) -> bool:
     return float(plan[0]["Plan"]["Plan Rows"]) >= MANY_MATCHES
 
 
-async def _rows(session: AsyncSession, query: Select[ThreadRow]) -> list[ThreadRow]:
-    return list((await session.scalars(query)).all())
-
-
 async def search_page(
-    session: AsyncSession, dialect: str, filters: ThreadFilter, after: Key | None, limit: int
-) -> list[ThreadRow]:
-    """Up to ``limit`` threads matching ``filters`` (with a search term) after ``after``."""
-    term = filters.search or ""
-    if not indexed(term):  # no index can help: walk to the end if need be
-        return await _rows(session, threads_page(filters, after, limit, found_by_probe(dialect, term)))
+    session: AsyncSession, dialect: str, filters: ThreadFilter, after: Key | None, size: int
+) -> tuple[list[ThreadRow], bool]:
+    """Up to ``size`` threads matching ``filters`` (with a search term) after ``after``, and
+    whether more follow."""
+    search = _Search(session, dialect, filters, filters.search or "")
+    limit = size + 1  # one more row than the page says whether more follow
+    if not indexed(search.term):  # no index can help: walk to the end if need be
+        rows = await search.rows(threads_page(filters, after, limit, search.probe))
+        return rows[:size], len(rows) > size
     # SQLite's LIKE folds ASCII case only, so only ASCII terms are probed with it.
-    walkable = dialect != "sqlite" or term.isascii()
-    if not walkable or not await _many_matches(session, dialect, term):
-        return await _rows(session, threads_page(filters, after, limit, found_by_lookup(dialect, term)))
+    walkable = dialect != "sqlite" or search.term.isascii()
+    if not walkable or not await _many_matches(session, dialect, search.term):
+        rows = await search.rows(threads_page(filters, after, limit, search.lookup))
+        return rows[:size], len(rows) > size
 
-    found: list[ThreadRow] = []
-    for window in range(2):
-        floor = window_floor(filters, after, WALK_WINDOW)
-        walk = threads_page(filters, after, limit - len(found), found_by_probe(dialect, term), down_to=floor)
-        found += await _rows(session, walk)
-        if len(found) >= limit:
-            return found
-        window_end = (await session.execute(nth_thread(filters, after, WALK_WINDOW))).first()
-        if window_end is None:  # the whole list was walked
-            return found
-        after = (window_end[0], window_end[1])
-        # A second window only when the first filled at least half the page: the rest is
-        # then likely near (often only the row that tells whether a next page exists).
-        if window == 0 and 2 * len(found) < limit:
-            break
-    rest = threads_page(filters, after, limit - len(found), found_by_lookup(dialect, term))
-    return found + await _rows(session, rest)
+    found, position = await search.walk(after, limit, WALK_WINDOW)
+    if position is not None and 2 * len(found) >= size > len(found):
+        # Half a page in the first window: the rest is likely near.
+        more, position = await search.walk(position, limit - len(found), WALK_WINDOW)
+        found += more
+    if position is not None and len(found) == size:
+        # The page is full; whether more follow: where matches are dense, one is met at once.
+        more, position = await search.walk(position, 1, PEEK_WINDOW)
+        found += more
+    if len(found) > size or position is None:
+        return found[:size], len(found) > size
+    if len(found) == size:
+        return found, await session.scalar(any_thread(filters, position, search.lookup)) is not None
+    found += await search.rows(threads_page(filters, position, limit - len(found), search.lookup))
+    return found[:size], len(found) > size
+
+
+@dataclass
+class _Search:
+    session: AsyncSession
+    dialect: str
+    filters: ThreadFilter
+    term: str
+
+    @property
+    def probe(self) -> ColumnElement[bool]:
+        return found_by_probe(self.dialect, self.term)
+
+    @property
+    def lookup(self) -> ColumnElement[bool]:
+        return found_by_lookup(self.dialect, self.term)
+
+    async def rows(self, query: Select[ThreadRow]) -> list[ThreadRow]:
+        return list((await self.session.scalars(query)).all())
+
+    async def walk(self, after: Key | None, limit: int, window: int) -> tuple[list[ThreadRow], Key | None]:
+        """Up to ``limit`` matches among the next ``window`` threads after ``after``, and
+        where the walk stopped (``None``: at the end of the list)."""
+        floor = window_floor(self.filters, after, window)
+        rows = await self.rows(threads_page(self.filters, after, limit, self.probe, down_to=floor))
+        if len(rows) >= limit:
+            return rows, (rows[-1].updated_at, rows[-1].id)
+        end = (await self.session.execute(nth_thread(self.filters, after, window))).first()
+        return rows, (end[0], end[1]) if end else None

@@ -397,11 +397,11 @@ class SQLDataLayer(BaseDataLayer):
         after = conv.decode_cursor(pagination.cursor) if pagination.cursor else None
         async with self._session(write=False) as session:
             if filters.search:
-                rows = await search_page(session, self.dialect, filters, after, size + 1)
+                rows, has_next = await search_page(session, self.dialect, filters, after, size)
             else:
                 rows = list((await session.scalars(threads_page(filters, after, size + 1))).all())
-        has_next = len(rows) > size
-        rows = rows[:size]
+                has_next = len(rows) > size
+                rows = rows[:size]
         return PaginatedResponse(
             pageInfo=PageInfo(
                 hasNextPage=has_next,
