@@ -30,7 +30,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     SQLColumnExpression,
-    TextClause,
     column,
     exists,
     func,
@@ -112,15 +111,20 @@ def found_by_lookup(dialect: str, term: str) -> ColumnElement[bool]:
             .columns(column("rowid"))
         )
         return or_(ThreadRow.id.in_(in_messages), ThreadRow.pk.in_(in_names))
-    # ``= ANY(ARRAY(...))`` makes PostgreSQL fetch the matches by id: with ``IN`` it may
-    # instead hash them and read every thread in list order.
-    lookup: TextClause = text(
-        "threads.id = ANY(ARRAY("
-        "SELECT steps.thread_id FROM steps WHERE steps.type IN ('user_message', 'assistant_message') "
-        "AND steps.output ILIKE :search_pattern ESCAPE '\\' "
-        "UNION SELECT named.id FROM threads AS named WHERE named.name ILIKE :search_pattern ESCAPE '\\'))"
-    ).bindparams(search_pattern=like_pattern(term))
-    return lookup  # type: ignore[return-value]
+    pattern = like_pattern(term)
+    named = aliased(ThreadRow)
+    in_messages_or_names = (
+        select(StepRow.thread_id)
+        .where(text(f"steps.type IN {MESSAGE_TYPES_SQL}"), StepRow.output.ilike(pattern, escape="\\"))
+        .union(select(named.id).where(named.name.ilike(pattern, escape="\\")))
+    )
+    return ThreadRow.id.in_(in_messages_or_names)
+
+
+#: PostgreSQL, for lookups: fetching a few thousand threads by index beats reading the
+#: table, as it does when the database is in memory or on SSD; the default cost (4) makes
+#: the planner read every thread, or the whole list of a user, instead.
+INDEXES_ARE_CHEAP = text("SET LOCAL random_page_cost = 1.1")
 
 
 def found_by_probe(dialect: str, term: str) -> ColumnElement[bool]:

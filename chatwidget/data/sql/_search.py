@@ -31,6 +31,7 @@ from ..types import ThreadFilter
 from ._queries import (
     COUNT_MATCHES,
     ESTIMATE_MATCHES,
+    INDEXES_ARE_CHEAP,
     Key,
     any_thread,
     found_by_lookup,
@@ -69,6 +70,8 @@ async def search_page(
     """Up to ``size`` threads matching ``filters`` (with a search term) after ``after``, and
     whether more follow."""
     search = _Search(session, dialect, filters, filters.search or "")
+    if dialect == "postgresql":
+        await session.execute(INDEXES_ARE_CHEAP)
     limit = size + 1  # one more row than the page says whether more follow
     if not indexed(search.term):  # no index can help: walk to the end if need be
         rows = await search.rows(threads_page(filters, after, limit, search.probe))
