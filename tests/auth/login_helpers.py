@@ -24,7 +24,12 @@ OWNER = "local-operator"
 MAX_REDIRECTS = 8
 
 
+#: Every (username, password) the deployment's password hook was asked to check.
+PASSWORD_CHECKS: list[tuple[str, str]] = []
+
+
 def check_password(username: str, password: str) -> User | None:
+    PASSWORD_CHECKS.append((username, password))
     if (username, password) == ("bob", "correct horse"):
         return User(identifier="bob", display_name="Bob")
     return None

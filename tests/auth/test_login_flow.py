@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from typing import Any
 
 import pytest
-from login_helpers import OWNER, Browser, OAuthPolicy, Seed
+from login_helpers import OWNER, PASSWORD_CHECKS, Browser, OAuthPolicy, Seed
 from oidc_op import OP
+from traitlets.config import Config
 
 from chatwidget._identity import verify_identity
 from chatwidget.data import User
@@ -237,6 +239,38 @@ async def test_password_login(browsers: BrowserFactory, seed: Seed) -> None:
     assert accepted.status_code == 302
     listed = await browser.get(THREADS)
     assert [t["id"] for t in listed.json()["data"]] == [mine]
+
+
+async def test_password_guessing_is_refused_before_the_hook_runs(browsers: BrowserFactory) -> None:
+    guesser: Browser = browsers()
+    for attempt in range(5):  # login_attempts defaults to 5
+        refused = await guesser.password_login("bob", f"guess {attempt}")
+        assert refused.status_code == 401
+    checked = len(PASSWORD_CHECKS)
+    for account in ("bob", " BOB "):  # the same account, however it is typed
+        throttled = await guesser.password_login(account, "correct horse")  # even the right password
+        assert throttled.status_code == 429 and "Too many failed attempts" in throttled.text
+        assert 0 < int(throttled.headers["retry-after"]) <= 900
+    assert len(PASSWORD_CHECKS) == checked  # the hook never saw those guesses
+    assert guesser.session_cookie() is None
+    other = await guesser.password_login("alice", "wrong")  # another account from this address
+    assert other.status_code == 401
+
+
+class TestLoginAttemptWindow:
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config: Config) -> Config:
+        jp_server_config.ChatIdentityProvider.login_attempts = 2
+        jp_server_config.ChatIdentityProvider.login_attempt_window = 1.0
+        return jp_server_config
+
+    async def test_attempts_are_allowed_again_after_the_window(self, browsers: BrowserFactory) -> None:
+        browser: Browser = browsers()
+        for _ in range(2):
+            assert (await browser.password_login("bob", "wrong")).status_code == 401
+        assert (await browser.password_login("bob", "correct horse")).status_code == 429
+        await asyncio.sleep(1.2)
+        assert (await browser.password_login("bob", "correct horse")).status_code == 302
 
 
 async def test_password_login_needs_the_xsrf_token(browsers: BrowserFactory) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +116,15 @@ class PasswordLoginHandler(_AuthHandler):
             raise web.HTTPError(404)
         username = self.get_body_argument("username", "")[:256]
         password = self.get_body_argument("password", "")[:1024]
+        address = self.request.remote_ip or ""
+        wait = ip.login_throttle.retry_after(username, address)
+        if wait > 0:  # refused before the callback: a right guess is not recognised either
+            self.log.warning("chatwidget: password login for %r from %s throttled", username, address)
+            self.set_header("Retry-After", str(math.ceil(wait)))
+            minutes = math.ceil(wait / 60)
+            message = f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+            self.show_login(429, message, username=username)
+            return
         user = None
         if username and password:
             try:
@@ -122,9 +132,11 @@ class PasswordLoginHandler(_AuthHandler):
             except Exception:
                 self.log.exception("chatwidget: password_auth_callback raised; login refused")
         if user is None:
+            ip.login_throttle.failed(username, address)
             self.log.warning("chatwidget: password login refused for %r", username)
             self.show_login(401, "Invalid username or password.", username=username)
             return
+        ip.login_throttle.succeeded(username, address)
         ip.login(self, user, "password")
         self.redirect(self.next_url(self.get_body_argument("next", None)))
 

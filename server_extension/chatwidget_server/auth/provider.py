@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 from jupyter_server.auth import IdentityProvider, User
 from tornado import web
-from traitlets import Bool, Float, List, Type, Unicode, Union, default
+from traitlets import Bool, Float, Int, List, Type, Unicode, Union, default
 from traitlets import Callable as CallableTrait
 
 from chatwidget._identity import REQUIRED_ENV, SECRET_ENV
@@ -38,6 +38,7 @@ from chatwidget.data import User as ChatUser
 from ..identity import OwnIdentityProvider, local_owner
 from . import _callbacks, handlers
 from ._sessions import PendingLogins, Session, SessionStore
+from ._throttle import PER_ADDRESS_FACTOR, LoginThrottle
 from .oauth import LoginResult, OAuthProvider
 from .providers import BUILTIN_PROVIDERS
 
@@ -130,11 +131,26 @@ class ChatIdentityProvider(OwnIdentityProvider, IdentityProvider):
         ),
     ).tag(config=True)
 
+    login_attempts = Int(
+        5,
+        help=(
+            "Failed password logins allowed per account and client address within "
+            "login_attempt_window; past it, attempts are refused (429) before the password "
+            f"callback runs. An address may fail {PER_ADDRESS_FACTOR} times as often over all "
+            "accounts. 0: no limit. Default: 5."
+        ),
+    ).tag(config=True)
+
+    login_attempt_window = Float(
+        900.0, help="Seconds over which failed password logins are counted. Default: 900."
+    ).tag(config=True)
+
     http_timeout = Float(10.0, help="Seconds for each request to a provider. Default: 10.").tag(config=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.providers: dict[str, OAuthProvider] = {}
+        self.login_throttle = LoginThrottle(self.login_attempts, self.login_attempt_window)
         for cls in self.provider_classes:
             provider = cls(parent=self, log=self.log)
             if not provider.configured:
