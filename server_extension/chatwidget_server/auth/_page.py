@@ -21,7 +21,9 @@ def page(title: str, body: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
+        # same-origin, not no-referrer: with no-referrer a browser posts the password form
+        # with "Origin: null", which the server refuses as a cross-origin request.
+        '<meta name="referrer" content="same-origin">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
         f"<body><main>{body}</main></body></html>"
     )
