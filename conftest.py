@@ -19,5 +19,12 @@ _db_dir = Path(tempfile.mkdtemp(prefix="chatwidget-tests-"))
 os.environ.setdefault("CHATWIDGET_DATABASE_URL", f"sqlite+aiosqlite:///{_db_dir / 'chatwidget.db'}")
 
 
+_BROWSER_TESTS = Path(__file__).resolve().parent / "tests" / "browser"
+
+
+def _uses_a_browser(item: pytest.Item) -> bool:
+    return item.get_closest_marker("browser") is not None or _BROWSER_TESTS in item.path.parents
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)  # stable: keeps order
+    items.sort(key=_uses_a_browser)  # stable: keeps the order otherwise

@@ -15,6 +15,8 @@ import pytest
 from labdriver import ARTIFACTS, TIMEOUT_MS, Chat, JupyterLab, Notebook, write_notebook
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+pytestmark = pytest.mark.browser
+
 HERE = Path(__file__).resolve().parent
 THREADS = "/chatwidget/api/threads"
 
