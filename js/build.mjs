@@ -3,7 +3,7 @@
 //   node build.mjs            one minified build
 //   node build.mjs --watch    rebuild on change (unminified, with inline source maps)
 import * as esbuild from "esbuild";
-import { statSync } from "node:fs";
+import { copyFileSync, mkdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join, relative } from "node:path";
 
@@ -30,6 +30,7 @@ const builds = [
     // Nothing may stay external: anywidget loads the module from a string.
     external: [],
     define: { "process.env.NODE_ENV": '"production"' },
+    loader: { ".html": "text" },
   },
   {
     ...common,
@@ -42,6 +43,12 @@ function report(b) {
   const size = statSync(b.outfile).size;
   console.log(`${relative(process.cwd(), b.outfile)}  ${(size / 1024).toFixed(1)} KiB`);
 }
+
+// The sandboxed frame's document, also served by the server for pages whose CSP forbids
+// inline frames (the share page).
+const frameDoc = [join(here, "src", "views", "frame.html"), join(outdir, "frame.html")];
+mkdirSync(outdir, { recursive: true });
+copyFileSync(...frameDoc);
 
 if (watch) {
   for (const b of builds) {

@@ -3,6 +3,7 @@
 // their cleanup. Stores are keyed by the `instance` trait, because anywidget hands
 // `initialize` and `render` different wrapper objects for the same model.
 import type { AnyModel, Initialize, Render } from "@anywidget/types";
+import { libraryKey } from "./protocol";
 import { ChatStore } from "./store";
 import { ChatView } from "./views/chat";
 
@@ -63,8 +64,16 @@ export interface SharedThread {
   elements?: Record<string, unknown>[];
 }
 
+/** What the share page gives besides the thread. */
+export interface SharedOptions {
+  /** The sandboxed frames' document, served with a CSP of its own (see ChatOptions). */
+  frameDocumentUrl?: string | null;
+  /** Front-end libraries by name (plotly), as the kernel would ship them. */
+  libraries?: Record<string, ArrayBuffer>;
+}
+
 /** A model that never changes and sends nothing: a stored thread, read-only. */
-function staticModel(thread: SharedThread): AnyModel {
+function staticModel(thread: SharedThread, libraries: Record<string, ArrayBuffer> = {}): AnyModel {
   const state: Record<string, unknown> = {
     title: typeof thread.name === "string" ? thread.name : "",
     instance: "",
@@ -84,6 +93,7 @@ function staticModel(thread: SharedThread): AnyModel {
     state[`s${slot}`] = { ...step, streaming: false, slot, elements: byStep.get(String(step.id)) ?? [] };
   });
   state.head = steps.length;
+  for (const [name, data] of Object.entries(libraries)) state[libraryKey(name)] = { data };
   const noop = () => undefined;
   return { get: (key: string) => state[key], set: noop, on: noop, off: noop, send: noop, save_changes: noop } as unknown as AnyModel;
 }
@@ -93,9 +103,13 @@ function staticModel(thread: SharedThread): AnyModel {
  * element renderers and the same sanitizer, with no composer and no kernel. Element bytes
  * are fetched from each element's `url` (relative to the page). Returns a cleanup.
  */
-export function renderShared(el: HTMLElement, thread: SharedThread): () => void {
-  const store = new ChatStore(staticModel(thread ?? {}), "");
-  const view = new ChatView(el, store, { readOnly: true, framesAllowed: false });
+export function renderShared(el: HTMLElement, thread: SharedThread, options: SharedOptions = {}): () => void {
+  const store = new ChatStore(staticModel(thread ?? {}, options.libraries), "");
+  const view = new ChatView(el, store, {
+    readOnly: true,
+    framesAllowed: false,
+    frameDocumentUrl: options.frameDocumentUrl ?? null,
+  });
   return () => {
     view.dispose();
     store.dispose();

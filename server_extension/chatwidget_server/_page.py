@@ -13,7 +13,8 @@ from html import escape
 from typing import Any
 
 #: The page's Content-Security-Policy: same-origin scripts only, no inline script, no
-#: frames or plugins; inline styles are allowed (the bundle sets element styles).
+#: plugins, frames only from this server (the sandboxed frames' document, static/frame.html,
+#: which has a CSP of its own); inline styles are allowed (the bundle sets element styles).
 PAGE_CSP = "; ".join(
     [
         "default-src 'none'",
@@ -24,7 +25,7 @@ PAGE_CSP = "; ".join(
         "font-src 'self' data:",
         "connect-src 'self'",
         "object-src 'none'",
-        "frame-src 'none'",
+        "frame-src 'self'",
         "base-uri 'none'",
         "form-action 'none'",
         "frame-ancestors 'self'",

@@ -4,10 +4,13 @@ The public view is built from allowlists: a field that is not named here does no
 anonymous viewer, whatever the kernel or a future version of the data layer stores. Never
 the user's identifier, metadata (except :data:`THREAD_METADATA_KEYS`), step metadata or
 tags, generation settings or prompts' variables, storage keys, file paths or stored URLs.
+Elements show their `props` only where the props are what they display (task lists, custom
+elements), as JSON data of bounded size.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -56,9 +59,23 @@ def public_step(step: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: Element types whose ``props`` are what they show (a task list's tasks, a custom element's
+#: data): shared as JSON data, up to ``MAX_SHARED_PROPS`` bytes; other types' props are not.
+PROPS_SHOWN = ("custom", "tasklist")
+MAX_SHARED_PROPS = 64 * 1024
+
+
 def public_element(element: ElementDict, url: str | None) -> dict[str, Any]:
     out = _pick(element, ELEMENT_FIELDS)
     out["url"] = url
+    props = element.get("props")
+    if element.get("type") in PROPS_SHOWN and isinstance(props, Mapping):
+        try:
+            encoded = json.dumps(props, allow_nan=False)
+        except (TypeError, ValueError):
+            encoded = ""
+        if encoded and len(encoded) <= MAX_SHARED_PROPS:
+            out["props"] = json.loads(encoded)  # a copy made of JSON values only
     return out
 
 

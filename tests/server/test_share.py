@@ -173,7 +173,7 @@ async def test_the_page_structure_and_policy(call: Call, seed: Seed, jp_base_url
     assert page.code == 200
     assert page.headers["Content-Type"].startswith("text/html")
     csp = page.headers["Content-Security-Policy"]
-    for directive in ["default-src 'none'", "script-src 'self'", "object-src 'none'", "frame-src 'none'"]:
+    for directive in ["default-src 'none'", "script-src 'self'", "object-src 'none'", "frame-src 'self'"]:
         assert directive in csp
     assert "unsafe-eval" not in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
     assert page.headers["X-Content-Type-Options"] == "nosniff"
@@ -209,6 +209,50 @@ async def test_static_files_are_public_with_a_strict_policy(call: Call) -> None:
     assert "renderShared" in share_js and "innerHTML" not in share_js
     for path in ["../__init__.py", "..%2f__init__.py", "%2e%2e/app.py", "nope.js"]:
         assert (await call("GET", f"chatwidget/static/{path}", anonymous=True)).code in (403, 404), path
+
+
+async def test_the_frames_document_is_sandboxed_wherever_it_is_opened(call: Call) -> None:
+    reply = await call("GET", "chatwidget/static/frame.html", anonymous=True)
+    assert reply.code == 200 and reply.headers["Content-Type"].startswith("text/html")
+    csp = [d.strip() for d in reply.headers["Content-Security-Policy"].split(";")]
+    assert csp[0] == "sandbox allow-scripts"  # an opaque origin, even opened on its own
+    assert "frame-ancestors 'self'" in csp and "default-src 'none'" in csp
+    assert not [d for d in csp if d.startswith(("connect-src", "form-action"))]  # no network at all
+    assert "postMessage" in reply.text
+    other = await call("GET", "chatwidget/static/chatwidget.js", anonymous=True)
+    assert "sandbox" not in other.headers["Content-Security-Policy"]
+
+
+async def test_plotly_js_is_served_from_the_plotly_package(call: Call) -> None:
+    pytest.importorskip("plotly")
+    reply = await call("GET", "chatwidget/static/lib/plotly.js", anonymous=True)
+    assert reply.code == 200
+    assert reply.headers["Content-Type"].startswith("text/javascript")
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    assert b"plotly" in reply.body[:2000].lower()
+    for name in ["lib/react.js", "lib/plotly.min.js", "lib/plotly.js.map"]:
+        assert (await call("GET", f"chatwidget/static/{name}", anonymous=True)).code in (403, 404), name
+
+
+async def test_shared_elements_show_props_only_where_they_are_the_content(call: Call, seed: Seed) -> None:
+    thread_id = await _shared(call, seed)
+    tasks = {"status": "Working", "tasks": [{"title": "first", "status": "done"}]}
+    elements = [
+        {"id": "tasks", "type": "tasklist", "props": tasks},
+        {"id": "form", "type": "custom", "props": {"label": "hello", "nested": {"n": [1, 2]}}},
+        {"id": "image", "type": "image", "props": {"secret": SECRETS["token"]}},
+        {"id": "huge", "type": "custom", "props": {"blob": "x" * 70_000}},
+        {"id": "nan", "type": "custom", "props": {"value": float("nan")}},
+    ]
+    for element in elements:
+        await seed.layer.create_element({**element, "threadId": thread_id, "name": element["id"]})  # type: ignore[typeddict-item]
+    public = (await call("GET", f"{SHARE}/{thread_id}", anonymous=True)).json()
+    shared = {e["id"]: e for e in public["elements"]}
+    assert shared["tasks"]["props"] == tasks
+    assert shared["form"]["props"] == {"label": "hello", "nested": {"n": [1, 2]}}
+    for element_id in ("image", "huge", "nan"):
+        assert "props" not in shared[element_id], element_id
+    assert SECRETS["token"] not in (await call("GET", f"{SHARE}/{thread_id}/page", anonymous=True)).text
 
 
 async def test_another_users_shared_thread_is_public_but_not_editable(

@@ -42,6 +42,9 @@ export interface ChatOptions {
   readOnly?: boolean;
   /** Whether the page lets us use frames (custom elements, PDFs). */
   framesAllowed?: boolean;
+  /** Where sandboxed frames (custom elements, plotly) load their document from when the page
+   * forbids inline frames; they are then shown even if `framesAllowed` is false. */
+  frameDocumentUrl?: string | null;
 }
 
 const PAGE = 50;
@@ -58,6 +61,7 @@ export class ChatView implements ExtrasHost {
   readonly root: ChatRoot;
   readonly readOnly: boolean;
   readonly framesAllowed: boolean;
+  readonly frameDocumentUrl: string | null;
   private readonly header: Header;
   private readonly banner = el("div", "cw-banner");
   private readonly storageBanner = el("div", "cw-storage-error");
@@ -98,6 +102,7 @@ export class ChatView implements ExtrasHost {
   constructor(host: HTMLElement, readonly store: ChatStore, options: ChatOptions = {}) {
     this.readOnly = !!options.readOnly;
     this.framesAllowed = options.framesAllowed !== false;
+    this.frameDocumentUrl = options.frameDocumentUrl ?? null;
     this.labels = labelsFor(store.config.language);
     const root = el("div", "cw-root") as ChatRoot;
     this.root = root;

@@ -14,6 +14,8 @@ export interface ElementHost {
   readonly labels: Labels;
   /** Frames are refused by the page (the share page's CSP): show placeholders. */
   readonly framesAllowed: boolean;
+  /** Sandboxed frames load their document from here (see ChatOptions.frameDocumentUrl). */
+  readonly frameDocumentUrl: string | null;
   openElement(id: string, where: "side" | "page"): void;
   openImage(src: string, alt: string): void;
   /** A custom element called `submit(data)`. */
@@ -235,9 +237,14 @@ export class ElementView {
     }
   }
 
+  /** Whether code can be drawn in a sandboxed frame here (inline, or from the served document). */
+  private get sandboxFrames(): boolean {
+    return this.host.framesAllowed || this.host.frameDocumentUrl !== null;
+  }
+
   private renderPlotly(desc: ElementDict): void {
     const labels = this.host.labels;
-    const plotly = this.host.framesAllowed ? this.host.store.library("plotly") : null;
+    const plotly = this.sandboxFrames ? this.host.store.library("plotly") : null;
     if (plotly) {
       // plotly.js runs in a sandboxed frame, like any code that draws from data we did not write.
       const gen = this.generation;
@@ -251,7 +258,8 @@ export class ElementView {
           this.el.append(el("div", "cw-element-note", labels.plotlyUnavailable));
           return;
         }
-        this.frame = new SandboxFrame(plotly + PLOTLY_GLUE, props, {}, desc.name || "plotly figure");
+        const name = desc.name || "plotly figure";
+        this.frame = new SandboxFrame(plotly + PLOTLY_GLUE, props, {}, name, this.host.frameDocumentUrl);
         this.frame.el.classList.add("cw-plotly-frame");
         this.el.append(this.frame.el);
       });
@@ -298,7 +306,7 @@ export class ElementView {
   }
 
   private renderCustom(desc: ElementDict): void {
-    if (!this.host.framesAllowed) {
+    if (!this.sandboxFrames) {
       this.el.append(el("div", "cw-element-note", this.host.labels.framesBlocked));
       return;
     }
@@ -313,6 +321,7 @@ export class ElementView {
           updateProps: (props) => this.host.elementPropsChanged(this.id, props),
         },
         desc.name || "custom element",
+        this.host.frameDocumentUrl,
       );
       this.el.append(this.frame.el);
     });

@@ -3,44 +3,9 @@
 // frame has an opaque origin and reaches nothing of the page. The parent talks to it only
 // with postMessage and accepts messages only when `event.source` is this frame's window.
 
-/** The frame's document: waits for `init` (source and props), runs `render`, posts back. */
-const FRAME_DOC = `<!doctype html><html><head><meta charset="utf-8">
-<style>html,body{margin:0;padding:0;background:transparent;font:14px system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328}
-@media (prefers-color-scheme: dark){html,body{color:#e6e6e6}}
-#root{padding:4px}</style></head><body><div id="root"></div><script type="module">
-const root = document.getElementById("root");
-let props = {}, mod = null, source = null;
-const post = (m) => parent.postMessage(Object.assign({ cw: 1 }, m), "*");
-const plain = (v) => { try { return JSON.parse(JSON.stringify(v === undefined ? null : v)); } catch (e) { return null; } };
-function submit(data) { post({ type: "submit", data: plain(data) }); }
-function updateProps(p) { props = Object.assign({}, props, plain(p) || {}); post({ type: "updateProps", props: plain(p) }); draw(); }
-async function load(src) {
-  try { return await import(URL.createObjectURL(new Blob([src], { type: "text/javascript" }))); }
-  catch (e) { return await import("data:text/javascript;charset=utf-8," + encodeURIComponent(src)); }
-}
-async function draw() {
-  if (!mod) return;
-  const render = mod.render || (mod.default && mod.default.render) || mod.default;
-  root.replaceChildren();
-  try { if (typeof render === "function") await render({ props, el: root, submit, updateProps }); }
-  catch (e) { root.textContent = "Error: " + (e && e.message || e); }
-}
-addEventListener("message", async (event) => {
-  if (event.source !== parent) return;
-  const m = event.data || {};
-  if (m.type === "init") {
-    props = m.props || {};
-    if (m.source !== source) {
-      source = m.source;
-      try { mod = await load(String(m.source || "")); }
-      catch (e) { root.textContent = "Error: " + (e && e.message || e); return; }
-    }
-    draw();
-  } else if (m.type === "props") { props = m.props || {}; draw(); }
-});
-new ResizeObserver(() => post({ type: "resize", height: document.documentElement.scrollHeight })).observe(document.body);
-post({ type: "ready" });
-</script></body></html>`;
+/** The frame's document (also served by the server for pages that forbid inline frames):
+ * waits for `init` (source and props), runs `render`, posts back. */
+import FRAME_DOC from "./frame.html";
 
 const MAX_HEIGHT = 800;
 
@@ -67,7 +32,15 @@ export class SandboxFrame {
     }
   };
 
-  constructor(source: string, props: Record<string, unknown>, private readonly events: FrameEvents, title: string) {
+  /** `documentUrl`: load the frame's document from there (the same document, served with a
+   * CSP of its own) instead of `srcdoc`, for pages whose CSP forbids inline frames. */
+  constructor(
+    source: string,
+    props: Record<string, unknown>,
+    private readonly events: FrameEvents,
+    title: string,
+    documentUrl: string | null = null,
+  ) {
     this.source = source;
     this.props = props;
     this.el = document.createElement("iframe");
@@ -75,7 +48,8 @@ export class SandboxFrame {
     this.el.setAttribute("sandbox", "allow-scripts");
     this.el.setAttribute("referrerpolicy", "no-referrer");
     this.el.title = title;
-    this.el.srcdoc = FRAME_DOC;
+    if (documentUrl) this.el.src = documentUrl;
+    else this.el.srcdoc = FRAME_DOC;
     window.addEventListener("message", this.onMessage);
   }
 

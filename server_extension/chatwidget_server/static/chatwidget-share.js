@@ -22,12 +22,29 @@ function plain(el, data) {
   el.dataset.rendered = "plain";
 }
 
+/** What the bundle needs besides the thread: where sandboxed frames load their document
+ * (this page's CSP forbids inline frames) and plotly.js when a figure is shown. */
+async function sharedOptions(bundle) {
+  const options = { frameDocumentUrl: new URL("frame.html", bundle).href, libraries: {} };
+  if ((thread.elements || []).some((e) => e && e.type === "plotly")) {
+    try {
+      const reply = await fetch(new URL("lib/plotly.js", bundle));
+      if (reply.ok) options.libraries.plotly = await reply.arrayBuffer();
+    } catch (err) {
+      console.warn("chatwidget: plotly.js is not available; figures show as placeholders", err);
+    }
+  }
+  return options;
+}
+
 try {
-  const mod = await import(root.dataset.bundle);
+  const bundle = new URL(root.dataset.bundle, document.baseURI);
+  const mod = await import(bundle.href);
   const render = mod.renderShared || (mod.default && mod.default.renderShared);
   if (typeof render === "function") {
+    const options = await sharedOptions(bundle);
     root.replaceChildren();
-    await render(root, thread);
+    await render(root, thread, options);
     root.dataset.rendered = "bundle";
   } else {
     plain(root, thread);
