@@ -98,7 +98,7 @@ async def grow(to):
         if COUNT % 500 == 0:
             await asyncio.sleep(0)
     await asyncio.sleep(0.1)
-    app._flush()
+    app.flush()
 
 """
 
@@ -110,7 +110,7 @@ _m = cw.Message(make_content(2 * COUNT + 1))  # an assistant-style message
 await _m.send()
 COUNT += 1
 await asyncio.sleep(0.2)
-app._flush()
+app.flush()
 print(json.dumps({{"history": {n}, "messages": len(SENT) - _k, "bytes": sum(SENT[_k:]), "id": _m.id,
                   "chars": len(_m.content)}}))
 """
@@ -125,7 +125,7 @@ LONGTASKS_JS = """() => {
 
 SNAPSHOT = """
 _t = time.perf_counter()
-_state = app.get_state()
+_state = app.widget.get_state()
 _t1 = time.perf_counter()
 _size = len(json.dumps(_state, separators=(",", ":")))
 _chars = [len(m.content) for m in app.messages]

@@ -66,7 +66,7 @@ STATS = {{}}
 
 @app.on_message
 async def reply(message):
-    STATS["emitter_before"] = app._emitter.comm_messages
+    STATS["emitter_before"] = app.chat.view.comm_messages
     STATS["sent_before"] = len(SENT)
     answer = cw.Message(content="")
     STATS["t0"] = time.perf_counter()
@@ -87,7 +87,7 @@ await asyncio.sleep(0.2)
 _sent = SENT[STATS["sent_before"]:]
 print(json.dumps({
     "stream_s": STATS["t1"] - STATS["t0"],
-    "emitter_messages": app._emitter.comm_messages - STATS["emitter_before"],
+    "emitter_messages": app.chat.view.comm_messages - STATS["emitter_before"],
     "app_messages": len(_sent),
     "app_bytes": sum(b for _, b in _sent),
     "step_id": STATS["id"],
@@ -110,14 +110,14 @@ async def _cost(n):
     toks = (TOKENS * (n // len(TOKENS) + 1))[:n]
     msg = cw.Message(content="")
     msg._app = bench
-    c0 = bench._emitter.comm_messages
+    c0 = bench.chat.view.comm_messages
     t0 = time.perf_counter()
     for t in toks:
         await msg.stream_token(t)
     await msg.send()
-    bench._flush()
+    bench.flush()
     t1 = time.perf_counter()
-    return (t1 - t0) / n * 1e6, bench._emitter.comm_messages - c0
+    return (t1 - t0) / n * 1e6, bench.chat.view.comm_messages - c0
 
 async def _loop_only(n):
     toks = (TOKENS * (n // len(TOKENS) + 1))[:n]
@@ -131,7 +131,7 @@ async def _paced(seconds, per_s):
     # steady-state comm message rate, which a 100k stream finished in well under 1 s hides.
     msg = cw.Message(content="")
     msg._app = bench
-    c0 = bench._emitter.comm_messages
+    c0 = bench.chat.view.comm_messages
     t0 = time.perf_counter()
     i = 0
     while time.perf_counter() - t0 < seconds:
@@ -141,8 +141,8 @@ async def _paced(seconds, per_s):
         await asyncio.sleep(100 / per_s)
     dt = time.perf_counter() - t0
     await msg.send()
-    bench._flush()
-    return (bench._emitter.comm_messages - c0) / dt
+    bench.flush()
+    return (bench.chat.view.comm_messages - c0) / dt
 
 _runs = []
 for _ in range({reps}):

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._context import current_step, require_app
-from ._protocol import StepDict
+from ._context import current_step, require_chat
 from ._util import to_text, utc_now
+from .data.types import StepDict
 from .generation import BaseGeneration
 
 if TYPE_CHECKING:
     from .action import Action
-    from .app import ChatApp
+    from .chat import ChatSession
     from .element import Element
+
+S = TypeVar("S", bound="StepBase")
 
 
 class StepBase:
-    """An entry of the conversation. The app that owns it is fixed when it is first sent."""
+    """An entry of the conversation. The chat it belongs to is fixed when it is first sent
+    (the chat of the handler that runs, see :func:`chatwidget._context.require_chat`)."""
 
     type: str
 
@@ -57,12 +60,14 @@ class StepBase:
         self.actions: list[Action] = []
         self.feedback: dict[str, Any] | None = None
         self.streaming = False
+        #: Shown to this chat's views only, never stored (a traceback for the developer).
+        self.ephemeral = False
         self.input = ""
         # The output is kept as parts so that streaming appends in O(1); see ``output``.
         self._parts: list[str] = []
         self._length = 0
         self._joined: str | None = ""
-        self._app: ChatApp | None = None
+        self._chat: ChatSession | None = None
 
     # -- text ------------------------------------------------------------------
     @property
@@ -90,56 +95,63 @@ class StepBase:
 
     # -- lifecycle ---------------------------------------------------------------
     @property
-    def app(self) -> ChatApp:
-        if self._app is None:
-            self._app = require_app()
-        return self._app
+    def chat(self) -> ChatSession:
+        """The chat this entry belongs to."""
+        if self._chat is None:
+            self._chat = require_chat()
+        return self._chat
+
+    def bind(self: S, chat: ChatSession) -> S:
+        """Belong to ``chat`` whatever the context (a notice the chat sends itself)."""
+        self._chat = chat
+        return self
+
+    def _sent(self) -> bool:
+        return self._chat is not None and self in self._chat.conversation
 
     def _send_now(self) -> None:
         """Add to the conversation (or refresh it if already there)."""
         if self.created_at is None:
             self.created_at = utc_now()
-        app = self.app
+        chat = self.chat
         if self.thread_id is None:
-            self.thread_id = app.thread_id
-        app._interaction.attach(self)
-        app._history_put(self)
+            self.thread_id = chat.thread_id
+        chat.elements.attach(self)
+        chat.conversation.put(self)
 
     def _update_now(self) -> None:
-        if self._app is None or not self._app._history_has(self):
-            self._send_now()
+        if self._sent():
+            self.chat.elements.attach(self)  # elements added since it was sent
+            self.chat.conversation.put(self)
         else:
-            self._app._history_put(self)
+            self._send_now()
 
     def _remove_now(self) -> bool:
-        if self._app is None:
+        if self._chat is None:
             return False
-        return self._app._history_remove(self)
+        return self._chat.conversation.remove(self)
 
     def _stream_now(self, token: str, is_sequence: bool) -> None:
         if not self.streaming:
             self.streaming = True
-            if self._app is None or not self._app._history_has(self):
-                self._send_now()
-            else:
-                self._app._history_put(self)
+            self._update_now()
         if is_sequence:
             self._parts = [token]
             self._length = len(token)
             self._joined = token
-            self.app._stream_replaced(self)
+            self.chat.conversation.stream(self, replaced=True)
             return
         self._parts.append(token)
         self._length += len(token)
         self._joined = None
-        self.app._streamed(self)
+        self.chat.conversation.stream(self)
 
     def remove_actions_now(self, actions: list[Action] | None = None) -> None:
         """Take away some of this entry's buttons (all of them by default)."""
         ids = None if actions is None else {a.id for a in actions}
         self.actions = [] if ids is None else [a for a in self.actions if a.id not in ids]
-        if self._app is not None and self._app._history_has(self):
-            self._app._history_put(self)
+        if self._sent():
+            self.chat.conversation.put(self)
 
     def _end_stream(self) -> None:
         self.streaming = False

@@ -1,10 +1,9 @@
-"""Emitters: how changes to the conversation reach views.
+"""The view sync: how changes to the conversation reach the browser's views of one widget.
 
-``WidgetEmitter`` coalesces: changed steps and streamed text are collected and flushed at
-most every ``FLUSH_INTERVAL`` seconds (and when a handler finishes), as one state update
-and one ``stream`` message. The number of comm messages per second therefore stays far
-below Jupyter's IOPub rate limit, however fast tokens arrive. ``NullEmitter`` is for apps
-driven headless (tests): it sends nothing.
+``ViewSync`` coalesces: changed steps and streamed text are collected and flushed at most
+every ``FLUSH_INTERVAL`` seconds (and when a handler finishes), as one state update and one
+``stream`` message. The number of comm messages per second therefore stays far below
+Jupyter's IOPub rate limit, however fast tokens arrive. A headless chat has no view sync.
 """
 
 from __future__ import annotations
@@ -12,43 +11,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from ._base import StepBase
 from ._protocol import FLUSH_INTERVAL, STREAM, StepDict, StreamDelta, step_key
+from .conversation import ConversationListener
 
 
-class Emitter(Protocol):
-    def put(self, key: str, value: Any) -> None: ...
-    def changed(self, slot: int, step: StepBase) -> None: ...
-    def removed(self, slot: int, step: StepBase) -> None: ...
-    def streamed(self, step: StepBase) -> None: ...
-    def replaced(self, step: StepBase) -> None: ...
-    def flush(self) -> None: ...
-
-
-class NullEmitter:
-    def put(self, key: str, value: Any) -> None:
-        pass
-
-    def changed(self, slot: int, step: StepBase) -> None:
-        pass
-
-    def removed(self, slot: int, step: StepBase) -> None:
-        pass
-
-    def streamed(self, step: StepBase) -> None:
-        pass
-
-    def replaced(self, step: StepBase) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass
-
-
-class WidgetEmitter:
+class ViewSync(ConversationListener):
     """Sends the conversation's changes through a widget's comm, coalesced."""
+
+    wants_tokens = True
 
     def __init__(
         self,
@@ -73,33 +46,35 @@ class WidgetEmitter:
         self._last_flush = 0.0
         self.comm_messages = 0  # for benchmarks and tests
 
+    def send(self, message: dict[str, Any]) -> None:
+        """An event for the views (a reply); it does not wait for the next flush."""
+        self._send_message(message)
+
     # -- collecting ------------------------------------------------------------------
     def put(self, key: str, value: Any) -> None:
         self._values[key] = value
         self._schedule()
 
-    def changed(self, slot: int, step: StepBase) -> None:
+    def changed(self, slot: int, step: StepBase, restored: bool = False) -> None:
         self._dirty[slot] = step
         self._schedule()
 
-    def removed(self, slot: int, step: StepBase) -> None:
+    def removed(self, slot: int, step: StepBase, deleted: bool = True) -> None:
         self._dirty[slot] = None
         self._streams.pop(step, None)
         self._sent_chars.pop(step.id, None)
         self._schedule()
 
-    def streamed(self, step: StepBase) -> None:
+    def streamed(self, step: StepBase, replaced: bool = False) -> None:
         # The hot path of streaming: one dict store and a clock read per token.
-        if step not in self._streams:
+        if replaced:
+            self._streams[step] = True
+        elif step not in self._streams:
             self._streams[step] = False
         if self._timer is None:
             self._schedule()
         elif time.monotonic() - self._last_flush >= FLUSH_INTERVAL:
             self.flush()
-
-    def replaced(self, step: StepBase) -> None:
-        self._streams[step] = True
-        self._schedule()
 
     def _schedule(self) -> None:
         if self._timer is not None:

@@ -5,8 +5,9 @@ notebook's page and to every viewer of a dashboard, so a traceback logged the us
 would reach the browser. Inside a kernel the ``chatwidget`` logger therefore writes to the
 terminal the kernel was started from (the Jupyter server's log), which ipykernel keeps a
 copy of, or, failing that, to ``chatwidget-kernel-<pid>.log`` in the Jupyter runtime
-directory; and it does not propagate to the root logger. Configure the ``chatwidget``
-logger yourself to send it elsewhere.
+directory. That handler is added once, only if the ``chatwidget`` logger has none yet:
+configure the logger yourself (before creating an app) to send it elsewhere. Propagation to
+the root logger is left as it is: the root logger is the notebook author's to configure.
 """
 
 from __future__ import annotations
@@ -44,4 +45,3 @@ def route_log_to_server() -> None:
     handler.setFormatter(logging.Formatter("[%(levelname)s %(asctime)s %(name)s] %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    log.propagate = False

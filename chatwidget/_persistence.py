@@ -11,8 +11,8 @@ Changes are queued under the id of the thread they belong to, fixed when they ar
 so a new chat or a resume never moves them to another thread; leaving a thread writes what
 it queued first.
 
-A failed write is not dropped: the changes stay queued and are retried, the app's
-``storage_error`` says what went wrong, and :meth:`ThreadWriter.flush` raises it. A thread
+A failed write is not dropped: the changes stay queued and are retried, the chat's
+``storage_error`` says what went wrong, and :meth:`ThreadWriter.save` raises it. A thread
 deleted meanwhile (from the server's API, another view) is neither recreated nor retried:
 its queued changes are dropped and ``storage_error`` says so, once.
 """
@@ -21,54 +21,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import getpass
+import importlib
 import logging
-import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._base import StepBase
+from .conversation import ConversationListener
 from .data import BaseDataLayer, User
 from .element import Element
 from .types import Feedback
 
 if TYPE_CHECKING:
-    from .app import ChatApp
+    from .chat import ChatSession
 
 log = logging.getLogger("chatwidget")
 
 WRITE_INTERVAL = 0.25
 CHECKPOINT_INTERVAL = 2.0
 MAX_RETRY_DELAY = 30.0
-
-
-def owner_identifier() -> str:
-    """Who owns the threads this kernel writes: the same rule as the server extension's.
-
-    ``CHATWIDGET_OWNER`` when the server sets it for the kernel, else the JupyterHub user,
-    else the local account that runs the kernel (a single-user server's owner).
-    """
-    return (
-        os.environ.get("CHATWIDGET_OWNER")
-        or os.environ.get("JUPYTERHUB_USER")
-        or f"local:{getpass.getuser()}"
-    )
-
-
-_default_layers: dict[str, BaseDataLayer] = {}
-
-
-def default_data_layer(url: str = "") -> BaseDataLayer:
-    """One SQL data layer per database in a kernel process (the apps on it share its engine).
-
-    ``url``, else ``$CHATWIDGET_DATABASE_URL``, else SQLite in the Jupyter data directory.
-    """
-    if url not in _default_layers:
-        from .data.sql import SQLDataLayer
-
-        _default_layers[url] = SQLDataLayer(url or None)
-    return _default_layers[url]
 
 
 THREAD_DELETED = "This conversation was deleted elsewhere; it is no longer saved."
@@ -124,32 +97,46 @@ class _Queue:
         self.metadata = {**taken.metadata, **self.metadata}
 
 
-class ThreadWriter:
-    """Queues the changes of the app's threads, each under its own thread id, and writes them."""
+class ThreadWriter(ConversationListener):
+    """Queues the changes of a chat's threads, each under its own thread id, and writes them."""
 
-    def __init__(self, app: ChatApp, layer: BaseDataLayer, owner: str) -> None:
-        self.app = app
-        self.layer = layer
+    def __init__(self, chat: ChatSession, layer: Callable[[], BaseDataLayer], owner: str) -> None:
+        self.chat = chat
+        self._make_layer = layer
+        self._layer: BaseDataLayer | None = None
         self.owner = owner
         self._user_id: str | None = None
         self._queues: dict[str, _Queue] = {}
         self._existing: set[str] = set()  # threads in the database: written to, never created
         self._gone: set[str] = set()  # threads deleted while this app wrote them: never written again
-        self._lock = asyncio.Lock()  # one write at a time: a flush waits for the one under way
+        self._lock = asyncio.Lock()  # one write at a time: a save waits for the one under way
         self._task: asyncio.Task[None] | None = None
         self._failures = 0
         self.error: BaseException | None = None
+
+    @property
+    def layer(self) -> BaseDataLayer:
+        """The data layer, built when first needed (SQLAlchemy is imported then, not before)."""
+        if self._layer is None:
+            self._layer = self._make_layer()
+        return self._layer
+
+    async def _warm(self) -> None:
+        """Import the SQL layer in a worker thread: an import on the loop would delay the
+        handler of the message that is being answered."""
+        if self._layer is None:
+            await asyncio.to_thread(importlib.import_module, "chatwidget.data.sql")
 
     # -- collecting (on the loop thread; cheap) -------------------------------------------------
     def _queue(self, thread_id: str | None = None) -> _Queue | None:
         """Where a change to ``thread_id`` (default: the current thread) waits; ``None`` drops it:
         the thread was deleted, or was left before its first user message (nothing to keep)."""
-        thread_id = thread_id or self.app.thread_id
+        thread_id = thread_id or self.chat.thread_id
         if thread_id in self._gone:
             return None
         queue = self._queues.get(thread_id)
         if queue is None:
-            if thread_id != self.app.thread_id and thread_id not in self._existing:
+            if thread_id != self.chat.thread_id and thread_id not in self._existing:
                 return None
             queue = self._queues[thread_id] = _Queue(thread_id)
         return queue
@@ -160,7 +147,9 @@ class ThreadWriter:
             queue.name = " ".join(first_message.split())[:80] or "New chat"
         self._wake()
 
-    def changed(self, step: StepBase) -> None:
+    def changed(self, slot: int, step: StepBase, restored: bool = False) -> None:
+        if restored or step.ephemeral:
+            return
         queue = self._queue(step.thread_id)
         if queue is None:
             return
@@ -172,7 +161,9 @@ class ThreadWriter:
             queue.streaming.pop(step.id, None)
         self._wake()
 
-    def removed(self, step: StepBase) -> None:
+    def removed(self, slot: int, step: StepBase, deleted: bool = True) -> None:
+        if not deleted or step.ephemeral:
+            return
         queue = self._queue(step.thread_id)
         if queue is None:
             return
@@ -204,10 +195,10 @@ class ThreadWriter:
         thread and is retried. A thread left before its first user message keeps nothing.
         """
         if stored:
-            self._existing.add(self.app.thread_id)
-            self._gone.discard(self.app.thread_id)
-        if self.app.storage_error == THREAD_DELETED:
-            self.app.storage_error = ""
+            self._existing.add(self.chat.thread_id)
+            self._gone.discard(self.chat.thread_id)
+        if self.chat.storage_error == THREAD_DELETED:
+            self.chat.storage_error = ""
         queue = self._queues.get(previous)
         if queue is not None:
             for step, _ in queue.streaming.values():  # its streams ended with its chat
@@ -215,8 +206,8 @@ class ThreadWriter:
             queue.streaming.clear()
             if queue.name is None and previous not in self._existing:
                 del self._queues[previous]
-        with contextlib.suppress(Exception):  # reported by flush() on the app; retried below
-            await self.flush()
+        with contextlib.suppress(Exception):  # reported on the chat by save(); retried below
+            await self.save()
         self._wake()
 
     def forget(self, thread_id: str) -> None:
@@ -235,17 +226,18 @@ class ThreadWriter:
 
     def _wake(self) -> None:
         if self._task is None or self._task.done():
-            with contextlib.suppress(RuntimeError):  # no running loop: flush() will write
+            with contextlib.suppress(RuntimeError):  # no running loop: save() will write
                 self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
+        await self._warm()
         delay = WRITE_INTERVAL
         # Before the first user message there is no thread to write to: wait for thread_started().
         while self._writable():
             await asyncio.sleep(delay)
             try:
                 await self._write()
-            except Exception as exc:  # kept and retried; reported on the app and by flush()
+            except Exception as exc:  # kept and retried; reported on the chat and by save()
                 self._failed(exc)
                 delay = min(MAX_RETRY_DELAY, WRITE_INTERVAL * 2**self._failures)
             else:
@@ -254,7 +246,7 @@ class ThreadWriter:
             if not any(q.changes for q in self._writable()):  # only streams: checkpoints
                 delay = max(delay, CHECKPOINT_INTERVAL / 4)
 
-    async def flush(self) -> None:
+    async def save(self) -> None:
         """Write everything now; raises what the data layer raised."""
         try:
             await self._write(checkpoint_all=True)
@@ -268,11 +260,11 @@ class ThreadWriter:
             log.error("chatwidget: could not save the conversation (will retry)", exc_info=exc)
         self._failures += 1
         self.error = exc
-        self.app.storage_error = f"The conversation could not be saved: {exc}"
+        self.chat.storage_error = f"The conversation could not be saved: {exc}"
 
     def _succeeded(self) -> None:
-        if self.error is not None and self.app.storage_error != THREAD_DELETED:
-            self.app.storage_error = ""
+        if self.error is not None and self.chat.storage_error != THREAD_DELETED:
+            self.chat.storage_error = ""
         self.error, self._failures = None, 0
 
     def _thread_gone(self, thread_id: str) -> None:
@@ -283,8 +275,8 @@ class ThreadWriter:
             return
         self._gone.add(thread_id)
         log.warning("chatwidget: thread %s was deleted elsewhere; its unsaved changes are dropped", thread_id)
-        if thread_id == self.app.thread_id:
-            self.app.storage_error = THREAD_DELETED
+        if thread_id == self.chat.thread_id:
+            self.chat.storage_error = THREAD_DELETED
 
     # -- writing -------------------------------------------------------------------------
     async def _write(self, checkpoint_all: bool = False) -> None:

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal, TypedDict
 
+from .data.types import StepDict as StepDict  # the shape of a step, on the wire and in storage
+
 PROTOCOL_VERSION: Final = "1"
 
 #: Flush period for coalesced tokens and state updates, in seconds.
@@ -58,32 +60,12 @@ THREADS: Final = (
 RESUME: Final = "resume"  # {thread} -> {thread_id}
 RENAME: Final = "rename"  # {thread, name} -> {name}
 DELETE_THREAD: Final = "delete_thread"  # {thread} -> {deleted}
-SHARE: Final = "share"  # {thread, shared} -> {shared, path}: path is relative to the server's base URL
+SHARE: Final = "share"  # {thread, shared} -> {shared}; the link is the server extension's to give
 ELEMENT_PROPS: Final = "element_props"  # {element, props} -> {props}: a custom element's updateProps
 REQUEST_KINDS: Final = frozenset(
-    {
-        HELLO,
-        SEND,
-        STOP,
-        RESYNC,
-        ASK_REPLY,
-        ACTION,
-        FEEDBACK,
-        SETTINGS,
-        UPLOAD_START,
-        UPLOAD_CHUNK,
-        UPLOAD_END,
-        UPLOAD_ABORT,
-        EDIT,
-        PROFILE,
-        NEW_CHAT,
-        THREADS,
-        RESUME,
-        RENAME,
-        DELETE_THREAD,
-        SHARE,
-        ELEMENT_PROPS,
-    }
+    {HELLO, SEND, STOP, RESYNC, ASK_REPLY, ACTION, FEEDBACK, SETTINGS, UPLOAD_START, UPLOAD_CHUNK}
+    | {UPLOAD_END, UPLOAD_ABORT, EDIT, PROFILE, NEW_CHAT, THREADS, RESUME, RENAME, DELETE_THREAD}
+    | {SHARE, ELEMENT_PROPS}
 )
 
 #: Limits on what the browser may send; anything beyond is refused with a reply.
@@ -106,29 +88,146 @@ StepType = Literal[
 MESSAGE_TYPES: Final = frozenset({"user_message", "assistant_message", "system_message"})
 
 
-class StepDict(TypedDict, total=False):
-    """The reference's serialized step; ``slot`` is added on the wire."""
+# -- requests and replies, one TypedDict each (``js/src/protocol.ts`` has the same names) ------
+# ``tests/kernel/test_wire_types.py`` fails when the two sides disagree on a kind or a field.
 
-    id: str
-    threadId: str
-    parentId: str | None
-    name: str
-    type: str
-    streaming: bool
-    metadata: dict[str, Any]
-    tags: list[str] | None
-    input: str
+
+class HelloRequest(TypedDict, total=False):
+    protocol: str
+    identity: str
+
+
+class _SendContent(TypedDict):
+    content: str
+
+
+class SendRequest(_SendContent, total=False):
+    files: list[str]
+    command: str | None
+
+
+class StepRequest(TypedDict):
+    """resync: one step's full wire form."""
+
+    step: str
+
+
+class _AskId(TypedDict):
+    ask: str
+
+
+class AskReplyRequest(_AskId, total=False):
+    """Exactly one answer field, of the kind the prompt asks for."""
+
     output: str
-    isError: bool | None
-    createdAt: str | None
-    start: str | None
-    end: str | None
-    language: str | None
-    defaultOpen: bool | None
-    showInput: bool | str | None
-    generation: dict[str, Any] | None
-    command: str
-    slot: int
+    action: str
+    files: list[str]
+    submitted: bool
+    data: Any
+
+
+class ActionRequest(TypedDict):
+    action: str
+
+
+class _FeedbackValue(TypedDict):
+    step: str
+    value: Literal[0, 1] | None
+
+
+class FeedbackRequest(_FeedbackValue, total=False):
+    comment: str | None
+
+
+class SettingsRequest(TypedDict):
+    values: dict[str, Any]
+
+
+# ``for`` (the ask prompt an upload answers) is a keyword in Python: the functional form
+# keeps the wire's field name.
+_UploadFor = TypedDict("_UploadFor", {"for": str}, total=False)
+
+
+class UploadStartRequest(_UploadFor):
+    name: str
+    mime: str
+    size: int
+
+
+class UploadChunkRequest(TypedDict):
+    upload: str
+    offset: int
+
+
+class UploadRequest(TypedDict):
+    """upload_end, upload_abort."""
+
+    upload: str
+
+
+class EditRequest(TypedDict):
+    step: str
+    content: str
+
+
+class ProfileRequest(TypedDict):
+    name: str
+
+
+class EmptyRequest(TypedDict):
+    """stop, new_chat."""
+
+
+class ThreadsRequest(TypedDict, total=False):
+    search: str | None
+    cursor: str | None
+
+
+class ThreadRequest(TypedDict):
+    """resume, delete_thread."""
+
+    thread: str
+
+
+class RenameRequest(TypedDict):
+    thread: str
+    name: str
+
+
+class ShareRequest(TypedDict):
+    thread: str
+    shared: bool
+
+
+class ElementPropsRequest(TypedDict):
+    element: str
+    props: dict[str, Any]
+
+
+#: The fields of each request kind (the envelope's ``kind`` and ``id`` aside).
+REQUESTS: Final[dict[str, type]] = {
+    HELLO: HelloRequest,
+    SEND: SendRequest,
+    STOP: EmptyRequest,
+    RESYNC: StepRequest,
+    ASK_REPLY: AskReplyRequest,
+    ACTION: ActionRequest,
+    FEEDBACK: FeedbackRequest,
+    SETTINGS: SettingsRequest,
+    UPLOAD_START: UploadStartRequest,
+    UPLOAD_CHUNK: UploadChunkRequest,
+    UPLOAD_END: UploadRequest,
+    UPLOAD_ABORT: UploadRequest,
+    EDIT: EditRequest,
+    PROFILE: ProfileRequest,
+    NEW_CHAT: EmptyRequest,
+    THREADS: ThreadsRequest,
+    RESUME: ThreadRequest,
+    RENAME: RenameRequest,
+    DELETE_THREAD: ThreadRequest,
+    SHARE: ShareRequest,
+    ELEMENT_PROPS: ElementPropsRequest,
+}
 
 
 class StreamDelta(TypedDict, total=False):

@@ -1,9 +1,11 @@
-"""What the kernel does with each request from the browser.
+"""What a chat does with each request from the browser.
 
-Every handler checks its own fields (``wire.field``) and either returns the reply's
-result, raises ``ProtocolError`` (answered as an error the user can read), or returns a
-coroutine whose result settles the request later. Nothing here trusts the browser to
-name a file, an action that was not offered, or a prompt that is not waiting.
+Every handler takes the chat session and the request (its fields typed by
+``_protocol.REQUESTS``, each still checked with ``wire.field``: the browser is not trusted
+to respect the types) and either returns the reply's result, raises ``ProtocolError``
+(answered as an error the user can read), or returns a coroutine whose result settles the
+request later. Nothing here trusts the browser to name a file, an action that was not
+offered, or a prompt that is not waiting.
 """
 
 from __future__ import annotations
@@ -16,74 +18,74 @@ from typing import TYPE_CHECKING, Any
 
 from . import _protocol as wire
 from . import _threads
-from ._uploads import UploadError
+from ._uploads import CHUNK_BYTES, UploadError
 from .message import Message
 from .types import Feedback
 
 if TYPE_CHECKING:
-    from .app import ChatApp
+    from .chat import ChatSession
 
 log = logging.getLogger("chatwidget")
 
-Request = dict[str, Any]
-Handler = Callable[["ChatApp", str, Request, list[bytes]], Any]
+Request = Any  # one of the TypedDicts of ``wire.REQUESTS``, by kind
+Handler = Callable[["ChatSession", str, Request, list[bytes]], Any]
 
 
 def _refuse(request_id: str, code: str, message: str) -> wire.ProtocolError:
     return wire.ProtocolError(message, request_id, code)
 
 
-def hello(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+def hello(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     signed_in = False
     if request.get("identity") is not None:
         token = wire.field(request, "identity", str, max_chars=2048)
         try:
-            signed_in = app._sign_in(token)
+            signed_in = chat.sign_in(token)
         except PermissionError as exc:
             raise _refuse(request_id, "identity", str(exc)) from None
-    if not app._started:
-        asyncio.get_running_loop().create_task(app.start())
+    if not chat.started:
+        asyncio.get_running_loop().create_task(chat.start())
     return {"protocol": wire.PROTOCOL_VERSION, "signed_in": signed_in}
 
 
-def send(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+def send(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     content = wire.field(request, "content", str, max_chars=wire.MAX_CONTENT_CHARS)
     files = request.get("files") or []
     command = request.get("command")
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
         raise _refuse(request_id, "bad_request", "'files' must be a list of upload ids")
-    if command is not None and command not in {c.id for c in app._interaction.commands}:
+    if command is not None and command not in {c.id for c in chat.interaction.commands}:
         raise _refuse(request_id, "bad_request", "Unknown command.")
     if not content.strip() and not files:
         raise _refuse(request_id, "empty", "The message is empty.")
-    if app._runner.busy and app.disable_while_running:
+    if chat.runner.busy and chat.app.disable_while_running:
         raise _refuse(request_id, "busy", "Wait for the answer to finish, or stop it.")
-    rules = app._interaction.upload_rules()
+    rules = chat.upload_rules()
     if files and rules is None:
         raise _refuse(request_id, "upload", "Files cannot be sent here.")
     try:
-        uploaded = app._interaction.uploads.take(files, "message", rules) if files and rules else []
+        uploaded = chat.uploads.take(files, "message", rules) if files and rules else []
     except UploadError as exc:
         raise _refuse(request_id, "upload", str(exc)) from None
-    message = app._accept_user_message(content, uploaded, command)
-    asyncio.get_running_loop().create_task(app._start_after_chat_start(message))
+    message = chat.accept_user_message(content, uploaded, command)
+    asyncio.get_running_loop().create_task(chat.answer_after_start(message))
     return {"message_id": message.id}
 
 
-def stop(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
-    return {"stopped": app.stop()}
+def stop(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    return {"stopped": chat.stop()}
 
 
-def resync(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
-    step = app._history.get(wire.field(request, "step", str, max_chars=wire.MAX_ID_CHARS))
+def resync(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    step = chat.conversation.get(wire.field(request, "step", str, max_chars=wire.MAX_ID_CHARS))
     if step is None:
         raise _refuse(request_id, "not_found", "No such step.")
-    return {"step": app._wire(step)}
+    return {"step": chat.wire(step)}
 
 
-async def _answer(app: ChatApp, request_id: str, ask_id: str, answer: Any) -> Any:
+async def _answer(chat: ChatSession, request_id: str, ask_id: str, answer: Any) -> Any:
     try:
-        await app._interaction.asks.answer(ask_id, answer)
+        await chat.asks.answer(ask_id, answer)
     except LookupError as exc:
         raise _refuse(request_id, "stale", str(exc)) from None
     except (ValueError, UploadError) as exc:
@@ -91,7 +93,7 @@ async def _answer(app: ChatApp, request_id: str, ask_id: str, answer: Any) -> An
     return {"accepted": True}
 
 
-def ask_reply(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+def ask_reply(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     ask_id = wire.field(request, "ask", str, max_chars=wire.MAX_ID_CHARS)
     if "output" in request:
         answer: Any = wire.field(request, "output", str, max_chars=wire.MAX_CONTENT_CHARS)
@@ -103,23 +105,23 @@ def ask_reply(app: ChatApp, request_id: str, request: Request, buffers: list[byt
         answer = {"submitted": wire.field(request, "submitted", bool), "data": request.get("data")}
     else:
         raise _refuse(request_id, "bad_request", "The reply carries no answer.")
-    return _answer(app, request_id, ask_id, answer)
+    return _answer(chat, request_id, ask_id, answer)
 
 
-def action(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+def action(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     action_id = wire.field(request, "action", str, max_chars=wire.MAX_ID_CHARS)
-    found = app._interaction.find_action(action_id)
+    found = chat.elements.find_action(action_id)
     if found is None:
         raise _refuse(request_id, "not_found", "This action is no longer available.")
-    callback = app._interaction.action_callbacks.get(found.name)
+    callback = chat.handlers.action(found.name)
     if callback is None:
         raise _refuse(request_id, "not_found", f"No callback handles the action {found.name!r}.")
-    app._runner.start(f"action {found.name!r}", callback, found)
+    chat.runner.start(f"action {found.name!r}", callback, found)
     return {"started": True}
 
 
-def feedback(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
-    step = app._history.get(wire.field(request, "step", str, max_chars=wire.MAX_ID_CHARS))
+def feedback(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    step = chat.conversation.get(wire.field(request, "step", str, max_chars=wire.MAX_ID_CHARS))
     if not isinstance(step, Message) or step.type != "assistant_message":
         raise _refuse(request_id, "not_found", "Feedback goes on an assistant's reply.")
     value = request.get("value")
@@ -129,94 +131,94 @@ def feedback(app: ChatApp, request_id: str, request: Request, buffers: list[byte
     if comment is not None:
         comment = wire.field(request, "comment", str, max_chars=2_000)
     given = Feedback(for_id=step.id, value=value, comment=comment if value is not None else None)
-    given.thread_id = app.thread_id
-    app._interaction.set_feedback(step, given)
+    given.thread_id = chat.thread_id
+    chat.interaction.set_feedback(step, given)
     return {"value": value}
 
 
-def settings(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
-    if app._interaction.settings is None:
+def settings(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    if chat.interaction.chat_settings is None:
         raise _refuse(request_id, "not_found", "This chat has no settings.")
     try:
-        values = app._interaction.settings.check(request.get("values"))
+        values = chat.interaction.chat_settings.check(request.get("values"))
     except ValueError as exc:
         raise _refuse(request_id, "bad_request", str(exc)) from None
-    return app._interaction.update_settings(values)
+    return chat.interaction.update_settings(values)
 
 
-def upload_start(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+def upload_start(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     name = wire.field(request, "name", str, max_chars=1_000)
     mime = wire.field(request, "mime", str, max_chars=200)
     size = wire.field(request, "size", int)
     purpose = request.get("for") or "message"
-    rules = app._interaction.upload_rules(purpose)
+    rules = chat.upload_rules(purpose)
     if rules is None:
         raise _refuse(request_id, "upload", "Files cannot be sent here.")
     try:
-        upload_id = app._interaction.uploads.start(name, mime, size, purpose, rules)
+        upload_id = chat.uploads.start(name, mime, size, purpose, rules)
     except UploadError as exc:
         raise _refuse(request_id, "upload", str(exc)) from None
-    return {"upload": upload_id, "chunk_bytes": app._interaction.chunk_bytes}
+    return {"upload": upload_id, "chunk_bytes": CHUNK_BYTES}
 
 
-def upload_chunk(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+def upload_chunk(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     upload_id = wire.field(request, "upload", str, max_chars=wire.MAX_ID_CHARS)
     offset = wire.field(request, "offset", int)
     if len(buffers) != 1:
         raise _refuse(request_id, "bad_request", "A chunk carries exactly one buffer.")
     try:
-        app._interaction.uploads.chunk(upload_id, offset, bytes(buffers[0]))
+        chat.uploads.chunk(upload_id, offset, bytes(buffers[0]))
     except UploadError as exc:
         raise _refuse(request_id, "upload", str(exc)) from None
     return {"received": offset + len(buffers[0])}
 
 
-def upload_end(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+def upload_end(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     upload_id = wire.field(request, "upload", str, max_chars=wire.MAX_ID_CHARS)
     try:
-        done = app._interaction.uploads.finish(upload_id)
+        done = chat.uploads.finish(upload_id)
     except UploadError as exc:
         raise _refuse(request_id, "upload", str(exc)) from None
     return {"file": {"id": done.id, "name": done.name, "size": done.size, "type": done.type}}
 
 
-def upload_abort(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
-    app._interaction.uploads.abort(wire.field(request, "upload", str, max_chars=wire.MAX_ID_CHARS))
+def upload_abort(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    chat.uploads.abort(wire.field(request, "upload", str, max_chars=wire.MAX_ID_CHARS))
     return {"aborted": True}
 
 
-def edit(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+def edit(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     step_id = wire.field(request, "step", str, max_chars=wire.MAX_ID_CHARS)
     content = wire.field(request, "content", str, max_chars=wire.MAX_CONTENT_CHARS)
     if not content.strip():
         raise _refuse(request_id, "empty", "The message is empty.")
-    if app._runner.busy:
+    if chat.runner.busy:
         raise _refuse(request_id, "busy", "Wait for the answer to finish, or stop it.")
-    message = app._history.get(step_id)
+    message = chat.conversation.get(step_id)
     if not isinstance(message, Message) or message.type != "user_message":
         raise _refuse(request_id, "not_found", "Only your own messages can be edited.")
-    app._interaction.edit_user_message(message, content)
+    chat.interaction.edit_user_message(message, content)
     return {"message_id": message.id}
 
 
-def profile(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+def profile(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     name = wire.field(request, "name", str, max_chars=200)
-    if name not in {p.name for p in app._interaction.profiles}:
+    if name not in {p.name for p in chat.interaction.profiles}:
         raise _refuse(request_id, "not_found", "Unknown chat profile.")
-    return app._interaction.switch_profile(name)
+    return chat.interaction.switch_profile(name)
 
 
-def new_chat(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+def new_chat(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     async def run() -> Any:
-        await app.new_chat()
-        return {"thread_id": app.thread_id}
+        await chat.new_chat()
+        return {"thread_id": chat.thread_id}
 
     return run()
 
 
-def _thread_request(app: ChatApp, request_id: str, work: Any) -> Any:
+def _thread_request(chat: ChatSession, request_id: str, work: Any) -> Any:
     """Settle a thread operation later; a missing (or another owner's) thread is `not_found`."""
-    if app._writer is None:
+    if chat.writer is None:
         work.close()
         raise _refuse(request_id, "unavailable", "This chat does not keep its threads.")
 
@@ -229,63 +231,63 @@ def _thread_request(app: ChatApp, request_id: str, work: Any) -> Any:
     return run()
 
 
-def threads(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+def threads(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     search = request.get("search")
     cursor = request.get("cursor")
     if search is not None:
         search = wire.field(request, "search", str, max_chars=200)
     if cursor is not None:
         cursor = wire.field(request, "cursor", str, max_chars=500)
-    return _thread_request(app, request_id, _threads.list_threads(app, search, cursor))
+    return _thread_request(chat, request_id, _threads.list_threads(chat, search, cursor))
 
 
 def _thread_id(request: Request) -> str:
     return str(wire.field(request, "thread", str, max_chars=wire.MAX_ID_CHARS))
 
 
-def resume(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
-    if app._runner.busy:
+def resume(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    if chat.runner.busy:
         raise _refuse(request_id, "busy", "Wait for the answer to finish, or stop it.")
     thread_id = _thread_id(request)
 
     async def run() -> Any:
-        await _threads.resume(app, thread_id)
+        await _threads.resume(chat, thread_id)
         return {"thread_id": thread_id}
 
-    return _thread_request(app, request_id, run())
+    return _thread_request(chat, request_id, run())
 
 
-def rename(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+def rename(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     thread_id = _thread_id(request)
     name = wire.field(request, "name", str, max_chars=200).strip()
     if not name:
         raise _refuse(request_id, "empty", "A thread needs a name.")
 
     async def run() -> Any:
-        await _threads.rename(app, thread_id, name)
+        await _threads.rename(chat, thread_id, name)
         return {"name": name}
 
-    return _thread_request(app, request_id, run())
+    return _thread_request(chat, request_id, run())
 
 
-def delete_thread(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+def delete_thread(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     thread_id = _thread_id(request)
 
     async def run() -> Any:
-        await _threads.delete(app, thread_id)
+        await _threads.delete(chat, thread_id)
         return {"deleted": True}
 
-    return _thread_request(app, request_id, run())
+    return _thread_request(chat, request_id, run())
 
 
-def share(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+def share(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     thread_id = _thread_id(request)
     shared = wire.field(request, "shared", bool)
-    return _thread_request(app, request_id, _threads.share(app, thread_id, shared))
+    return _thread_request(chat, request_id, _threads.share(chat, thread_id, shared))
 
 
-def element_props(app: ChatApp, request_id: str, request: Request, buffers: list[bytes]) -> Any:
-    element = app._interaction.elements.get(wire.field(request, "element", str, max_chars=wire.MAX_ID_CHARS))
+def element_props(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    element = chat.elements.get(wire.field(request, "element", str, max_chars=wire.MAX_ID_CHARS))
     if element is None or element.type != "custom":
         raise _refuse(request_id, "not_found", "Only a custom element can change its props.")
     props = wire.field(request, "props", dict)
@@ -296,7 +298,7 @@ def element_props(app: ChatApp, request_id: str, request: Request, buffers: list
     if size > wire.MAX_PROPS_BYTES:
         raise _refuse(request_id, "too_large", "The props are too large.")
     element.props = {**element.props, **props}
-    app._interaction.put_element(element)
+    chat.elements.put(element)
     return {"props": element.props}
 
 
@@ -325,40 +327,42 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def dispatch(app: ChatApp, content: Any, buffers: Any) -> None:
+def dispatch(chat: ChatSession, content: Any, buffers: Any) -> None:
     """Check a browser message, run its handler, and settle it with exactly one reply."""
     try:
         kind, request_id, request = wire.parse_request(content)
     except wire.ProtocolError as exc:
         log.warning("chatwidget: ignored a message from the browser: %s", exc)
         if exc.request_id:
-            app.send(wire.reply_error(exc.request_id, exc.code, str(exc)))
+            chat.send_to_views(wire.reply_error(exc.request_id, exc.code, str(exc)))
         return
     try:
-        result = HANDLERS[kind](app, request_id, request, list(buffers or []))
+        result = HANDLERS[kind](chat, request_id, request, list(buffers or []))
     except Exception as exc:
-        _reply_failure(app, kind, request_id, exc)
+        _reply_failure(chat, kind, request_id, exc)
         return
     if asyncio.iscoroutine(result):
-        asyncio.get_running_loop().create_task(_settle_later(app, kind, request_id, result))
+        asyncio.get_running_loop().create_task(_settle_later(chat, kind, request_id, result))
     else:
-        app.send(wire.reply_ok(request_id, result))
+        chat.send_to_views(wire.reply_ok(request_id, result))
 
 
-async def _settle_later(app: ChatApp, kind: str, request_id: str, pending: Any) -> None:
+async def _settle_later(chat: ChatSession, kind: str, request_id: str, pending: Any) -> None:
     try:
         result = await pending
     except Exception as exc:
-        _reply_failure(app, kind, request_id, exc)
+        _reply_failure(chat, kind, request_id, exc)
     else:
-        app.send(wire.reply_ok(request_id, result))
+        chat.send_to_views(wire.reply_ok(request_id, result))
 
 
-def _reply_failure(app: ChatApp, kind: str, request_id: str, exc: Exception) -> None:
+def _reply_failure(chat: ChatSession, kind: str, request_id: str, exc: Exception) -> None:
     """A refused request gets its reason; anything else is logged, never sent as a traceback."""
     if isinstance(exc, wire.ProtocolError):
         log.warning("chatwidget: refused a %s request: %s", kind, exc)
-        app.send(wire.reply_error(request_id, exc.code, str(exc)))
+        chat.send_to_views(wire.reply_error(request_id, exc.code, str(exc)))
     else:
         log.error("chatwidget: a %s request failed", kind, exc_info=exc)
-        app.send(wire.reply_error(request_id, "internal", "The kernel could not handle this request."))
+        chat.send_to_views(
+            wire.reply_error(request_id, "internal", "The kernel could not handle this request.")
+        )

@@ -21,8 +21,8 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from ._history import History
 from ._protocol import MESSAGE_TYPES
+from .conversation import Conversation, ConversationListener
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
@@ -56,11 +56,13 @@ def _block(label: str, text: str) -> str:
     return f"<div><em>{label}</em><pre>{html.escape(text)}</pre></div>"
 
 
-def render_static(title: str, history: History, shows_text: object) -> str:
+def render_static(title: str, history: Conversation, shows_text: object) -> str:
     """The conversation as self-contained HTML: messages in order, steps as ``<details>``."""
     visible = shows_text if callable(shows_text) else (lambda step: True)
     parts = [_STYLE, f'<div class="{STATIC_CLASS}">', f'<div class="cw-s-title">{html.escape(title)}</div>']
     for step in history.steps():
+        if step.ephemeral:  # a traceback is for the live views, not for readers of the notebook
+            continue
         if step.type in MESSAGE_TYPES:
             role = "cw-s-user" if step.type == "user_message" else ""
             error = " cw-s-error" if step.is_error else ""
@@ -80,8 +82,9 @@ def render_static(title: str, history: History, shows_text: object) -> str:
     return "".join(parts)
 
 
-class StaticCopies:
-    """The static copies one app has shown (one per ``display()``), kept up to date."""
+class StaticCopies(ConversationListener):
+    """The static copies one app has shown (one per ``display()``), kept up to date after
+    each answer (:meth:`idle`)."""
 
     #: At most one refresh per this many seconds: rendering costs O(conversation).
     INTERVAL = 1.0
@@ -98,6 +101,9 @@ class StaticCopies:
         handle = display(HTML(self._render()), display_id=True)  # type: ignore[no-untyped-call]
         if handle is not None:
             self._handles.append(handle)
+
+    def idle(self) -> None:
+        self.refresh()
 
     def refresh(self) -> None:
         """Update the copies soon (after an answer), at most once per ``INTERVAL``."""

@@ -1,7 +1,7 @@
-"""Threads seen from the kernel: list, resume, rename, delete and share the owner's threads.
+"""Threads seen from a chat: list, resume, rename, delete and share its owner's threads.
 
-Every operation checks that the thread belongs to this kernel's owner; another owner's
-thread is reported exactly like a missing one.
+The ownership rules are :class:`chatwidget.data.threads.ThreadService`'s, the same the
+server's REST API follows; another owner's thread is reported exactly like a missing one.
 """
 
 from __future__ import annotations
@@ -10,15 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from ._base import StepBase
 from ._protocol import MESSAGE_TYPES
-from ._util import utc_now
-from .data import Pagination, ThreadDict, ThreadFilter
+from .data import ThreadDict
+from .data.threads import ThreadNotFoundError
 from .element import Audio, Dataframe, Display, Element, File, Image, Pdf, Plotly, TaskList, Text, Video
 from .message import Message
 from .step import Step
 
 if TYPE_CHECKING:
-    from ._persistence import ThreadWriter
-    from .app import ChatApp
+    from .chat import ChatSession
+
+__all__ = ["ThreadNotFoundError", "delete", "list_threads", "rename", "resume", "share", "step_from_dict"]
 
 _ELEMENT_KINDS: dict[str, type[Element]] = {
     "text": Text,
@@ -38,48 +39,11 @@ def _display(value: object) -> Display:
     return "side" if value == "side" else "page" if value == "page" else "inline"
 
 
-class ThreadNotFoundError(LookupError):
-    def __init__(self) -> None:
-        super().__init__("No such thread.")
-
-
-def _writer(app: ChatApp) -> ThreadWriter:
-    writer = app._writer
-    if writer is None:
-        raise RuntimeError("This chat does not keep its threads (persist=False).")
-    return writer
-
-
-async def owned_thread(app: ChatApp, thread_id: str) -> ThreadDict:
-    writer = _writer(app)
-    thread = await writer.layer.get_thread(thread_id)
-    if thread is None or thread.get("userIdentifier") != writer.owner:
-        raise ThreadNotFoundError()
-    return thread
-
-
 async def list_threads(
-    app: ChatApp, search: str | None, cursor: str | None, first: int = 20
+    chat: ChatSession, search: str | None, cursor: str | None, first: int = 20
 ) -> dict[str, Any]:
-    writer = _writer(app)
-    user = await writer.layer.get_user(writer.owner)
-    if user is None:
-        return {"pageInfo": {"hasNextPage": False, "startCursor": None, "endCursor": None}, "data": []}
-    page = await writer.layer.list_threads(
-        Pagination(first=first, cursor=cursor), ThreadFilter(userId=user.id, search=search or None)
-    )
-    result = page.to_dict()
-    result["data"] = [
-        {
-            "id": t["id"],
-            "name": t.get("name"),
-            "createdAt": t.get("createdAt"),
-            "updatedAt": t.get("updatedAt"),
-            "shared": bool((t.get("metadata") or {}).get("is_shared")),
-        }
-        for t in page.data
-    ]
-    return result
+    service, owner = chat.threads()
+    return await service.list(owner, first=first, cursor=cursor, search=search)
 
 
 def step_from_dict(data: dict[str, Any]) -> StepBase:
@@ -114,18 +78,18 @@ def step_from_dict(data: dict[str, Any]) -> StepBase:
     return item
 
 
-async def resume(app: ChatApp, thread_id: str) -> ThreadDict:
-    thread = await owned_thread(app, thread_id)
-    writer = _writer(app)
-    await app._end_chat()
-    app._clear_conversation()
-    await app._switch_thread(thread_id, stored=True)
+async def resume(chat: ChatSession, thread_id: str) -> ThreadDict:
+    service, owner = chat.threads()
+    thread = await service.get(thread_id, owner)
+    await chat.end()
+    chat.clear(keep_settings=True)
+    await chat.switch_thread(thread_id, stored=True)
     steps = [step_from_dict(dict(s)) for s in thread.get("steps", [])]
     by_id = {s.id: s for s in steps}
     for stored in thread.get("elements") or []:
         kind = _ELEMENT_KINDS.get(stored.get("type", "file"), File)
-        owner = by_id.get(stored.get("forId") or "")
-        if owner is None:
+        owner_step = by_id.get(stored.get("forId") or "")
+        if owner_step is None:
             continue
         element = kind(
             id=stored["id"],
@@ -135,48 +99,44 @@ async def resume(app: ChatApp, thread_id: str) -> ThreadDict:
             language=stored.get("language"),
             page=stored.get("page"),
             props=stored.get("props") or {},
-            content=await writer.layer.read_element_content(thread_id, stored["id"]),
+            content=await service.layer.read_element_content(thread_id, stored["id"]),
         )
-        owner.elements.append(element)
+        owner_step.elements.append(element)
     for step in steps:
-        step._app = app
-        app._restore(step)
+        step.bind(chat)
+        chat.elements.attach(step, store=False)
+        chat.conversation.put(step, restored=True)
     metadata = thread.get("metadata") or {}
-    app.session = {
+    chat.user_session = {
         "id": thread_id,
         **{k: metadata[k] for k in ("chat_settings", "chat_profile") if k in metadata},
     }
-    app._started = True
-    if handler := app._handlers.get("on_chat_resume"):
-        await app._runner.invoke("on_chat_resume", handler, thread)
-    app._flush()
+    if isinstance(metadata.get("chat_settings"), dict):
+        chat.interaction.restore_settings(metadata["chat_settings"])
+    chat.started = True
+    if handler := chat.handlers.get("on_chat_resume"):
+        await chat.runner.invoke("on_chat_resume", handler, thread)
+    chat.conversation.flush()
     return thread
 
 
-async def _update_owned(app: ChatApp, thread_id: str, **changes: Any) -> None:
-    """Change the owner's thread; the owner is checked again within the write, so a thread
-    deleted since :func:`owned_thread` stays deleted."""
-    writer = _writer(app)
-    if not await writer.layer.update_thread(thread_id, author=writer.owner, **changes):
-        raise ThreadNotFoundError()
+async def rename(chat: ChatSession, thread_id: str, name: str) -> None:
+    service, owner = chat.threads()
+    await service.rename(thread_id, owner, name)
 
 
-async def rename(app: ChatApp, thread_id: str, name: str) -> None:
-    await owned_thread(app, thread_id)
-    await _update_owned(app, thread_id, name=name)
+async def delete(chat: ChatSession, thread_id: str) -> None:
+    service, owner = chat.threads()
+    await service.delete(thread_id, owner)
+    if chat.writer is not None:
+        chat.writer.forget(thread_id)
+    if thread_id == chat.thread_id:
+        await chat.new_chat()
 
 
-async def delete(app: ChatApp, thread_id: str) -> None:
-    await owned_thread(app, thread_id)
-    writer = _writer(app)
-    await writer.layer.delete_thread(thread_id)
-    writer.forget(thread_id)
-    if thread_id == app.thread_id:
-        await app.new_chat()
-
-
-async def share(app: ChatApp, thread_id: str, shared: bool) -> dict[str, Any]:
-    await owned_thread(app, thread_id)
-    metadata = {"is_shared": shared, "shared_at": utc_now() if shared else None}
-    await _update_owned(app, thread_id, metadata=metadata)
-    return {"shared": shared, "path": f"chatwidget/share/{thread_id}/page" if shared else None}
+async def share(chat: ChatSession, thread_id: str, shared: bool) -> dict[str, Any]:
+    """Publish the thread or withdraw it; the share page's address is the server's to give
+    (``GET {base_url}chatwidget/api/threads/{id}/share`` answers it to the owner's browser)."""
+    service, owner = chat.threads()
+    await service.share(thread_id, owner, shared)
+    return {"shared": shared}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ._history import History
 from ._protocol import MESSAGE_TYPES
+from .conversation import Conversation
 
 
 def _indented(text: str, prefix: str) -> str:
@@ -12,14 +12,17 @@ def _indented(text: str, prefix: str) -> str:
     return "\n".join([first, *(prefix + line if line else "" for line in rest)])
 
 
-def render_transcript(history: History) -> str:
+def render_transcript(history: Conversation) -> str:
     """One block per entry, in the order sent, without ids or timestamps.
 
     Messages read ``Author: content``; steps are indented under their parent step and
-    read ``- name [type]`` followed by their input and output.
+    read ``- name [type]`` followed by their input and output. What only the live views
+    show (a traceback) is left out: it depends on the machine, not on the conversation.
     """
     lines: list[str] = []
     for step in history.steps():
+        if step.ephemeral:
+            continue
         flag = " [error]" if step.is_error else ""
         if step.type in MESSAGE_TYPES:
             lines.append(f"{step.name}{flag}: {_indented(step.output, '  ')}")

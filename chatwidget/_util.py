@@ -1,13 +1,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 
+from .data.types import utc_now
 
-def utc_now() -> str:
-    """An ISO 8601 timestamp in UTC with millisecond precision, as the reference writes them."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+__all__ = ["to_text", "utc_now"]
 
 
 def to_text(value: Any) -> tuple[str, str | None]:

@@ -23,6 +23,11 @@ class Action:
     for_id: str | None = None
     _step: StepBase | None = field(default=None, repr=False, compare=False)
 
+    def attach(self, step: StepBase) -> None:
+        """Belong to ``step`` (the message it is shown under)."""
+        self.for_id = step.id
+        self._step = step
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

@@ -18,14 +18,14 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._context import current_chat, require_app
+from ._context import current_chat, require_chat
 from ._uploads import UploadedFile, UploadRules, clean_name
 from .action import Action
 from .element import CustomElement
 from .message import Message
 
 if TYPE_CHECKING:
-    from .app import ChatApp
+    from .chat import ChatSession
 
 log = logging.getLogger("chatwidget")
 _NO_SCRIPT = object()
@@ -56,7 +56,7 @@ class AskBase(ABC):
         return Message(self.content, author=self.author)
 
     async def send(self) -> Any:
-        app = require_app()
+        chat = require_chat()
         self.message = await self.prompt().send()
         # A scripted answer that breaks the prompt's rules is refused, as in the browser,
         # and the next one is tried.
@@ -67,13 +67,13 @@ class AskBase(ABC):
                 return await self.accept(scripted, scripted=True)
             except ValueError as exc:
                 self.reject(str(exc))
-        future = app._interaction.asks.open(self)
+        future = chat.asks.open(self)
         try:
             return await asyncio.wait_for(future, self.timeout)
         except asyncio.TimeoutError:
             return self._timed_out()
         finally:
-            app._interaction.asks.close(self)
+            chat.asks.close(self)
 
     def _scripted_answer(self) -> Any:
         chat = current_chat.get()
@@ -114,7 +114,7 @@ class AskUserMessage(AskBase):
         text = answer.get("output") if isinstance(answer, dict) else answer
         if not isinstance(text, str) or not text.strip():
             raise ValueError("The answer must be some text.")
-        reply = await Message(text, type="user_message", author=require_app().user_name).send()
+        reply = await Message(text, type="user_message", author=require_chat().app.user_name).send()
         return reply.to_dict()
 
 
@@ -171,21 +171,21 @@ class AskFileMessage(AskBase):
         return self.rules.to_dict()
 
     async def accept(self, answer: Any, *, scripted: bool = False) -> Any:
-        app = require_app()
+        chat = require_chat()
         if scripted:
-            files = [self._scripted_file(app, item) for item in answer]
+            files = [self._scripted_file(chat, item) for item in answer]
         else:
             if not isinstance(answer, list) or not all(isinstance(i, str) for i in answer):
                 raise ValueError("'files' must be a list of upload ids.")
-            files = app._interaction.uploads.take(answer, self.id, self.rules)
+            files = chat.uploads.take(answer, self.id, self.rules)
         if not files or len(files) > self.rules.max_files:
             raise ValueError(f"Send between 1 and {self.rules.max_files} file(s).")
         for f in files:
             self.rules.check_file(f.name, f.type, f.size)
-        await Message(", ".join(f.name for f in files), type="user_message", author=app.user_name).send()
+        await Message(", ".join(f.name for f in files), type="user_message", author=chat.app.user_name).send()
         return [f.to_dict() for f in files]
 
-    def _scripted_file(self, app: ChatApp, item: Any) -> UploadedFile:
+    def _scripted_file(self, chat: ChatSession, item: Any) -> UploadedFile:
         """A test's answer: a path, or a dict with ``name``, ``content`` and ``type``."""
         if isinstance(item, str | Path):
             data, name = Path(item).read_bytes(), Path(item).name
@@ -195,7 +195,7 @@ class AskFileMessage(AskBase):
             data = data.encode() if isinstance(data, str) else data
             mime = item.get("type") or mimetypes.guess_type(name)[0] or "application/octet-stream"
         self.rules.check_file(clean_name(name), mime, len(data))
-        uploads = app._interaction.uploads
+        uploads = chat.uploads
         upload_id = uploads.start(name, mime, len(data), self.id, self.rules)
         uploads.chunk(upload_id, 0, data)
         return uploads.finish(upload_id)

@@ -75,21 +75,21 @@ class Element:
 
     async def send(self, for_id: str | None = None) -> Element:
         """Show the element on its own, or attached to the step or message ``for_id``."""
-        from ._context import require_app
+        from ._context import require_chat
 
         self.for_id = for_id or self.for_id
-        app = require_app()
-        on_loop(lambda: app._interaction.put_element(self))
+        chat = require_chat()
+        on_loop(lambda: chat.elements.put(self))
         return self
 
     async def update(self) -> Element:
         return await self.send()
 
     async def remove(self) -> None:
-        from ._context import require_app
+        from ._context import require_chat
 
-        app = require_app()
-        on_loop(lambda: app._interaction.remove_element(self))
+        chat = require_chat()
+        on_loop(lambda: chat.elements.remove(self))
 
 
 @dataclass(kw_only=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ._base import StepBase
-from ._protocol import StepDict
 from ._sync import on_loop
 from .action import Action
+from .data.types import StepDict
 
 
 class Message(StepBase):
@@ -65,7 +65,7 @@ class Message(StepBase):
 
     def _send_now(self) -> None:
         if not self.name:
-            app = self.app
+            app = self.chat.app
             self.name = app.user_name if self.type == "user_message" else app.assistant_name
         super()._send_now()
 

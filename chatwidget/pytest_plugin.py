@@ -4,6 +4,9 @@ async def test_greets(chat):
     app = chat(my_app)           # or chat() for a fresh cw.ChatApp
     await app.send_user_message("hi")
     assert "Hello" in app.transcript()
+
+``chat_views`` records what a (non-headless) app's widget sends and can act as the browser:
+``app = cw.ChatApp(); comm = chat_views[0]; comm.browser_sends({...}); comm.customs("reply")``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 import pytest
 
 from .app import ChatApp
+from .testing import RecordingComm, recording_comms
 
 
 @pytest.fixture
@@ -29,3 +33,10 @@ def chat() -> Iterator[Callable[..., ChatApp]]:
     yield make
     for app in apps:
         app.close()
+
+
+@pytest.fixture
+def chat_views() -> Iterator[list[RecordingComm]]:
+    """The recording comms of the widgets created during the test, in order."""
+    with recording_comms() as comms:
+        yield comms

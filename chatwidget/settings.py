@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ._context import require_app
+from ._context import require_chat
 from ._sync import on_loop
 
 
@@ -175,5 +175,5 @@ class ChatSettings:
         return {key: by_id[key].check(value) for key, value in values.items()}
 
     async def send(self) -> dict[str, Any]:
-        app = require_app()
-        return on_loop(lambda: app._interaction.set_settings(self))
+        chat = require_chat()
+        return on_loop(lambda: chat.interaction.set_settings(self))

@@ -173,7 +173,7 @@ quiet.on_message(reply)
 await quiet.send_user_message("notebooks")
 step = quiet.steps[1]
 print("kernel keeps:", step.name, "->", step.output)
-print("browser gets:", quiet._wire(step)["output"] == "")
+print("browser gets:", quiet.chat.wire(step)["output"] == "")
 """),
 ]
 

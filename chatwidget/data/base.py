@@ -5,13 +5,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-from .._protocol import StepDict
 from .types import (
     ElementDict,
     FeedbackDict,
     PaginatedResponse,
     Pagination,
     PersistedUser,
+    StepDict,
     ThreadDict,
     ThreadFilter,
     User,

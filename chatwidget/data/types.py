@@ -6,11 +6,40 @@ API shapes are kept apart from the ORM models: the SQL implementation maps rows 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Generic, Literal, TypedDict, TypeVar
 
-from .._protocol import StepDict
-
 T = TypeVar("T")
+
+
+def utc_now() -> str:
+    """An ISO 8601 timestamp in UTC with millisecond precision, as the reference writes them."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class StepDict(TypedDict, total=False):
+    """The reference's serialized step (a message is a step too); ``slot`` is added on the wire."""
+
+    id: str
+    threadId: str
+    parentId: str | None
+    name: str
+    type: str
+    streaming: bool
+    metadata: dict[str, Any]
+    tags: list[str] | None
+    input: str
+    output: str
+    isError: bool | None
+    createdAt: str | None
+    start: str | None
+    end: str | None
+    language: str | None
+    defaultOpen: bool | None
+    showInput: bool | str | None
+    generation: dict[str, Any] | None
+    command: str
+    slot: int
 
 
 @dataclass

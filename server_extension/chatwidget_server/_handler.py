@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 
 from chatwidget.data import BaseDataLayer, DataLayerError, ThreadDict
+from chatwidget.data.threads import ThreadNotFoundError, ThreadService
 
 from .identity import owner_of
 
 if TYPE_CHECKING:
     from .app import ChatWidgetServer
+
+T = TypeVar("T")
 
 #: Thread and element ids: UUIDs, hex keys, or any short token of this charset.
 _ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -66,27 +70,27 @@ class ChatHandlerMixin:
         """An absolute path (or URL, with ``public_base_url``) under ``{base_url}chatwidget/``."""
         return self.chat_app.chat_url(*parts)
 
+    @property
+    def threads(self) -> ThreadService:
+        """The owner rules shared with the kernel (:mod:`chatwidget.data.threads`)."""
+        return ThreadService(self.data_layer)
+
+    @staticmethod
+    async def owned(work: Awaitable[T]) -> T:
+        """Await a thread operation; a thread that is not the caller's is :class:`NotFound`."""
+        try:
+            return await work
+        except ThreadNotFoundError:
+            raise NotFound() from None
+
     async def owned_thread_author(self, thread_id: str) -> str:
         """Check that ``thread_id`` exists and belongs to the caller; else :class:`NotFound`."""
         check_id(thread_id)
-        owner = owner_of(self)  # type: ignore[arg-type]
-        author = await self.data_layer.get_thread_author(thread_id)
-        if owner is None or author is None or author != owner:
-            raise NotFound()
-        return author
-
-    async def update_owned_thread(self, thread_id: str, author: str, **changes: Any) -> None:
-        """Apply ``changes`` only if the thread is still ``author``'s, checked within the write
-        itself: one deleted since :meth:`owned_thread_author` stays deleted (:class:`NotFound`)."""
-        if not await self.data_layer.update_thread(thread_id, author=author, **changes):
-            raise NotFound()
+        return await self.owned(self.threads.check_owner(thread_id, owner_of(self)))  # type: ignore[arg-type]
 
     async def owned_thread(self, thread_id: str) -> ThreadDict:
-        await self.owned_thread_author(thread_id)
-        thread = await self.data_layer.get_thread(thread_id)
-        if thread is None:  # deleted in between
-            raise NotFound()
-        return thread
+        check_id(thread_id)
+        return await self.owned(self.threads.get(thread_id, owner_of(self)))  # type: ignore[arg-type]
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]

@@ -1,12 +1,8 @@
 """Who is calling: the owner identifier of a request, by one rule shared with the kernel.
 
-A thread's owner is an identifier string. The kernel writes threads as
-``chatwidget._persistence.owner_identifier()``; the server answers a request as
-:func:`owner_of`. Both follow the same rule, :func:`local_owner`:
-
-1. ``$CHATWIDGET_OWNER`` if set (a deployment names the owner explicitly);
-2. else ``$JUPYTERHUB_USER`` (the single-user server of a JupyterHub user);
-3. else ``local:<OS user name>`` (a personal ``jupyter lab``).
+A thread's owner is an identifier string. The kernel and the server follow one rule,
+:func:`chatwidget.identity.local_owner` (``$CHATWIDGET_OWNER``, else ``$JUPYTERHUB_USER``,
+else ``local:<OS user name>``); the server answers a request as :func:`owner_of`.
 
 On the server, a request authenticated by the server's own token or password comes from
 the server's owner (the token holder): it gets :func:`local_owner`. When the identity
@@ -16,21 +12,14 @@ user is their own owner: the provider says which identifier a user has.
 
 from __future__ import annotations
 
-import getpass
-import os
 from typing import Any
 
 from jupyter_server.auth import User
 from jupyter_server.base.handlers import JupyterHandler
 
-#: The environment variables of the rule, in order.
-OWNER_ENV = "CHATWIDGET_OWNER"
-HUB_USER_ENV = "JUPYTERHUB_USER"
+from chatwidget.identity import local_owner
 
-
-def local_owner() -> str:
-    """The owner identifier of this process's user (read from the environment at each call)."""
-    return os.environ.get(OWNER_ENV) or os.environ.get(HUB_USER_ENV) or f"local:{getpass.getuser()}"
+__all__ = ["OwnIdentityProvider", "local_owner", "owner_of"]
 
 
 class OwnIdentityProvider:

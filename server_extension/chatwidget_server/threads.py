@@ -1,6 +1,7 @@
 """The owner's thread API: list, get, rename, delete, share and unshare.
 
-Every route answers only the caller's threads (see :func:`.identity.owner_of`); another
+Every route answers only the caller's threads (see :func:`.identity.owner_of`), by the rules
+the kernel's thread list follows too (:class:`chatwidget.data.threads.ThreadService`); another
 user's thread and a missing one get the same 404.
 """
 
@@ -10,10 +11,10 @@ from typing import Any, Literal
 
 from tornado import web
 
-from chatwidget.data import ElementDict, Pagination, ThreadFilter
+from chatwidget.data import ElementDict
 
-from ._handler import ChatAPIHandler, NotFound
-from ._public import private_thread, thread_summary
+from ._handler import ChatAPIHandler, NotFound, check_id
+from ._public import private_thread
 from .identity import owner_of
 
 MAX_PAGE = 100
@@ -57,22 +58,13 @@ class ThreadsHandler(ChatAPIHandler):
             raise web.HTTPError(400, f"'search' is longer than {MAX_SEARCH} characters")
         feedback = _feedback(self.get_query_argument("feedback", None))
         # A userId in the request is ignored: the list is always the caller's.
-        owner = owner_of(self)
-        user = await self.data_layer.get_user(owner) if owner else None
-        if user is None:
-            empty = {"hasNextPage": False, "startCursor": None, "endCursor": None}
-            self.write_json({"pageInfo": empty, "data": []})
-            return
         try:
-            page = await self.data_layer.list_threads(
-                Pagination(first=first, cursor=cursor),
-                ThreadFilter(userId=user.id, search=search, feedback=feedback),
+            page = await self.threads.list(
+                owner_of(self), first=first, cursor=cursor, search=search, feedback=feedback
             )
         except ValueError as exc:  # a malformed cursor
             raise web.HTTPError(400, "invalid pagination cursor") from exc
-        result = page.to_dict()
-        result["data"] = [thread_summary(t) for t in page.data]
-        self.write_json(result)
+        self.write_json(page)
 
 
 class ThreadHandler(ChatAPIHandler):
@@ -92,18 +84,18 @@ class ThreadHandler(ChatAPIHandler):
 
     @web.authenticated
     async def patch(self, thread_id: str) -> None:
-        author = await self.owned_thread_author(thread_id)
+        await self.owned_thread_author(thread_id)
         body = self.json_body()
         name = body.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
             raise web.HTTPError(400, f"'name' must be a non-empty string of at most {MAX_NAME} characters")
-        await self.update_owned_thread(thread_id, author, name=name.strip())
+        await self.owned(self.threads.rename(thread_id, owner_of(self), name.strip()))
         self.write_json({"id": thread_id, "name": name.strip()})
 
     @web.authenticated
     async def delete(self, thread_id: str) -> None:
-        await self.owned_thread_author(thread_id)
-        await self.data_layer.delete_thread(thread_id)
+        check_id(thread_id)
+        await self.owned(self.threads.delete(thread_id, owner_of(self)))
         self.set_status(204)
         self.finish()
 
@@ -126,17 +118,22 @@ class ThreadShareHandler(ChatAPIHandler):
         }
 
     @web.authenticated
+    async def get(self, thread_id: str) -> None:
+        await self.owned_thread_author(thread_id)
+        self.write_json(await self._state(thread_id))
+
+    @web.authenticated
     async def put(self, thread_id: str) -> None:
         if not self.chat_app.share_enabled:
             raise web.HTTPError(403, "sharing is disabled on this server")
-        author = await self.owned_thread_author(thread_id)
-        await self.update_owned_thread(thread_id, author, metadata={"is_shared": True})
+        check_id(thread_id)
+        await self.owned(self.threads.share(thread_id, owner_of(self), True))
         self.write_json(await self._state(thread_id))
 
     @web.authenticated
     async def delete(self, thread_id: str) -> None:
-        author = await self.owned_thread_author(thread_id)
-        await self.update_owned_thread(thread_id, author, metadata={"is_shared": False})
+        check_id(thread_id)
+        await self.owned(self.threads.share(thread_id, owner_of(self), False))
         self.write_json(await self._state(thread_id))
 
 

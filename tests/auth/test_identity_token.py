@@ -1,4 +1,4 @@
-"""The kernel-side check of a server-signed identity (``chatwidget._identity``)."""
+"""The kernel-side check of a server-signed identity (``chatwidget.identity``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from chatwidget._identity import identity_required, sign_identity, verify_identity
+from chatwidget.identity import identity_required, sign_identity, verify_identity
 
 SECRET = "s3cret-" + "x" * 40
 

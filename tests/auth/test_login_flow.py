@@ -12,8 +12,8 @@ from login_helpers import OWNER, PASSWORD_CHECKS, Browser, OAuthPolicy, Seed
 from oidc_op import OP
 from traitlets.config import Config
 
-from chatwidget._identity import verify_identity
 from chatwidget.data import User
+from chatwidget.identity import verify_identity
 
 THREADS = "chatwidget/api/threads"
 ALICE = "generic:alice-1"

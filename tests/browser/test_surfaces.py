@@ -15,7 +15,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from labdriver import ARTIFACTS, REPO, TIMEOUT_MS, Chat, JupyterLab, Notebook, free_port, write_notebook
+from labdriver import (
+    ARTIFACTS,
+    REPO,
+    TIMEOUT_MS,
+    Chat,
+    JupyterLab,
+    Notebook,
+    PageEvents,
+    free_port,
+    write_notebook,
+)
 from nbclient import NotebookClient
 from playwright.sync_api import Browser, Page, expect
 
@@ -160,6 +170,47 @@ def test_two_voila_visitors_get_separate_conversations(browser: Browser, dashboa
     finally:
         first_page.context.close()
         second_page.context.close()
+
+
+FAILING_APP = """
+import chatwidget as cw
+app = cw.ChatApp(title="Fragile", persist=False)
+
+@app.on_message
+async def fragile(message):
+    if message.content == "fail":
+        raise RuntimeError("secret detail in the handler")
+    await cw.Message(f"echo: {message.content}").send()
+
+app.display()
+"""
+
+
+def test_voila_visitors_see_no_exception_text_or_traceback(
+    browser: Browser, lab: JupyterLab, tmp_path: Path
+) -> None:
+    write_notebook(tmp_path, "fragile", [FAILING_APP])
+    with Voila(tmp_path / "fragile.ipynb", lab) as server:
+        context = browser.new_context(viewport={"width": 420, "height": 800})
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        events = PageEvents()
+        page.on("websocket", lambda ws: ws.on("framereceived", events.on_frame))
+        try:
+            page.goto(server.url, timeout=60_000)
+            chat = Chat.find(page, 0, timeout=60_000)
+            chat.send("fail")
+            expect(chat.root.locator(".cw-message.cw-error")).to_contain_text(
+                "An error occurred (RuntimeError)."
+            )
+            chat.wait_idle()
+            chat.send("again")
+            expect(chat.assistant().last).to_contain_text("echo: again")
+            assert "secret detail" not in page.content()
+            assert events.tracebacks == [], events.tracebacks[0]
+        finally:
+            page.screenshot(path=str(ARTIFACTS / "voila-error.png"))
+            context.close()
 
 
 # -------------------------------------------------------------------------- saved notebooks

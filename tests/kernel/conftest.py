@@ -1,57 +1,19 @@
-"""Kernel tests: a recording comm stands in for the Jupyter kernel's comm."""
+"""Kernel tests: a recording comm (the pytest plugin's ``chat_views``) stands in for the kernel's comm."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
-import comm
 import pytest
-from comm import DummyComm
 
 import chatwidget as cw
-
-
-class RecordingComm(DummyComm):
-    """Keeps every message the widget publishes, with its size as it would travel."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.sent: list[dict[str, Any]] = []
-        super().__init__(**kwargs)
-
-    def publish_msg(
-        self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **keys: Any
-    ) -> None:
-        self.sent.append({"msg_type": msg_type, "data": data, "bytes": len(json.dumps(data, default=str))})
-
-    # -- reading what was sent ----------------------------------------------------------
-    def updates(self) -> list[dict[str, Any]]:
-        return [m["data"]["state"] for m in self.sent if m["data"] and m["data"].get("method") == "update"]
-
-    def customs(self, kind: str | None = None) -> list[dict[str, Any]]:
-        out = [m["data"]["content"] for m in self.sent if m["data"] and m["data"].get("method") == "custom"]
-        return [c for c in out if kind is None or c.get("kind") == kind]
-
-    def clear(self) -> None:
-        self.sent.clear()
-
-    # -- acting as the browser ------------------------------------------------------------
-    def browser_sends(self, content: Any) -> None:
-        self.handle_msg({"content": {"data": {"method": "custom", "content": content}}, "buffers": []})
+from chatwidget.testing import RecordingComm
 
 
 @pytest.fixture
-def recording(monkeypatch: pytest.MonkeyPatch) -> list[RecordingComm]:
-    comms: list[RecordingComm] = []
-
-    def create_comm(**kwargs: Any) -> RecordingComm:
-        c = RecordingComm(**kwargs)
-        comms.append(c)
-        return c
-
-    monkeypatch.setattr(comm, "create_comm", create_comm)
-    return comms
+def recording(chat_views: list[RecordingComm]) -> list[RecordingComm]:
+    return chat_views
 
 
 @pytest.fixture
@@ -63,8 +25,8 @@ def app(recording: list[RecordingComm]) -> Any:
 
 @pytest.fixture
 def wire(app: cw.ChatApp) -> RecordingComm:
-    assert isinstance(app.comm, RecordingComm)
-    return app.comm
+    assert app.widget is not None and isinstance(app.widget.comm, RecordingComm)
+    return app.widget.comm
 
 
 @pytest.fixture

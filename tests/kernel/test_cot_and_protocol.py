@@ -24,7 +24,7 @@ async def test_hidden_cot_sends_only_stubs(app, wire):
         await cw.Message("visible answer").send()
 
     await app.send_user_message("go")
-    everything = json.dumps([m["data"] for m in wire.sent]) + json.dumps(app.get_state())
+    everything = json.dumps([m["data"] for m in wire.sent]) + json.dumps(app.widget.get_state())
     assert "SECRET" not in everything
     assert "visible answer" in everything and "secret tool" in everything  # the stub names it
     assert app.steps[1].output == "SECRET-OUTPUT"  # the kernel keeps it
@@ -36,9 +36,9 @@ async def test_tool_call_cot_shows_tool_steps_only(app):
         tool.output = "tool output"
     async with cw.Step(name="l", type="llm") as llm:
         llm.output = "llm output"
-    assert app._wire(tool)["output"] == "tool output"
-    assert app._wire(llm)["output"] == ""
-    assert app.config["cot"] == "tool_call"
+    assert app.chat.wire(tool)["output"] == "tool output"
+    assert app.chat.wire(llm)["output"] == ""
+    assert app.widget.config["cot"] == "tool_call"
 
 
 def reply_to(wire, request_id):
@@ -134,7 +134,7 @@ async def test_messages_arriving_on_another_thread_are_handled_on_the_apps_loop(
     import threading
 
     app = cw.ChatApp(persist=False)  # created on the running loop, as in a notebook cell
-    wire = app.comm
+    wire = app.widget.comm
     threads = []
 
     @app.on_message

@@ -44,7 +44,7 @@ async def test_an_ask_that_times_out_returns_none(app):
 
     await app.send_user_message("hi")  # no answers scripted and no browser: it times out
     assert results == [None]
-    assert app.ask == {} and len(app._interaction.asks) == 0
+    assert app.ask == {} and len(app.chat.asks) == 0
 
     @app.on_message
     async def strict(message):
@@ -64,7 +64,7 @@ async def test_a_thousand_timed_out_prompts_leave_no_residue(app):
         assert results == [None] * 1_000
 
     await app.send_user_message("go")
-    assert len(app._interaction.asks) == 0 and app.ask == {}
+    assert len(app.chat.asks) == 0 and app.ask == {}
     assert not any(m.is_error for m in app.messages)
 
 
@@ -82,7 +82,7 @@ async def test_ask_action_returns_the_choice_and_shows_it(app):
     await app.send_user_message("go", answers=["yes"])
     assert chosen[0]["name"] == "yes" and chosen[0]["payload"] == {"v": 1} and chosen[0]["label"] == "Yes"
     prompt = app.messages[1]
-    assert app._wire(prompt)["selectedAction"] == "Yes"
+    assert app.chat.wire(prompt)["selectedAction"] == "Yes"
 
 
 async def test_ask_file_rejects_a_cpp_file_when_text_and_pdf_are_accepted(app, tmp_path):
@@ -249,7 +249,7 @@ async def test_uploads_that_break_a_rule_leave_nothing_behind(app, wire):
         }
     )
     assert reply_to(wire, "lie")["error"]["code"] == "upload"
-    assert list(app._interaction.uploads.directory.iterdir()) == []
+    assert list(app.chat.uploads.directory.iterdir()) == []
 
 
 async def test_spontaneous_attachments_reach_on_message(app, wire, until):
@@ -307,7 +307,7 @@ async def test_action_callbacks_and_removing_actions(app, wire):
     wire.browser_sends({"id": "a2", "kind": "action", "action": first})
     assert reply_to(wire, "a2")["error"]["code"] == "not_found"  # removed: cannot be clicked again
     await msg.remove_actions()
-    assert msg.actions == [] and "actions" not in app._wire(msg)
+    assert msg.actions == [] and "actions" not in app.chat.wire(msg)
 
 
 # -- elements ---------------------------------------------------------------------------
@@ -316,17 +316,17 @@ async def test_elements_travel_as_buffers_once(app, wire, tmp_path):
     image.write_bytes(b"\x89PNG fake bytes")
     wire.clear()
     msg = await cw.Message("look", elements=[cw.Image(name="dot", path=image, display="inline")]).send()
-    app._flush()
+    app.flush()
     (update,) = [m for m in wire.sent if m["data"].get("method") == "update"]
     element_id = msg.elements[0].id
     assert update["data"]["buffer_paths"] == [[f"b{element_id}", "data"]]
     state = update["data"]["state"]
     assert state[f"e{element_id}"]["mime"] == "image/png" and state[f"e{element_id}"]["forId"] == msg.id
-    assert app._wire(msg)["elements"] == [element_id]
+    assert app.chat.wire(msg)["elements"] == [element_id]
     wire.clear()
     msg.content = "look again"
     await msg.update()
-    app._flush()
+    app.flush()
     assert all(m["data"].get("buffer_paths") in ([], None) for m in wire.sent)  # bytes not resent
 
 
@@ -363,11 +363,11 @@ async def test_a_standalone_element_gets_its_own_message(app):
 async def test_updating_a_task_list_does_not_resend_unchanged_bytes(app, wire):
     tasks = cw.TaskList(tasks=[cw.Task(title="one")])
     await cw.Message("tasks", elements=[tasks]).send()
-    app._flush()
+    app.flush()
     wire.clear()
     tasks.tasks[0].status = "done"
     await tasks.send()
-    app._flush()
+    app.flush()
     state = wire.updates()[-1]
     assert state[f"e{tasks.id}"]["props"]["tasks"][0]["status"] == "done"
     assert f"b{tasks.id}" not in state
@@ -384,10 +384,10 @@ async def test_feedback_toggles(app, wire, until):
     reply = await cw.Message("answer").send()
     wire.browser_sends({"id": "f1", "kind": "feedback", "step": reply.id, "value": 1, "comment": "great"})
     await until(lambda: len(given) == 1)
-    assert app._wire(reply)["feedback"] == {"value": 1, "comment": "great"}
+    assert app.chat.wire(reply)["feedback"] == {"value": 1, "comment": "great"}
     wire.browser_sends({"id": "f2", "kind": "feedback", "step": reply.id, "value": None})
     await until(lambda: len(given) == 2)
-    assert "feedback" not in app._wire(reply) and given == [(1, "great"), (None, None)]
+    assert "feedback" not in app.chat.wire(reply) and given == [(1, "great"), (None, None)]
     wire.browser_sends({"id": "f3", "kind": "feedback", "step": reply.id, "value": 7})
     assert reply_to(wire, "f3")["error"]["code"] == "bad_request"
 
@@ -492,12 +492,12 @@ async def test_plotly_js_is_shipped_once_with_the_first_figure(app, wire):
         await cw.Message(
             f"chart {n}", elements=[cw.Plotly(name="p", figure=go.Figure(go.Bar(y=[1, n])))]
         ).send()
-    app._flush()
+    app.flush()
     shipped = [
         path for m in wire.sent for path in m["data"].get("buffer_paths", []) if path[0] == "lib_plotly"
     ]
     assert shipped == [["lib_plotly", "data"]]
-    assert app.get_state()["lib_plotly"]["data"].startswith(b"/**\n* plotly.js")
+    assert app.widget.get_state()["lib_plotly"]["data"].startswith(b"/**\n* plotly.js")
 
 
 async def test_a_custom_element_keeps_the_props_it_updates(app, wire, until, replied):

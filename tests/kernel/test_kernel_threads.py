@@ -52,7 +52,7 @@ async def test_a_thread_is_created_at_the_first_user_message_and_named_after_it(
 
     await app.start()
     await asyncio.sleep(0.3)
-    assert app._writer._task.done()  # nothing to write to yet: the writer waits, it does not poll
+    assert app.chat.writer._task.done()  # nothing to write to yet: the writer waits, it does not poll
     await app.save()
     assert (await app.list_threads())["data"] == []  # a greeting alone is not a conversation
     await app.send_user_message("What is the answer to everything?")
@@ -73,7 +73,7 @@ async def test_resume_restores_messages_steps_elements_and_feedback(make_app):
     first = make_app()
     await first.send_user_message("hi")
     answer = first.messages[-1]
-    first._interaction.set_feedback(answer, cw.Feedback(for_id=answer.id, value=1, comment="good"))
+    first.chat.interaction.set_feedback(answer, cw.Feedback(for_id=answer.id, value=1, comment="good"))
     await first.save()
     transcript, thread_id = first.transcript(), first.thread_id
 
@@ -89,7 +89,7 @@ async def test_resume_restores_messages_steps_elements_and_feedback(make_app):
     restored = second.messages[-1]
     assert restored.feedback == {"value": 1, "comment": "good"}
     assert restored.elements[0].data() == b"n" and restored.elements[0].name == "note"
-    state = second.get_state()
+    state = second.widget.get_state()
     assert state[f"e{restored.elements[0].id}"]["name"] == "note"
     await second.send_user_message("again")  # the resumed thread goes on
     await second.save()
@@ -153,9 +153,9 @@ async def test_another_owners_thread_is_not_found(make_app, layer, monkeypatch, 
         ("delete_thread", {}),
         ("share", {"shared": True}),
     ]:
-        intruder.comm.browser_sends({"id": kind, "kind": kind, "thread": app.thread_id, **extra})
-    await until(replied(intruder.comm, "resume", "rename", "delete_thread", "share"))
-    replies = {r["id"]: r for r in intruder.comm.customs("reply")}
+        intruder.widget.comm.browser_sends({"id": kind, "kind": kind, "thread": app.thread_id, **extra})
+    await until(replied(intruder.widget.comm, "resume", "rename", "delete_thread", "share"))
+    replies = {r["id"]: r for r in intruder.widget.comm.customs("reply")}
     assert all(
         replies[k]["error"]["code"] == "not_found" for k in ("resume", "rename", "delete_thread", "share")
     )
@@ -167,17 +167,17 @@ async def test_rename_share_and_delete_through_requests(make_app, layer, until, 
     await app.send_user_message("hello")
     await app.save()
     thread_id = app.thread_id
-    app.comm.browser_sends({"id": "r", "kind": "rename", "thread": thread_id, "name": "Greetings"})
-    app.comm.browser_sends({"id": "s", "kind": "share", "thread": thread_id, "shared": True})
-    app.comm.browser_sends({"id": "l", "kind": "threads", "search": "greet"})
-    await until(replied(app.comm, "r", "s", "l"))
-    replies = {r["id"]: r for r in app.comm.customs("reply")}
+    app.widget.comm.browser_sends({"id": "r", "kind": "rename", "thread": thread_id, "name": "Greetings"})
+    app.widget.comm.browser_sends({"id": "s", "kind": "share", "thread": thread_id, "shared": True})
+    app.widget.comm.browser_sends({"id": "l", "kind": "threads", "search": "greet"})
+    await until(replied(app.widget.comm, "r", "s", "l"))
+    replies = {r["id"]: r for r in app.widget.comm.customs("reply")}
     assert replies["r"]["result"] == {"name": "Greetings"}
-    assert replies["s"]["result"] == {"shared": True, "path": f"chatwidget/share/{thread_id}/page"}
+    assert replies["s"]["result"] == {"shared": True}  # the link is the server's to give
     stored = await layer.get_thread(thread_id)
     assert stored["name"] == "Greetings" and stored["metadata"]["is_shared"] is True
-    app.comm.browser_sends({"id": "d", "kind": "delete_thread", "thread": thread_id})
-    await until(replied(app.comm, "d"))
+    app.widget.comm.browser_sends({"id": "d", "kind": "delete_thread", "thread": thread_id})
+    await until(replied(app.widget.comm, "d"))
     assert await layer.get_thread(thread_id) is None and app.messages == []
 
 
@@ -186,8 +186,8 @@ async def test_editing_drops_the_later_steps_from_storage(make_app, layer, until
     first = await app.send_user_message("one")
     await app.send_user_message("two")
     await app.save()
-    app.comm.browser_sends({"id": "e", "kind": "edit", "step": first.id, "content": "uno"})
-    await until(replied(app.comm, "e"))
+    app.widget.comm.browser_sends({"id": "e", "kind": "edit", "step": first.id, "content": "uno"})
+    await until(replied(app.widget.comm, "e"))
     await app.wait()
     await app.save()
     outputs = [
@@ -222,17 +222,17 @@ async def test_a_failing_database_is_reported_and_nothing_is_dropped(make_app, l
 async def test_with_a_login_server_only_a_signed_identity_owns_what_is_kept(
     recording, layer, monkeypatch, until, replied
 ):
-    from chatwidget._identity import sign_identity
+    from chatwidget.identity import sign_identity
 
     monkeypatch.setenv("CHATWIDGET_IDENTITY_SECRET", "s3cret")
     monkeypatch.setenv("CHATWIDGET_IDENTITY_REQUIRED", "1")
     monkeypatch.setenv("CHATWIDGET_OWNER", "should-not-be-used")
     anonymous = cw.ChatApp(title="anon", data_layer=layer)
     await anonymous.send_user_message("no identity")
-    assert anonymous._writer is None and "Not signed in" in anonymous.storage_error
+    assert anonymous.chat.writer is None and "Not signed in" in anonymous.storage_error
 
     app = cw.ChatApp(title="signed", data_layer=layer)
-    wire = app.comm
+    wire = app.widget.comm
     forged = sign_identity("another secret", "github:1", 60)[0]
     wire.browser_sends({"id": "h0", "kind": "hello", "protocol": "1", "identity": forged})
     good = sign_identity("s3cret", "github:1", 60)[0]
@@ -263,22 +263,22 @@ async def test_a_thread_deleted_during_a_rename_or_share_stays_deleted(
     await first.send_user_message("hello")
     await first.save()
     thread_id = first.thread_id
-    read = layer.get_thread
+    read = layer.get_thread_author
 
     async def read_then_deleted(read_id):
-        thread = await read(read_id)
-        await layer.delete_thread(read_id)  # the server's API, or another view, deletes it now
-        return thread
+        author = await read(read_id)  # the ownership check passes...
+        await layer.delete_thread(read_id)  # ...and the server's API, or another view, deletes it now
+        return author
 
-    monkeypatch.setattr(layer, "get_thread", read_then_deleted)
+    monkeypatch.setattr(layer, "get_thread_author", read_then_deleted)
     manager = make_app()
     if operation == "rename":
-        change = _threads.rename(manager, thread_id, "Renamed")
+        change = _threads.rename(manager.chat, thread_id, "Renamed")
     else:
-        change = _threads.share(manager, thread_id, operation == "share")
+        change = _threads.share(manager.chat, thread_id, operation == "share")
     with pytest.raises(ThreadNotFoundError):
         await change
-    monkeypatch.setattr(layer, "get_thread", read)
+    monkeypatch.setattr(layer, "get_thread_author", read)
     assert await layer.get_thread(thread_id) is None
 
 
@@ -292,14 +292,14 @@ async def test_a_thread_deleted_elsewhere_is_neither_recreated_nor_retried(
     thread_id = app.thread_id
     await layer.delete_thread(thread_id)  # from the server's thread list, or another view
     if with_settings:
-        app._remember_in_thread(chat_settings={"model": "small"})
+        app.chat.writer.remember({"chat_settings": {"model": "small"}})
     await app.send_user_message("still there?")
     await app.save()  # nothing to write to: dropped, not an error
     await app.send_user_message("and now?")
     await asyncio.sleep(3 * _persistence.WRITE_INTERVAL)
     assert await layer.get_thread(thread_id) is None
     assert app.storage_error == _persistence.THREAD_DELETED
-    assert app._writer._task.done() and not app._writer._writable()  # nothing left to retry
+    assert app.chat.writer._task.done() and not app.chat.writer._writable()  # nothing left to retry
     assert len([r for r in caplog.records if "was deleted" in r.getMessage()]) == 1
 
     await app.new_chat()  # the next chat is kept as usual
@@ -367,7 +367,6 @@ async def test_db_url_chooses_the_database_when_no_data_layer_is_given(
     recording, layer, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("CHATWIDGET_OWNER", "alice")
-    monkeypatch.setattr(_persistence, "_default_layers", {})
     monkeypatch.setenv("CHATWIDGET_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'from-env.db'}")
     url = f"sqlite+aiosqlite:///{tmp_path / 'from-option.db'}"
     by_url = cw.ChatApp(title="by url", db_url=url)
@@ -376,21 +375,19 @@ async def test_db_url_chooses_the_database_when_no_data_layer_is_given(
     same_url = cw.ChatApp(title="same url", db_url=url)
     apps = [by_url, by_env, given, same_url]
     try:
-        assert "db_url" not in by_url.get_state()  # never sent to the browser
+        assert "db_url" not in by_url.widget.get_state()  # never sent to the browser
         for app in apps:
             await app.send_user_message(f"hello from {app.title}")
             await app.save()
-        assert str(by_url._writer.layer.url) == url
-        assert str(by_env._writer.layer.url).endswith("from-env.db")
-        assert given._writer.layer is layer
-        assert same_url._writer.layer is by_url._writer.layer  # one engine per database
-        stored = await by_url._writer.layer.get_thread(by_url.thread_id)
+        assert str(by_url.chat.writer.layer.url) == url
+        assert str(by_env.chat.writer.layer.url).endswith("from-env.db")
+        assert given.chat.writer.layer is layer
+        assert same_url.chat.writer.layer is by_url.chat.writer.layer  # one engine per database
+        stored = await by_url.chat.writer.layer.get_thread(by_url.thread_id)
         assert stored["name"] == "hello from by url"
         assert await layer.get_thread(by_url.thread_id) is None
-        assert await by_env._writer.layer.get_thread(by_url.thread_id) is None
+        assert await by_env.chat.writer.layer.get_thread(by_url.thread_id) is None
         assert (await layer.get_thread(given.thread_id))["name"] == "hello from given"
     finally:
         for app in apps:
-            app.close()
-        for opened in _persistence._default_layers.values():
-            await opened.close()
+            await app.chat.close()  # the last chat on a database closes its engine

@@ -92,10 +92,10 @@ async def test_is_sequence_replaces_the_text(app, wire):
 async def test_appending_one_message_does_not_resend_history(app, wire):
     for i in range(2_000):
         cw.Message(f"message number {i} " + "lorem ipsum " * 10)._send_now()
-    app._flush()
+    app.flush()
     wire.clear()
     cw.Message("one more " + "lorem ipsum " * 10)._send_now()
-    app._flush()
+    app.flush()
     sent = sum(m["bytes"] for m in wire.sent)
     assert 0 < sent < 4_096, sent
 
@@ -105,7 +105,7 @@ async def test_a_new_view_gets_the_whole_conversation(app):
         await cw.Message(f"m{i}").send()
     removed = app.messages[2]
     await removed.remove()
-    state = app.get_state()
+    state = app.widget.get_state()
     assert state["head"] == 5
     assert [state[f"s{i}"]["output"] for i in (0, 1, 3, 4)] == ["m0", "m1", "m3", "m4"]
     assert "s2" not in state
@@ -118,7 +118,7 @@ async def test_resync_returns_the_full_step(app, wire):
         await answer.stream_token(token)
     wire.browser_sends({"kind": "resync", "id": "r1", "step": answer.id})
     reply = wire.customs("reply")[-1]
-    assert reply == {"kind": "reply", "id": "r1", "ok": True, "result": {"step": app._wire(answer)}}
+    assert reply == {"kind": "reply", "id": "r1", "ok": True, "result": {"step": app.chat.wire(answer)}}
     assert reply["result"]["step"]["output"] == "x" * 10
 
 
@@ -126,23 +126,23 @@ async def test_five_chats_streaming_at_once_stay_under_the_rate_limit(recording)
     apps = [cw.ChatApp(title=f"chat {i}", persist=False) for i in range(5)]
 
     async def stream(app):
-        answer = cw.Message("")
-        answer._app = app
-        for i in range(10_000):
-            await answer.stream_token("tok ")
-            if i % 20 == 0:
-                await asyncio.sleep(0.0005)
-        await answer.send()
-        app._flush()
+        with app:
+            answer = cw.Message("")
+            for i in range(10_000):
+                await answer.stream_token("tok ")
+                if i % 20 == 0:
+                    await asyncio.sleep(0.0005)
+            await answer.send()
+        app.flush()
 
     for a in apps:
-        a.comm.clear()
+        a.widget.comm.clear()
     started = time.monotonic()
     await asyncio.gather(*(stream(a) for a in apps))
     elapsed = time.monotonic() - started
     for a in apps:  # one stream message per flush interval at most, whatever the token rate
-        assert len(a.comm.customs("stream")) <= elapsed / FLUSH_INTERVAL + 2
-    total = sum(len(a.comm.sent) for a in apps)
+        assert len(a.widget.comm.customs("stream")) <= elapsed / FLUSH_INTERVAL + 2
+    total = sum(len(a.widget.comm.sent) for a in apps)
     assert total / elapsed < 1_000 / 4
     for a in apps:
         a.close()

@@ -8,8 +8,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from ..._protocol import StepDict
-from ..types import ElementDict, FeedbackDict, ThreadDict
+from ..types import ElementDict, FeedbackDict, StepDict, ThreadDict
 from .models import ElementRow, FeedbackRow, StepRow, ThreadRow
 
 #: StepDict key -> steps column (attribute) name; ``slot`` is wire-only and not stored.

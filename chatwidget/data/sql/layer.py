@@ -17,7 +17,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import bindparam
 
-from ..._protocol import StepDict
 from ..base import BaseDataLayer, DataLayerError
 from ..storage import ElementStorage, LocalElementStorage, new_object_key
 from ..types import (
@@ -27,6 +26,7 @@ from ..types import (
     PaginatedResponse,
     Pagination,
     PersistedUser,
+    StepDict,
     ThreadDict,
     ThreadFilter,
     User,

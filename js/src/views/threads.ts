@@ -1,7 +1,7 @@
 // The thread list: the owner's stored conversations, searched, grouped by date (Today,
 // Yesterday, Previous 7 days, Older, by `updatedAt`), paged with the reply's cursor. Each
 // one can be resumed, renamed inline, deleted (after an inline confirmation) and shared
-// (the public link is built from the reply's `path`, relative to the server's base URL).
+// (the kernel publishes it; the public link is the one the server extension answers).
 import type { Labels } from "../i18n";
 import { DELETE_THREAD, RENAME, RESUME, SHARE, THREADS, type ThreadSummary } from "../protocol";
 import type { ChatStore } from "../store";
@@ -22,11 +22,22 @@ export function serverBase(): string {
   return document.baseURI;
 }
 
-/** An absolute link for a path relative to the server's base URL (no other scheme). */
-export function shareLink(path: string): string | null {
-  if (typeof path !== "string" || /^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith("//")) return null;
+/** The public link of a shared thread, as the server extension gives it; null without one. */
+export async function shareLink(threadId: string): Promise<string | null> {
   const base = serverBase();
-  return new URL(path.replace(/^\/+/, ""), base.endsWith("/") ? base : `${base}/`).href;
+  const url = new URL(
+    `chatwidget/api/threads/${encodeURIComponent(threadId)}/share`,
+    base.endsWith("/") ? base : `${base}/`,
+  );
+  try {
+    const response = await fetch(url.href, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!response.ok) return null;
+    const body = (await response.json()) as { shareUrl?: unknown };
+    if (typeof body.shareUrl !== "string" || !/^(\/|https?:)/i.test(body.shareUrl)) return null;
+    return new URL(body.shareUrl, window.location.origin).href;
+  } catch {
+    return null;
+  }
 }
 
 
@@ -226,8 +237,7 @@ export class ThreadsPanel {
       share.setAttribute("aria-pressed", String(shared));
       share.title = shared ? labels.unshare : labels.share;
       share.setAttribute("aria-label", share.title);
-      const path = (reply.result as { path?: unknown } | undefined)?.path;
-      const link = shared && typeof path === "string" ? shareLink(path) : null;
+      const link = shared ? await shareLink(t.id) : null;
       if (!link) {
         extra.hidden = true;
         extra.replaceChildren();

@@ -9,7 +9,7 @@ It offers every provider whose ``OAUTH_<PROVIDER>_CLIENT_ID`` and ``_CLIENT_SECR
 The flow (PKCE, state, nonce, ID token validation, mix-up defence) lives once in
 :mod:`.oauth`; redirects in :mod:`._urls`; sessions in :mod:`._sessions`; routes in
 :mod:`.handlers`. A logged-in user owns threads as ``"<provider>:<subject>"``, and the kernel
-learns that identity through a server-signed token (:mod:`chatwidget._identity`).
+learns that identity through a server-signed token (:mod:`chatwidget.identity`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
 * ``login/oauth/<provider>/callback`` (GET): the provider's redirect back;
 * ``logout`` (GET, POST): ends the session;
 * ``chatwidget/api/identity`` (GET, logged in): the signed identity for the kernel
-  (see :mod:`chatwidget._identity`).
+  (see :mod:`chatwidget.identity`).
 
 Error pages say what the user can do; the reason goes to the server log.
 """
@@ -26,7 +26,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.escape import url_escape
 
-from chatwidget._identity import sign_identity
+from chatwidget.identity import sign_identity
 
 from .. import identity
 from . import _page

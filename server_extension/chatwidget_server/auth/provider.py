@@ -17,7 +17,7 @@ issues a new one and logout ends it.
 The kernel learns who the user is from a token signed with a secret that this provider
 puts in the server's environment (``CHATWIDGET_IDENTITY_SECRET``, with
 ``CHATWIDGET_IDENTITY_REQUIRED=1``), inherited by the kernels the server starts; see
-:mod:`chatwidget._identity`.
+:mod:`chatwidget.identity`.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from tornado import web
 from traitlets import Bool, Float, Int, List, Type, Unicode, Union, default
 from traitlets import Callable as CallableTrait
 
-from chatwidget._identity import REQUIRED_ENV, SECRET_ENV
 from chatwidget.data import User as ChatUser
+from chatwidget.identity import REQUIRED_ENV, SECRET_ENV
 
 from ..identity import OwnIdentityProvider, local_owner
 from . import _callbacks, handlers

@@ -1,4 +1,11 @@
-"""Who the browser's user is, as the kernel learns it: a short-lived token signed by the server.
+"""Who owns a conversation: one owner rule for the kernel and the server, and the signed token
+through which a kernel learns the identity of a browser's user.
+
+The owner rule, :func:`local_owner`: ``$CHATWIDGET_OWNER`` if set (a deployment names the
+owner explicitly), else ``$JUPYTERHUB_USER`` (a JupyterHub user's own server), else
+``local:<OS user name>`` (a personal ``jupyter lab``). The kernel writes threads for that
+owner unless a view proves another identity; the server answers requests authenticated by
+its own token or password as that owner.
 
 A kernel cannot see the HTTP request of the browser that talks to it: the comm messages
 arrive through the server's kernel websocket, and anything in them comes from the browser.
@@ -27,12 +34,14 @@ interact with an app (a Voila dashboard, a published app); users who run code mu
 their own server (JupyterHub), where the hub's user is the identity and no token is needed.
 
 Everything here is a pure function of its arguments and the environment.
+What a kernel does with it lives in the chat session (``chatwidget.chat``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import getpass
 import hashlib
 import hmac
 import os
@@ -40,6 +49,8 @@ import re
 import time
 
 #: The environment variables set by the server's identity provider.
+OWNER_ENV = "CHATWIDGET_OWNER"
+HUB_USER_ENV = "JUPYTERHUB_USER"
 SECRET_ENV = "CHATWIDGET_IDENTITY_SECRET"  # noqa: S105 - the name of a variable
 REQUIRED_ENV = "CHATWIDGET_IDENTITY_REQUIRED"
 
@@ -52,6 +63,11 @@ LEEWAY = 5
 MAX_TTL = 24 * 3600
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def local_owner() -> str:
+    """The owner identifier of this process's user (read from the environment at each call)."""
+    return os.environ.get(OWNER_ENV) or os.environ.get(HUB_USER_ENV) or f"local:{getpass.getuser()}"
 
 
 def _b64encode(data: bytes) -> str:

@@ -1,0 +1,83 @@
+"""The options of a chat app: what its views show and where its threads are kept.
+
+Every option is a trait of :class:`~chatwidget.app.ChatApp` (set as a keyword argument or
+later); ``config()`` is what the views read of them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import traitlets
+
+from .identity import identity_required
+
+#: The options the views read as their ``config``.
+VIEW_OPTIONS: tuple[str, ...] = ("cot", "assistant_name", "user_name", "placeholder")
+VIEW_OPTIONS += ("disable_while_running", "language", "file_upload")
+
+
+def _default_error_details() -> str:
+    """Tracebacks for the notebook's author; nothing for visitors of a dashboard or a login server."""
+    if identity_required() or any(k.startswith("VOILA_") for k in os.environ):
+        return "none"
+    shell = sys.modules.get("IPython")
+    get_ipython = getattr(shell, "get_ipython", None)
+    in_kernel = get_ipython is not None and type(get_ipython()).__name__ == "ZMQInteractiveShell"
+    return "traceback" if in_kernel else "none"
+
+
+class ChatOptions(traitlets.HasTraits):
+    title = traitlets.Unicode("Chat", help="Shown above the conversation. Default: 'Chat'.")
+    cot = traitlets.Enum(
+        ["full", "tool_call", "hidden"], "full", help="Chain of thought shown. Default: full."
+    )
+    assistant_name = traitlets.Unicode("Assistant", help="Author of assistant messages. Default: Assistant.")
+    user_name = traitlets.Unicode("User", help="Author of user messages. Default: User.")
+    placeholder = traitlets.Unicode("", help="Composer placeholder. Default: a translated 'Type a message'.")
+    disable_while_running = traitlets.Bool(True, help="Refuse new messages while answering. Default: True.")
+    language = traitlets.Unicode(
+        "", help="UI language, e.g. 'fr-FR'. Default: JupyterLab's or the browser's."
+    )
+    file_upload = traitlets.Dict(
+        {"enabled": False, "accept": ["*/*"], "max_files": 20, "max_size_mb": 500},
+        help="Attachments in the composer: enabled, accept, max_files, max_size_mb. Default: disabled.",
+    )
+    persist = traitlets.Bool(
+        True, help="Keep conversations in the data layer (resume them later). Default: True (False headless)."
+    )
+    data_layer = traitlets.Instance(
+        "chatwidget.data.BaseDataLayer",
+        allow_none=True,
+        help="Where threads are kept; takes precedence over db_url. Default: None (see db_url).",
+    )
+    db_url = traitlets.Unicode(
+        "",
+        help=(
+            "The database URL of the SQL data layer used when data_layer is not given, e.g. "
+            "postgresql+asyncpg://user@host/db; read once, when the chat first needs it. Never "
+            "sent to the browser. Default: empty: $CHATWIDGET_DATABASE_URL if set, else SQLite "
+            "in Jupyter's data dir."
+        ),
+    )
+    error_details = traitlets.Enum(
+        ["none", "message", "traceback"],
+        help=(
+            "What the chat shows of a handler's exception: 'none' (its type), 'message' (type and "
+            "text) or 'traceback' (and a collapsible traceback, never stored or shared). Default: "
+            "'traceback' in a notebook's kernel, 'none' under Voila, a login server or headless."
+        ),
+    )
+    show_error_details = traitlets.Bool(
+        False, help="Shorthand for error_details='message' when True. Default: False."
+    )
+
+    @traitlets.default("error_details")
+    def _error_details_default(self) -> str:
+        return "message" if self.show_error_details else _default_error_details()
+
+    def view_config(self) -> dict[str, Any]:
+        """The options the views need, as they read them."""
+        return {name: getattr(self, name) for name in VIEW_OPTIONS}

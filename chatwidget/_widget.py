@@ -1,0 +1,88 @@
+"""``ChatWidget``: the comm of one chat's views — traits, state and messages, nothing else.
+
+The widget holds no conversation: a new view's snapshot comes from ``snapshot()`` (the
+chat's steps and elements as state keys), and each browser request goes to ``on_request``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from . import _protocol as wire
+
+_STATIC = Path(__file__).parent / "static"
+_MISSING_BUNDLE = """export default { render({ el }) {
+  el.textContent = "chatwidget: the front end is not built. Run `npm --prefix js run build`.";
+} };"""
+
+Snapshot = Callable[[], dict[str, Any]]
+RequestHandler = Callable[[Any, list[Any]], None]
+
+
+def _asset(name: str, fallback: str) -> Path | str:
+    path = _STATIC / name
+    return path if path.exists() else fallback
+
+
+class ChatWidget(anywidget.AnyWidget):
+    """The views of one chat. Its state traits are kept by the chat's owner, not here."""
+
+    _esm = _asset("chatwidget.js", _MISSING_BUNDLE)
+    _css = _asset("chatwidget.css", "")
+
+    protocol = traitlets.Unicode(wire.PROTOCOL_VERSION, read_only=True).tag(sync=True)
+    instance = traitlets.Unicode(help="A unique id of this chat, shared by all its views.").tag(sync=True)
+    title = traitlets.Unicode("Chat").tag(sync=True)
+    config = traitlets.Dict(help="Display options for the views.").tag(sync=True)
+    running = traitlets.Bool(False, help="Whether a handler is answering.").tag(sync=True)
+    ask = traitlets.Dict(help="The prompt waiting for the user's answer, or {}.").tag(sync=True)
+    settings = traitlets.Dict(help="The chat settings panel: inputs and values, or {}.").tag(sync=True)
+    starters: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    commands: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    profiles: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    profile = traitlets.Unicode("").tag(sync=True)
+    storage_error = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, snapshot: Snapshot, on_request: RequestHandler, **kwargs: Any) -> None:
+        # Set before super().__init__: opening the comm already asks for the state.
+        self._snapshot = snapshot
+        self._on_request = on_request
+        try:
+            self._home_loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # created outside any loop (a plain script): no other thread to mind
+            self._home_loop = None
+        self._home_thread = threading.get_ident()
+        super().__init__(**kwargs)
+        self.on_msg(self._received)
+
+    def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
+        state: dict[str, Any] = super().get_state(key, drop_defaults)
+        if key is None:  # a full snapshot: a new view, or a reloaded page
+            state.update(self._snapshot())
+        return state
+
+    def send_state_keys(self, state: dict[str, Any]) -> None:
+        """Send state keys that are not traits (steps, elements); bytes go as binary buffers."""
+        buffer_paths, buffers = [], []
+        for key, value in state.items():
+            if isinstance(value, dict) and isinstance(value.get("data"), bytes | memoryview):
+                state[key] = {**value, "data": None}
+                buffer_paths.append([key, "data"])
+                buffers.append(value["data"])
+        self._send({"method": "update", "state": state, "buffer_paths": buffer_paths}, buffers=buffers)
+
+    def _received(self, _widget: Any, content: Any, buffers: Any) -> None:
+        # JupyterLab may deliver comm messages on a kernel subshell, in another thread with
+        # its own loop; the chat is only ever touched on the loop it was created on.
+        home = self._home_loop
+        if home is not None and threading.get_ident() != self._home_thread and not home.is_closed():
+            home.call_soon_threadsafe(self._on_request, content, list(buffers or []))
+            return
+        self._on_request(content, list(buffers or []))

@@ -1,0 +1,351 @@
+"""``ChatSession``: one chat — its thread, its per-chat values and everything waiting on the user.
+
+An app has one chat session; ``new_chat()`` and ``resume()`` move it to another thread. It
+owns the conversation (and so what the views and the database see), the handler runner,
+the pending prompt, the uploads, the elements, the thread writer and the identity of its
+owner. Its traits (``running``, ``ask``, ``settings``...) are the state the views mirror;
+the app's widget links them. Messages, steps, prompts and elements reach it through the
+context (:func:`chatwidget._context.require_chat`), never through a widget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import traceback
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import traitlets
+
+from . import _protocol as wire
+from ._base import StepBase
+from ._context import open_chats
+from ._elements import ElementRegistry
+from ._emitter import ViewSync
+from ._interaction import Interaction
+from ._layers import data_layers
+from ._persistence import ThreadWriter
+from ._runner import HandlerRunner, workers
+from ._uploads import UploadedFile, UploadRules, Uploads
+from .ask import AskFileMessage, PendingAsks
+from .conversation import Conversation
+from .data.threads import ThreadService
+from .element import File, Image
+from .identity import identity_required, local_owner, verify_identity
+from .message import ErrorMessage, Message
+from .step import Step
+
+if TYPE_CHECKING:
+    from ._handlers import Handlers
+    from .app import ChatApp
+    from .ask import AskBase
+
+log = logging.getLogger("chatwidget")
+
+NOT_SIGNED_IN = "Not signed in"
+
+
+def _fenced(text: str) -> str:
+    """``text`` as a code block whatever backticks it holds."""
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
+    return f"{fence}text\n{text}\n{fence}"
+
+
+_PACKAGE = str(Path(__file__).parent)
+
+
+def _user_traceback(exc: BaseException) -> str:
+    """The traceback from the handler's own frames on (chatwidget's frames that called it left out)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
+
+
+class ChatSession(traitlets.HasTraits):
+    running = traitlets.Bool(False, help="Whether a handler is answering.")
+    ask = traitlets.Dict(help="The prompt waiting for the user's answer, or {}.")
+    settings = traitlets.Dict(help="The chat settings panel: inputs and values, or {}.")
+    starters: traitlets.List[dict[str, Any]] = traitlets.List(help="Suggestions shown on an empty chat.")
+    commands: traitlets.List[dict[str, Any]] = traitlets.List(help="The composer's / commands.")
+    profiles: traitlets.List[dict[str, Any]] = traitlets.List(help="Chat profiles to choose from.")
+    profile = traitlets.Unicode("", help="The current chat profile.")
+    storage_error = traitlets.Unicode("", help="Why the conversation could not be saved, if so.")
+
+    def __init__(self, app: ChatApp) -> None:
+        super().__init__()
+        self.app = app
+        self.id = uuid.uuid4().hex
+        self.thread_id = str(uuid.uuid4())
+        #: ``cw.user_session``: values kept for this chat, reset by a new chat.
+        self.user_session: dict[str, Any] = {"id": self.thread_id}
+        self.started = False
+        self.conversation = Conversation()
+        self.runner = HandlerRunner(self)
+        self.asks = PendingAsks(self._prompt_changed)
+        self.uploads = Uploads()
+        self.elements = ElementRegistry(self)
+        self.interaction = Interaction(self)
+        self.view: ViewSync | None = None
+        self._writer: ThreadWriter | None = None
+        self._verified_owner: str | None = None
+        self._closed = False
+        open_chats.add(self)
+        workers.acquire()
+        _ = self.writer  # listens from the first message on (builds no data layer yet)
+
+    @property
+    def handlers(self) -> Handlers:
+        return self.app.handlers
+
+    # -- views ------------------------------------------------------------------------
+    def attach_view(self, view: ViewSync) -> None:
+        self.view = view
+        self.conversation.add_listener(view)
+
+    def view_state(self, key: str, value: Any) -> None:
+        """Set a state key of the views (an element, a library); nothing when headless."""
+        if self.view is not None:
+            self.view.put(key, value)
+
+    def send_to_views(self, message: dict[str, Any]) -> None:
+        if self.view is not None:
+            self.view.send(message)
+
+    def shows_text(self, step: StepBase) -> bool:
+        """Whether the browser may see ``step``'s text (the app's ``cot`` option)."""
+        cot = self.app.cot
+        if step.type in wire.MESSAGE_TYPES or cot == "full" or step.ephemeral:
+            return True
+        return cot == "tool_call" and step.type == "tool"
+
+    def wire(self, step: StepBase) -> wire.StepDict:
+        """``step`` as the browser gets it."""
+        if not self.shows_text(step):
+            data = step.stub_dict()
+        else:
+            data = step.to_dict()
+            self.elements.decorate(step, data)
+        data["slot"] = self.conversation.slot_of(step.id) or 0
+        return data
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every step and element as state keys, for a view that starts from scratch."""
+        state: dict[str, Any] = {"head": self.conversation.head}
+        for slot, step in self.conversation.items():
+            state[wire.step_key(slot)] = self.wire(step)
+        state.update(self.elements.state())
+        return state
+
+    # -- the owner and the thread writer --------------------------------------------------------
+    @property
+    def writer(self) -> ThreadWriter | None:
+        """Who writes the threads; ``None`` when nothing is kept (see :mod:`chatwidget.identity`)."""
+        if self._writer is None and self.app.persist and not self._closed:
+            owner = self._verified_owner or (None if identity_required() else local_owner())
+            if owner is None:
+                return None
+            app = self.app
+            self._writer = ThreadWriter(
+                self, lambda: app.data_layer or data_layers.get(app.db_url, self), owner
+            )
+            self.conversation.add_listener(self._writer)
+        return self._writer
+
+    def threads(self) -> tuple[ThreadService, str]:
+        """The thread rules over this chat's data layer, and the owner they answer for."""
+        writer = self.writer
+        if writer is None:
+            raise RuntimeError("This chat does not keep its threads (persist=False, or not signed in).")
+        return ThreadService(writer.layer), writer.owner
+
+    def sign_in(self, token: object) -> bool:
+        """Accept the identity a view passed on from the server; False if it proves nothing.
+
+        A kernel holds one conversation, so once it has an owner, another owner's view is refused.
+        """
+        owner = verify_identity(token)
+        if owner is None:
+            return False
+        if self._verified_owner not in (None, owner):
+            raise PermissionError("This chat belongs to another user.")
+        self._verified_owner = owner
+        if identity_required() and self.storage_error.startswith(NOT_SIGNED_IN):
+            self.storage_error = ""
+        _ = self.writer  # keeps what follows, now that the owner is known
+        return True
+
+    async def switch_thread(self, thread_id: str, *, stored: bool = False) -> None:
+        """Make ``thread_id`` current (``stored``: an existing one, resumed).
+
+        What comes next goes to the new thread at once; the previous thread's queued writes
+        are flushed to it (a message sent just before must not be lost or change threads).
+        """
+        previous, self.thread_id = self.thread_id, thread_id
+        if self.writer is not None:
+            await self.writer.switched(previous, stored=stored)
+
+    # -- the chat's life ------------------------------------------------------------------
+    async def start(self) -> None:
+        """Run ``on_chat_start`` if this chat has not started yet."""
+        if self.started:
+            return
+        self.started = True
+        await self.interaction.load_starters_and_profiles()
+        if handler := self.handlers.get("on_chat_start"):
+            await self.runner.invoke("on_chat_start", handler)
+            self.conversation.flush()
+
+    def accept_user_message(
+        self, content: str, files: list[UploadedFile], command: str | None = None
+    ) -> Message:
+        """Show what the user sent (as the composer does) and start its thread's record."""
+        elements = [
+            (Image if f.type.startswith("image/") else File)(name=f.name, path=f.path, mime=f.type)
+            for f in files
+        ]
+        message = Message(content, type="user_message", author=self.app.user_name, elements=elements)
+        message.command = command
+        message.bind(self)
+        if self.writer is not None:
+            self.writer.thread_started(content or ", ".join(f.name for f in files))
+        elif self.app.persist and not self.storage_error:
+            self.storage_error = f"{NOT_SIGNED_IN}: this conversation is not saved."
+        message._send_now()
+        self.conversation.flush()
+        return message
+
+    def answer(self, message: Message, answers: list[Any] | None = None) -> asyncio.Task[Any] | None:
+        """Run ``on_message`` for ``message``; ``answers`` script its prompts."""
+        handler = self.handlers.get("on_message")
+        if handler is None:
+            log.warning("chatwidget: a message arrived but no @app.on_message handler is registered")
+            return None
+        return self.runner.start("on_message", handler, message, answers=answers)
+
+    async def answer_after_start(self, message: Message) -> None:
+        await self.start()
+        self.answer(message)
+
+    def say(self, content: str, *, error: bool = False) -> Message:
+        """A notice from the assistant in this chat (a stop, an error), shown at once."""
+        notice = (ErrorMessage if error else Message)(content, author=self.app.assistant_name).bind(self)
+        notice._send_now()
+        return notice
+
+    def stop(self) -> bool:
+        """Stop the running answer, as the composer's stop button does."""
+        if not self.runner.stop():
+            return False
+        self.conversation.finish_streams()
+        self.say("Task manually stopped.")
+        if handler := self.handlers.get("on_stop"):
+            self.runner.start("on_stop", handler)
+        return True
+
+    async def end(self) -> None:
+        """Stop what runs and run ``on_chat_end`` (once per started chat)."""
+        self.runner.stop()
+        await self.runner.wait()
+        if self.started and (handler := self.handlers.get("on_chat_end")):
+            await self.runner.invoke("on_chat_end", handler)
+
+    def clear(self, *, keep_settings: bool = False) -> None:
+        """Empty the views for another chat; what was stored stays stored."""
+        self.conversation.clear()
+        self.elements.clear()
+        self.uploads.close()
+        self.interaction.reset(keep_settings=keep_settings)
+
+    async def new_chat(self) -> None:
+        """End this chat (``on_chat_end``) and start an empty one in the same views."""
+        await self.end()
+        self.clear()
+        await self.switch_thread(str(uuid.uuid4()))
+        self.user_session = {"id": self.thread_id, "chat_profile": self.profile or None}
+        self.started = False
+        self.conversation.flush()
+
+    def notify(self, name: str, *args: Any) -> None:
+        """Run a notification handler without counting it as the chat's running answer."""
+        handler = self.handlers.get(name)
+        if handler is not None:
+            asyncio.get_running_loop().create_task(self.runner.invoke(name, handler, *args))
+
+    def report_error(self, name: str, exc: Exception) -> None:
+        """Tell the user that ``name`` failed, with as much detail as the app's ``error_details``.
+
+        Exception texts are shown literally, never as markdown. A traceback is a collapsible
+        step under the error that only this chat's views see: it is never stored, so a
+        shared page or a resumed thread does not show it.
+        """
+        mode = self.app.error_details
+        if mode == "none":
+            self.say(f"An error occurred ({type(exc).__name__}).", error=True)
+            return
+        notice = self.say(
+            f"An error occurred in {name}:\n\n{_fenced(f'{type(exc).__name__}: {exc}')}", error=True
+        )
+        if mode == "traceback":
+            trace = Step(name="Traceback", type="undefined", parent_id=notice.id, language="text")
+            trace.output = _user_traceback(exc)
+            trace.is_error, trace.ephemeral = True, True
+            trace.bind(self)._send_now()
+
+    def upload_rules(self, purpose: str = "message") -> UploadRules | None:
+        """The rules for an upload: the composer's (if enabled) or the pending file prompt's."""
+        if purpose == "message":
+            options: dict[str, Any] = self.app.file_upload
+            if not options.get("enabled"):
+                return None
+            return UploadRules(
+                accept=options.get("accept", ["*/*"]),
+                max_size_mb=float(options.get("max_size_mb", 500)),
+                max_files=int(options.get("max_files", 20)),
+            )
+        ask = self.asks.get(purpose)
+        return ask.rules if isinstance(ask, AskFileMessage) else None
+
+    def _prompt_changed(self, ask: AskBase | None) -> None:
+        if ask is None:
+            self.ask = {}
+            return
+        self.conversation.flush()  # the prompt's message first, then the prompt
+        self.ask = {
+            "id": ask.id,
+            "kind": ask.kind,
+            "forId": ask.message.id if ask.message else None,
+            "spec": ask.spec(),
+            "timeout": ask.timeout,
+        }
+
+    async def close(self) -> None:
+        """End the chat and release what it holds (uploads, worker threads, the database)."""
+        if self._closed:
+            return
+        self._closed = True
+        open_chats.discard(self)
+        try:
+            await self.end()
+            if self._writer is not None:
+                try:
+                    await self._writer.save()
+                except Exception:  # already reported (storage_error); the chat is closing anyway
+                    log.warning("chatwidget: unsaved changes were lost when the chat closed")
+        finally:
+            self.uploads.close()
+            workers.release()
+            await data_layers.release(self)
+
+    def close_now(self) -> None:
+        """Close without a running loop (nothing can run ``on_chat_end``)."""
+        if self._closed:
+            return
+        self._closed = True
+        open_chats.discard(self)
+        self.uploads.close()
+        workers.release()
+        data_layers.forget(self)
