@@ -232,9 +232,12 @@ class ChatApp(ChatOptions, HandlerDecorators):
     def close(self) -> None:
         """Close the chat and its views; ``on_chat_end`` runs if a loop is running."""
         try:
-            asyncio.get_running_loop().create_task(self.chat.close())
+            loop = asyncio.get_running_loop()
         except RuntimeError:  # no running loop: nothing can run on_chat_end
             self.chat.close_now()
+        else:
+            if self.chat.retire():  # at once: the API outside a handler no longer finds it
+                loop.create_task(self.chat.close(retired=True))
         if self.widget is not None:
             with contextlib.suppress(Exception):
                 self.widget.close()

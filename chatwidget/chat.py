@@ -322,12 +322,19 @@ class ChatSession(traitlets.HasTraits):
             "timeout": ask.timeout,
         }
 
-    async def close(self) -> None:
-        """End the chat and release what it holds (uploads, worker threads, the database)."""
+    def retire(self) -> bool:
+        """From now on the API outside a handler no longer finds this chat; False if it was
+        closed already."""
         if self._closed:
-            return
+            return False
         self._closed = True
         open_chats.discard(self)
+        return True
+
+    async def close(self, *, retired: bool = False) -> None:
+        """End the chat and release what it holds (uploads, worker threads, the database)."""
+        if not self.retire() and not retired:
+            return
         try:
             await self.end()
             if self._writer is not None:
@@ -342,10 +349,8 @@ class ChatSession(traitlets.HasTraits):
 
     def close_now(self) -> None:
         """Close without a running loop (nothing can run ``on_chat_end``)."""
-        if self._closed:
+        if not self.retire():
             return
-        self._closed = True
-        open_chats.discard(self)
         self.uploads.close()
         workers.release()
         data_layers.forget(self)

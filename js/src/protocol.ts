@@ -12,27 +12,57 @@ export const REPLY = "reply";
 export const STREAM = "stream";
 
 // Kinds sent by the browser (requests).
-export const HELLO = "hello";
-export const SEND = "send";
-export const STOP = "stop";
-export const RESYNC = "resync";
-export const ASK_REPLY = "ask_reply";
-export const ACTION = "action";
-export const FEEDBACK = "feedback";
-export const SETTINGS = "settings";
-export const UPLOAD_START = "upload_start";
-export const UPLOAD_CHUNK = "upload_chunk";
-export const UPLOAD_END = "upload_end";
-export const UPLOAD_ABORT = "upload_abort";
-export const EDIT = "edit";
-export const PROFILE = "profile";
-export const NEW_CHAT = "new_chat";
-export const THREADS = "threads";
-export const RESUME = "resume";
-export const RENAME = "rename";
-export const DELETE_THREAD = "delete_thread";
-export const SHARE = "share";
-export const ELEMENT_PROPS = "element_props";
+export const HELLO = "hello" as const;
+export const SEND = "send" as const;
+export const STOP = "stop" as const;
+export const RESYNC = "resync" as const;
+export const ASK_REPLY = "ask_reply" as const;
+export const ACTION = "action" as const;
+export const FEEDBACK = "feedback" as const;
+export const SETTINGS = "settings" as const;
+export const UPLOAD_START = "upload_start" as const;
+export const UPLOAD_CHUNK = "upload_chunk" as const;
+export const UPLOAD_END = "upload_end" as const;
+export const UPLOAD_ABORT = "upload_abort" as const;
+export const EDIT = "edit" as const;
+export const PROFILE = "profile" as const;
+export const NEW_CHAT = "new_chat" as const;
+export const THREADS = "threads" as const;
+export const RESUME = "resume" as const;
+export const RENAME = "rename" as const;
+export const DELETE_THREAD = "delete_thread" as const;
+export const SHARE = "share" as const;
+export const ELEMENT_PROPS = "element_props" as const;
+
+/**
+ * The fields of each request kind (the envelope's `kind` and `id` aside); mirrors
+ * `REQUESTS` in chatwidget/_protocol.py, checked by tests/kernel/test_wire_types.py.
+ */
+export interface Requests {
+  hello: { protocol?: string; identity?: string };
+  send: { content: string; files?: string[]; command?: string | null };
+  stop: Record<string, never>;
+  resync: { step: string };
+  ask_reply: { ask: string; output?: string; action?: string; files?: string[]; submitted?: boolean; data?: unknown };
+  action: { action: string };
+  feedback: { step: string; value: 0 | 1 | null; comment?: string | null };
+  settings: { values: Record<string, unknown> };
+  upload_start: { name: string; mime: string; size: number; for?: string };
+  upload_chunk: { upload: string; offset: number };
+  upload_end: { upload: string };
+  upload_abort: { upload: string };
+  edit: { step: string; content: string };
+  profile: { name: string };
+  new_chat: Record<string, never>;
+  threads: { search?: string | null; cursor?: string | null };
+  resume: { thread: string };
+  rename: { thread: string; name: string };
+  delete_thread: { thread: string };
+  share: { thread: string; shared: boolean };
+  element_props: { element: string; props: Record<string, unknown> };
+}
+
+export type RequestKind = keyof Requests;
 
 /** How long a request may wait for its reply before it settles as a timeout. */
 export const REQUEST_TIMEOUT_MS = 15_000;

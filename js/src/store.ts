@@ -15,6 +15,8 @@ import {
   elementKey,
   type KernelMessage,
   type ReplyMessage,
+  type RequestKind,
+  type Requests,
   type StepDict,
   type StreamDelta,
   type StreamMessage,
@@ -314,7 +316,7 @@ export class ChatStore {
   // ---- requests ------------------------------------------------------------------------
 
   /** Send a request; the promise always resolves, with the reply or a timeout/cancel error. */
-  request(kind: string, fields: Record<string, unknown> = {}, buffers?: ArrayBuffer[]): Promise<ReplyMessage> {
+  request<K extends RequestKind>(kind: K, fields: Requests[K], buffers?: ArrayBuffer[]): Promise<ReplyMessage> {
     const id = randomId();
     return new Promise((resolve) => {
       if (this.disposed) {

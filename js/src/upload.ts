@@ -1,7 +1,7 @@
 // Files sent to the kernel: checked here against the rules first (the kernel checks again),
 // then `upload_start` → chunks (`upload_chunk`, one binary buffer each) → `upload_end`.
 import { type Labels, fill } from "./i18n";
-import { UPLOAD_ABORT, UPLOAD_CHUNK, UPLOAD_END, UPLOAD_START, type UploadRules } from "./protocol";
+import { type Requests, UPLOAD_ABORT, UPLOAD_CHUNK, UPLOAD_END, UPLOAD_START, type UploadRules } from "./protocol";
 import type { ChatStore } from "./store";
 
 /** A glob on MIME types: `*` matches anything, as fnmatch does in the kernel. */
@@ -61,7 +61,7 @@ export function upload(store: ChatStore, file: File, purpose: string | undefined
   let aborted = false;
   let uploadId = "";
   const done = (async () => {
-    const fields: Record<string, unknown> = { name: file.name, mime: file.type || "application/octet-stream", size: file.size };
+    const fields: Requests["upload_start"] = { name: file.name, mime: file.type || "application/octet-stream", size: file.size };
     if (purpose) fields.for = purpose;
     const start = await store.request(UPLOAD_START, fields);
     if (!start.ok) throw new Error(start.error?.message || "upload refused");

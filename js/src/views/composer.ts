@@ -7,7 +7,7 @@
 // cancel button), holds attachments (when `config.file_upload.enabled`), and offers the
 // `/` commands (a keyboard-navigable menu, a chip for the chosen one, toggle buttons).
 import { type Labels, fill } from "../i18n";
-import type { AskState, ChatConfig, Command, UploadRules } from "../protocol";
+import type { AskState, ChatConfig, Command, Requests, UploadRules } from "../protocol";
 import { ASK_REPLY, SEND, STOP } from "../protocol";
 import type { ChatStore } from "../store";
 import { type UploadHandle, acceptAttribute, checkFile, upload } from "../upload";
@@ -483,7 +483,7 @@ export class Composer {
     if (this.sending || this.blocked) return;
     this.sending = true;
     this.refresh();
-    const fields: Record<string, unknown> = { content: message };
+    const fields: Requests["send"] = { content: message };
     if (command) fields.command = command;
     const reply = await this.store.request(SEND, fields);
     this.sending = false;
@@ -515,7 +515,7 @@ export class Composer {
       this.refresh();
       return;
     }
-    const fields: Record<string, unknown> = { content };
+    const fields: Requests["send"] = { content };
     if (files.length) fields.files = files;
     if (this.command) fields.command = this.command;
     const reply = await this.store.request(SEND, fields);

@@ -1,7 +1,7 @@
 // What a message carries beyond its text: its elements, the buttons of an action prompt
 // (or the choice made), its actions, feedback thumbs (assistant replies) and an edit button
 // (the user's messages). Every label and tooltip is set with textContent / title.
-import type { ActionDict, StepDict } from "../protocol";
+import type { ActionDict, Requests, StepDict } from "../protocol";
 import { ACTION, ASK_REPLY, EDIT, FEEDBACK } from "../protocol";
 import { type ElementHost, ElementsView } from "./elements";
 import { button, el } from "./format";
@@ -69,8 +69,9 @@ export class MessageExtras {
         ...offered.map((a) => {
           const b = this.actionButton(a, "cw-ask-action");
           b.addEventListener("click", async () => {
+            if (!ask) return;
             for (const other of Array.from(this.askBox.querySelectorAll("button"))) other.disabled = true;
-            const reply = await this.host.store.request(ASK_REPLY, { ask: ask?.id, action: a.id });
+            const reply = await this.host.store.request(ASK_REPLY, { ask: ask.id, action: a.id });
             if (!reply.ok) {
               for (const other of Array.from(this.askBox.querySelectorAll("button"))) other.disabled = false;
               this.showError(reply.error?.message || this.host.labels.error);
@@ -191,7 +192,7 @@ export class MessageExtras {
   }
 
   private async sendFeedback(value: 0 | 1 | null, comment?: string): Promise<void> {
-    const fields: Record<string, unknown> = { step: this.id, value };
+    const fields: Requests["feedback"] = { step: this.id, value };
     if (comment) fields.comment = comment;
     const reply = await this.host.store.request(FEEDBACK, fields);
     if (reply.ok) {
