@@ -260,7 +260,7 @@ class ThreadWriter(ConversationListener):
             log.error("chatwidget: could not save the conversation (will retry)", exc_info=exc)
         self._failures += 1
         self.error = exc
-        self.chat.storage_error = f"The conversation could not be saved: {exc}"
+        self.chat.storage_error = str(exc) or type(exc).__name__  # the views say "could not be saved"
 
     def _succeeded(self) -> None:
         if self.error is not None and self.chat.storage_error != THREAD_DELETED:

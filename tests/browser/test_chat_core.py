@@ -263,3 +263,55 @@ app.display()
     expect(table.locator("th")).to_have_text(["fruit", "count"])
     expect(table.locator("tbody tr")).to_have_count(2)
     expect(table.locator("tbody tr").nth(1).locator("td")).to_have_text(["banana", "12"])
+
+
+TWO_CHATS = """
+import asyncio
+import chatwidget as cw
+from chatwidget.data import DataLayerError
+from chatwidget.data.sql import SQLDataLayer
+
+
+class FailingLayer(SQLDataLayer):
+    async def write_steps(self, steps):
+        raise DataLayerError("the disk of the second chat is full")
+
+
+import tempfile
+first = cw.ChatApp(title="First", persist=False)
+second = cw.ChatApp(title="Second", data_layer=FailingLayer(f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/t.db"))
+
+@first.on_message
+async def slow(message):
+    await asyncio.sleep(60)
+
+@second.on_message
+async def fragile(message):
+    if message.content == "fail":
+        raise ValueError("second chat failed")
+    await cw.Message(f"second: {message.content}").send()
+
+first.display()
+second.display()
+"""
+
+
+def test_two_chats_in_one_notebook_keep_their_notices_apart(notebook: MakeNotebook, page: Page) -> None:
+    nb = notebook([TWO_CHATS])
+    nb.run_all()
+    first, second = Chat.find(page, 0), Chat.find(page, 1)
+    expect(first.root.locator(".cw-title")).to_have_text("First")
+    expect(second.root.locator(".cw-title")).to_have_text("Second")
+
+    first.send("take your time")
+    first.root.locator("button.cw-stop").click()
+    expect(first.root).to_contain_text("Task manually stopped.")
+    second.send("fail")
+    expect(second.root.locator(".cw-message.cw-error")).to_contain_text("ValueError: second chat failed")
+    expect(second.root.locator(".cw-storage-error")).to_contain_text("the disk of the second chat is full")
+    second.send("still here")
+    expect(second.assistant().last).to_contain_text("second: still here")
+
+    expect(second.root).not_to_contain_text("Task manually stopped.")
+    expect(first.root.locator(".cw-message.cw-error")).to_have_count(0)
+    expect(first.root.locator(".cw-storage-error")).to_be_hidden()
