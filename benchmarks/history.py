@@ -7,7 +7,7 @@ markdown each, every fifth assistant message with a code block) in a displayed a
 Measured:
 
 * bytes sent to append one more message when the history holds 100, 1,000 and 10,000
-  messages: the JSON of the comm messages the app sends (wrapping `app._send` in the
+  messages: the JSON of the comm messages the app sends (wrapping `app.widget._send` in the
   kernel) and the kernel-websocket frames of type comm_msg the page receives (Jupyter's
   envelope included);
 * a new view: a new cell runs `app.display()`; from the run command in the page to the
@@ -36,17 +36,17 @@ import chatwidget as cw
 
 small = cw.ChatApp(title="One message (reload baseline)")
 _hello = cw.Message("Hello from a small chat.")
-_hello._app = small
+_hello.bind(small.chat)
 await _hello.send()
 small.display()
 
 app = cw.ChatApp(title="History benchmark")
 SENT = []  # JSON bytes of every comm message the app sends
-_send = app._send
+_send = app.widget._send
 def _counting_send(msg, buffers=None):
     SENT.append(len(json.dumps(msg, separators=(",", ":"))))
     return _send(msg, buffers=buffers)
-app._send = _counting_send
+app.widget._send = _counting_send
 app.display()
 """
 

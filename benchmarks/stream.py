@@ -57,11 +57,11 @@ TEXT_LEN = sum(map(len, TOKENS))
 CHAT = """
 app = cw.ChatApp(title="Stream benchmark")
 SENT = []  # (time, JSON bytes) of every comm message the app sends
-_send = app._send
+_send = app.widget._send
 def _counting_send(msg, buffers=None):
     SENT.append((time.perf_counter(), len(json.dumps(msg, separators=(",", ":")))))
     return _send(msg, buffers=buffers)
-app._send = _counting_send
+app.widget._send = _counting_send
 STATS = {{}}
 
 @app.on_message
@@ -109,7 +109,7 @@ async def _noop(t):
 async def _cost(n):
     toks = (TOKENS * (n // len(TOKENS) + 1))[:n]
     msg = cw.Message(content="")
-    msg._app = bench
+    msg.bind(bench.chat)
     c0 = bench.chat.view.comm_messages
     t0 = time.perf_counter()
     for t in toks:
@@ -130,7 +130,7 @@ async def _paced(seconds, per_s):
     # A sustained stream at an LLM-like pace (per_s tokens/s, in bursts of 100): the
     # steady-state comm message rate, which a 100k stream finished in well under 1 s hides.
     msg = cw.Message(content="")
-    msg._app = bench
+    msg.bind(bench.chat)
     c0 = bench.chat.view.comm_messages
     t0 = time.perf_counter()
     i = 0
