@@ -101,7 +101,12 @@ class HandlerRunner:
     ) -> asyncio.Task[Any]:
         """Run ``handler(*args)`` as a task; it counts as the chat's running work until it ends."""
         context = ChatContext(self._chat, answers)
-        task = asyncio.get_running_loop().create_task(self.invoke(name, handler, *args, context=context))
+        coro = self.invoke(name, handler, *args, context=context)
+        cell = self._chat.output_context
+        # In the author's notebook, a handler's print() and logging land under the cell that
+        # displayed the chat: the task runs in (a copy of) that cell's context.
+        loop = asyncio.get_running_loop()
+        task = cell.copy().run(loop.create_task, coro) if cell is not None else loop.create_task(coro)
         self._tasks[task] = context
         self._chat.running = True
         task.add_done_callback(self._finished)

@@ -1,36 +1,47 @@
 """A static HTML rendering of the conversation, for where no kernel runs.
 
-``app.display()`` shows, next to the live widget, an HTML output holding this rendering,
-updated after each answer. While the widget is live its stylesheet hides the copy; in a
-notebook reopened without a kernel, on GitHub or nbviewer, or in ``jupyter nbconvert --to
-html`` output, the copy is what readers see.
+``app.display()`` shows, next to the live widget, HTML outputs holding this rendering. While
+the widget is live its stylesheet hides them; in a notebook reopened without a kernel, on
+GitHub or nbviewer, or in ``jupyter nbconvert --to html`` output, they are what readers see.
+
+The copy costs what changed, not the length of the conversation: each step's HTML is kept
+until the step changes, and the copy is cut into chunks of about ``CHUNK_BYTES`` that are
+outputs of their own. After an answer only the chunks holding a changed step are sent again
+(usually the last one); a new chunk is appended to the output area of the cell that
+displayed the app, through that cell's context (outputs published in it go to that cell).
 
 Markdown is rendered by markdown-it-py with raw HTML disabled, so the content is escaped
-rather than trusted (links are limited to safe schemes by markdown-it's own validation).
+rather than trusted; links open with ``rel="noopener noreferrer"``, images from other hosts
+become links (loading them would tell the host who reads the notebook), and the copy is kept
+out of MathJax (``tex2jax_ignore``) so that reopening a notebook never typesets chat text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
+import contextvars
 import html
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
+from ._base import StepBase
 from ._protocol import MESSAGE_TYPES
 from .conversation import Conversation, ConversationListener
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-
 STATIC_CLASS = "cw-static"
+CHUNK_BYTES = 12_000
 
 _STYLE = """<style>
 .cw-static{font-family:system-ui,sans-serif;font-size:14px;max-width:900px;border:1px solid #ddd;
 border-radius:8px;padding:8px 12px}
+.cw-static+.cw-static,.cw-static.cw-s-more{border-top:none;border-radius:0 0 8px 8px}
 .cw-static .cw-s-title{font-weight:600;margin-bottom:6px}
 .cw-static .cw-s-msg{margin:8px 0}.cw-static .cw-s-author{font-weight:600;font-size:12px;color:#555}
 .cw-static .cw-s-user{background:#f0f4ff;border-radius:8px;padding:4px 10px}
@@ -40,6 +51,26 @@ border-radius:8px;padding:8px 12px}
 .cw-static pre{background:#f6f6f6;padding:6px;overflow:auto;white-space:pre-wrap}
 .cw-static table{border-collapse:collapse}.cw-static td,.cw-static th{border:1px solid #ccc;padding:2px 6px}
 </style>"""
+
+
+def _safe_image(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    alt = html.escape(token.content or "image")
+    if src.startswith(("data:image/", "/")) or ":" not in src.split("/")[0]:
+        return f'<img src="{html.escape(src)}" alt="{alt}">'
+    return f'<a href="{html.escape(src)}" rel="noopener noreferrer">[{alt}]</a>'
+
+
+def _safe_link(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    tokens[idx].attrSet("rel", "noopener noreferrer")
+    tokens[idx].attrSet("target", "_blank")
+    return str(renderer.renderToken(tokens, idx, options, env))
+
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+_markdown.add_render_rule("image", _safe_image)
+_markdown.add_render_rule("link_open", _safe_link)
 
 
 def _markdown_html(text: str, language: str | None) -> str:
@@ -56,58 +87,138 @@ def _block(label: str, text: str) -> str:
     return f"<div><em>{label}</em><pre>{html.escape(text)}</pre></div>"
 
 
-def render_static(title: str, history: Conversation, shows_text: object) -> str:
-    """The conversation as self-contained HTML: messages in order, steps as ``<details>``."""
-    visible = shows_text if callable(shows_text) else (lambda step: True)
-    parts = [_STYLE, f'<div class="{STATIC_CLASS}">', f'<div class="cw-s-title">{html.escape(title)}</div>']
-    for step in history.steps():
-        if step.ephemeral:  # a traceback is for the live views, not for readers of the notebook
-            continue
-        if step.type in MESSAGE_TYPES:
-            role = "cw-s-user" if step.type == "user_message" else ""
-            error = " cw-s-error" if step.is_error else ""
-            parts.append(
-                f'<div class="cw-s-msg {role}{error}"><div class="cw-s-author">{html.escape(step.name)}</div>'
-                f"{_markdown_html(step.output, step.language)}</div>"
-            )
-        elif visible(step):
-            depth = history.depth(step)
-            flag = " (error)" if step.is_error else ""
-            parts.append(
-                f'<details style="margin-left:{12 * depth}px"><summary>{html.escape(step.name)} '
-                f"[{html.escape(step.type)}]{flag}</summary>"
-                f"{_block('input', step.input)}{_block('output', step.output)}</details>"
-            )
-    parts.append("</div>")
-    return "".join(parts)
+def step_html(step: StepBase, depth: int, visible: bool) -> str:
+    """One entry of the copy ("" for what readers of the notebook must not see)."""
+    if step.ephemeral:  # a traceback is for the live views, not for readers of the notebook
+        return ""
+    if step.type in MESSAGE_TYPES:
+        role = "cw-s-user" if step.type == "user_message" else ""
+        error = " cw-s-error" if step.is_error else ""
+        return (
+            f'<div class="cw-s-msg {role}{error}"><div class="cw-s-author">{html.escape(step.name)}</div>'
+            f"{_markdown_html(step.output, step.language)}</div>"
+        )
+    if not visible:
+        return ""
+    flag = " (error)" if step.is_error else ""
+    return (
+        f'<details style="margin-left:{12 * depth}px"><summary>{html.escape(step.name)} '
+        f"[{html.escape(step.type)}]{flag}</summary>"
+        f"{_block('input', step.input)}{_block('output', step.output)}</details>"
+    )
+
+
+def _frame(title: str | None, body: str) -> str:
+    """A chunk as an output: the first one carries the style and the title."""
+    if title is None:
+        return f'<div class="{STATIC_CLASS} cw-s-more tex2jax_ignore mathjax_ignore">{body}</div>'
+    head = f'<div class="cw-s-title">{html.escape(title)}</div>'
+    return f'{_STYLE}<div class="{STATIC_CLASS} tex2jax_ignore mathjax_ignore">{head}{body}</div>'
+
+
+def render_static(title: str, history: Conversation, shows_text: Callable[[StepBase], bool]) -> str:
+    """The whole conversation as one self-contained HTML document."""
+    body = "".join(step_html(s, history.depth(s), shows_text(s)) for s in history.steps())
+    return _frame(title, body)
+
+
+class _Chunks:
+    """The copy cut into chunks of consecutive slots; each step's HTML is kept until it changes.
+
+    Slots only grow, so a new step always lands in the last chunk; a chunk is rendered by
+    joining its own steps' HTML, never the whole conversation's.
+    """
+
+    def __init__(self) -> None:
+        self.starts: list[int] = [0]  # the first slot of each chunk
+        self._html: list[dict[int, str]] = [{}]  # per chunk: slot -> the step's HTML
+        self._dirty: set[int] = set()  # chunks to send again
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def set(self, slot: int, text: str | None) -> None:
+        index = bisect.bisect_right(self.starts, slot) - 1
+        if text is None:
+            self._html[index].pop(slot, None)
+        else:
+            self._html[index][slot] = text
+        self._dirty.add(index)
+
+    def body(self, index: int) -> str:
+        chunk = self._html[index]
+        return "".join(chunk[slot] for slot in sorted(chunk))
+
+    def take_dirty(self) -> list[int]:
+        """The chunks to send, after starting a new chunk where the last one grew too big."""
+        last = len(self.starts) - 1
+        chunk = self._html[last]
+        if last in self._dirty and len(chunk) > 1 and sum(map(len, chunk.values())) > CHUNK_BYTES:
+            newest = max(chunk)  # the newest step opens the next chunk
+            self.starts.append(newest)
+            self._html.append({newest: chunk.pop(newest)})
+            self._dirty.add(last + 1)
+        dirty, self._dirty = sorted(self._dirty), set()
+        return dirty
 
 
 class StaticCopies(ConversationListener):
-    """The static copies one app has shown (one per ``display()``), kept up to date after
-    each answer (:meth:`idle`)."""
+    """The static copies one app has shown (one per ``display()``), refreshed after each
+    answer (:meth:`idle`), at most once per ``INTERVAL`` seconds."""
 
-    #: At most one refresh per this many seconds: rendering costs O(conversation).
     INTERVAL = 1.0
 
-    def __init__(self, render: Callable[[], str]) -> None:
-        self._render = render
-        self._handles: list[Any] = []
+    def __init__(
+        self, title: Callable[[], str], conversation: Conversation, visible: Callable[[StepBase], bool]
+    ):
+        self._title = title
+        self._conversation = conversation
+        self._visible = visible
+        self._chunks = _Chunks()
+        #: Per copy: the cell context its outputs go to, and one display handle per chunk.
+        self._copies: list[tuple[contextvars.Context, list[Any]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._written_at = 0.0
+        self._listening = False
 
-    def show(self) -> None:
-        from IPython.display import HTML, display
+    # -- changes ------------------------------------------------------------------------
+    def changed(self, slot: int, step: StepBase, restored: bool) -> None:
+        self._chunks.set(slot, step_html(step, self._conversation.depth(step), self._visible(step)))
 
-        handle = display(HTML(self._render()), display_id=True)  # type: ignore[no-untyped-call]
-        if handle is not None:
-            self._handles.append(handle)
+    def removed(self, slot: int, step: StepBase, deleted: bool) -> None:
+        self._chunks.set(slot, None)
 
     def idle(self) -> None:
         self.refresh()
 
+    # -- outputs -------------------------------------------------------------------------
+    def _page(self, index: int) -> Any:
+        from IPython.display import HTML
+
+        title = self._title() if index == 0 else None
+        return HTML(_frame(title, self._chunks.body(index)))  # type: ignore[no-untyped-call]
+
+    def show(self) -> None:
+        """Show a copy in the current cell's output (called by ``app.display()``)."""
+        from IPython.display import display
+
+        if not self._listening:  # what was said before the first display() is in the copy too
+            self._listening = True
+            for slot, step in self._conversation.items():
+                self.changed(slot, step, True)
+            self._conversation.add_listener(self)
+        self._chunks.take_dirty()
+        handles = []
+        for index in range(len(self._chunks)):
+            handle = display(self._page(index), display_id=True)  # type: ignore[no-untyped-call]
+            if handle is not None:
+                handles.append(handle)
+        if handles:
+            self._copies.append((contextvars.copy_context(), handles))
+
     def refresh(self) -> None:
-        """Update the copies soon (after an answer), at most once per ``INTERVAL``."""
-        if not self._handles or self._timer is not None:
+        """Update the copies soon (after an answer)."""
+        if not self._copies or self._timer is not None:
             return
         delay = max(0.0, self._written_at + self.INTERVAL - time.monotonic())
         try:
@@ -116,14 +227,20 @@ class StaticCopies(ConversationListener):
             self.write()
 
     def write(self) -> None:
-        """Update the copies now."""
-        if not self._handles:
-            return
-        from IPython.display import HTML
-
+        """Send the chunks that changed now; a new chunk becomes a new output of each copy's cell."""
         if self._timer is not None:
             self._timer.cancel()
         self._timer, self._written_at = None, time.monotonic()
-        page = HTML(self._render())  # type: ignore[no-untyped-call]
-        for handle in self._handles:
-            handle.update(page)
+        if not self._copies:
+            return
+        from IPython.display import display
+
+        for index in self._chunks.take_dirty():
+            page = self._page(index)
+            for context, handles in self._copies:
+                if index < len(handles):
+                    handles[index].update(page)
+                else:  # published in the displaying cell's context: it lands in that cell
+                    handle = context.copy().run(display, page, display_id=True)
+                    if handle is not None:
+                        handles.append(handle)

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import importlib
+import threading
 from contextvars import Token
 from typing import Any
 
@@ -51,9 +54,10 @@ class ChatApp(ChatOptions, HandlerDecorators):
         super().__init__(title=title, **kwargs)
         self.handlers = Handlers()
         self.chat = ChatSession(self)
-        self._static = StaticCopies(self.transcript_html)
+        self._static = StaticCopies(lambda: self.title, self.chat.conversation, self.chat.shows_text)
         self._entered: list[Token[ChatContext | None]] = []
         self._sidecar: Any = None
+        self._closing: asyncio.Task[None] | None = None
         self.widget: ChatWidget | None = None if headless else self._build_widget()
         route_log_to_server()
 
@@ -204,8 +208,13 @@ class ChatApp(ChatOptions, HandlerDecorators):
 
         self._require_widget()
         display(self)  # type: ignore[no-untyped-call]
-        self.conversation.add_listener(self._static)
         self._static.show()
+        if self.error_details == "traceback":  # the author's own notebook: show what handlers print
+            self.chat.output_context = contextvars.copy_context()
+        if self.persist:  # the first message must not wait for SQLAlchemy to import
+            threading.Thread(
+                target=importlib.import_module, args=("chatwidget.data.sql",), daemon=True
+            ).start()
 
     def sidebar(self, title: str | None = None, anchor: str = "right") -> None:
         """Open the same live chat in JupyterLab's side panel (``anchor="split-right"`` for a tab)."""
@@ -237,7 +246,7 @@ class ChatApp(ChatOptions, HandlerDecorators):
             self.chat.close_now()
         else:
             if self.chat.retire():  # at once: the API outside a handler no longer finds it
-                loop.create_task(self.chat.close(retired=True))
+                self._closing = loop.create_task(self.chat.close(retired=True))
         if self.widget is not None:
             with contextlib.suppress(Exception):
                 self.widget.close()

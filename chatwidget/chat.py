@@ -11,6 +11,7 @@ context (:func:`chatwidget._context.require_chat`), never through a widget.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import re
 import traceback
@@ -90,6 +91,9 @@ class ChatSession(traitlets.HasTraits):
         self.elements = ElementRegistry(self)
         self.interaction = Interaction(self)
         self.view: ViewSync | None = None
+        #: The context of the cell that displayed the chat, where handlers' output goes
+        #: (set by ``app.display()`` when the app shows the author everything); else None.
+        self.output_context: contextvars.Context | None = None
         self._writer: ThreadWriter | None = None
         self._verified_owner: str | None = None
         self._closed = False

@@ -315,3 +315,33 @@ def test_two_chats_in_one_notebook_keep_their_notices_apart(notebook: MakeNotebo
     expect(second.root).not_to_contain_text("Task manually stopped.")
     expect(first.root.locator(".cw-message.cw-error")).to_have_count(0)
     expect(first.root.locator(".cw-storage-error")).to_be_hidden()
+
+
+def test_what_a_handler_prints_shows_under_the_cell_that_displayed_the_chat(
+    notebook: MakeNotebook, page: Page
+) -> None:
+    nb = notebook(
+        [
+            SETUP
+            + """
+import logging
+
+@app.on_message
+async def noisy(message: cw.Message):
+    print(f"printed by the handler: {message.content}")
+    logging.getLogger("my.app").warning("logged by the handler")
+    await cw.Message("done").send()
+
+app.display()
+""",
+            "1 + 1",
+        ]
+    )
+    nb.run_all()
+    chat = Chat.find(page)
+    chat.send("hello")
+    expect(chat.assistant().last).to_contain_text("done")
+    outputs = page.locator(".jp-Cell").first.locator(".jp-OutputArea-output")
+    expect(outputs.filter(has_text="printed by the handler: hello")).to_have_count(1)
+    expect(outputs.filter(has_text="logged by the handler")).to_have_count(1)
+    expect(page.locator(".jp-Cell").nth(1).locator(".jp-OutputArea")).not_to_contain_text("printed by")

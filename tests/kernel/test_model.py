@@ -290,7 +290,7 @@ async def test_static_copy_renders_markdown_and_escapes_everything(app):
         "**bold** <img src=x onerror=alert(1)> [x](javascript:alert(1))", author="<i>Bot</i>"
     ).send()
     page = app.transcript_html()
-    assert "<strong>bold</strong>" in page and 'class="cw-static"' in page
+    assert "<strong>bold</strong>" in page and 'class="cw-static ' in page
     assert "<img" not in page and "<script>" not in page and 'href="javascript:' not in page
     assert "&lt;i&gt;Bot&lt;/i&gt;" in page and "search &lt;b&gt; [tool]" in page
     app.cot = "hidden"
