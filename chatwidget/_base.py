@@ -194,4 +194,7 @@ class StepBase:
         }
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r}, type={self.type!r}, id={self.id!r})"
+        # No id or timestamp: a cell that ends with a message prints the same text every run
+        # (strict nbval compares it).
+        text = self.output if len(self.output) <= 60 else self.output[:57] + "..."
+        return f"{type(self).__name__}(name={self.name!r}, type={self.type!r}, output={text!r})"

@@ -108,7 +108,7 @@ class Interaction:
         message.content = content
         conversation.put(message)
         conversation.flush()
-        self._chat.answer(message)
+        self._chat.answer(message, from_view=True)
 
     def reset(self, *, keep_settings: bool = False) -> None:
         """Forget what belonged to the chat that ended: the panel and starters come back with

@@ -116,7 +116,7 @@ def action(chat: ChatSession, request_id: str, request: Request, buffers: list[b
     callback = chat.handlers.action(found.name)
     if callback is None:
         raise _refuse(request_id, "not_found", f"No callback handles the action {found.name!r}.")
-    chat.runner.start(f"action {found.name!r}", callback, found)
+    chat.runner.start(f"action {found.name!r}", callback, found, cell=chat.output_context)
     return {"started": True}
 
 

@@ -97,14 +97,20 @@ class HandlerRunner:
         return bool(self._tasks)
 
     def start(
-        self, name: str, handler: Handler, *args: Any, answers: list[Any] | None = None
+        self,
+        name: str,
+        handler: Handler,
+        *args: Any,
+        answers: list[Any] | None = None,
+        cell: contextvars.Context | None = None,
     ) -> asyncio.Task[Any]:
-        """Run ``handler(*args)`` as a task; it counts as the chat's running work until it ends."""
+        """Run ``handler(*args)`` as a task; it counts as the chat's running work until it ends.
+
+        ``cell``: run it in (a copy of) that cell's context, so that its ``print()`` and
+        logging land under that cell; by default they go where the caller's would.
+        """
         context = ChatContext(self._chat, answers)
         coro = self.invoke(name, handler, *args, context=context)
-        cell = self._chat.output_context
-        # In the author's notebook, a handler's print() and logging land under the cell that
-        # displayed the chat: the task runs in (a copy of) that cell's context.
         loop = asyncio.get_running_loop()
         task = cell.copy().run(loop.create_task, coro) if cell is not None else loop.create_task(coro)
         self._tasks[task] = context

@@ -36,6 +36,9 @@ from ._protocol import MESSAGE_TYPES
 from .conversation import Conversation, ConversationListener
 
 STATIC_CLASS = "cw-static"
+#: The output metadata of every chunk: how nbval (through chatwidget's pytest plugin) knows
+#: an output that the chat rewrites after its cell ran.
+OUTPUT_METADATA = {"chatwidget": {"transcript": True}}
 CHUNK_BYTES = 12_000
 
 _STYLE = """<style>
@@ -210,7 +213,8 @@ class StaticCopies(ConversationListener):
         self._chunks.take_dirty()
         handles = []
         for index in range(len(self._chunks)):
-            handle = display(self._page(index), display_id=True)  # type: ignore[no-untyped-call]
+            page = self._page(index)
+            handle = display(page, metadata=OUTPUT_METADATA, display_id=True)  # type: ignore[no-untyped-call]
             if handle is not None:
                 handles.append(handle)
         if handles:
@@ -239,8 +243,8 @@ class StaticCopies(ConversationListener):
             page = self._page(index)
             for context, handles in self._copies:
                 if index < len(handles):
-                    handles[index].update(page)
+                    handles[index].update(page, metadata=OUTPUT_METADATA)
                 else:  # published in the displaying cell's context: it lands in that cell
-                    handle = context.copy().run(display, page, display_id=True)
+                    handle = context.copy().run(display, page, metadata=OUTPUT_METADATA, display_id=True)
                     if handle is not None:
                         handles.append(handle)

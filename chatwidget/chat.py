@@ -222,17 +222,21 @@ class ChatSession(traitlets.HasTraits):
         self.conversation.flush()
         return message
 
-    def answer(self, message: Message, answers: list[Any] | None = None) -> asyncio.Task[Any] | None:
-        """Run ``on_message`` for ``message``; ``answers`` script its prompts."""
+    def answer(
+        self, message: Message, answers: list[Any] | None = None, *, from_view: bool = False
+    ) -> asyncio.Task[Any] | None:
+        """Run ``on_message`` for ``message``; ``answers`` script its prompts. Typed in a view
+        (``from_view``), what the handler prints goes under the cell that displayed the chat."""
         handler = self.handlers.get("on_message")
         if handler is None:
             log.warning("chatwidget: a message arrived but no @app.on_message handler is registered")
             return None
-        return self.runner.start("on_message", handler, message, answers=answers)
+        cell = self.output_context if from_view else None
+        return self.runner.start("on_message", handler, message, answers=answers, cell=cell)
 
     async def answer_after_start(self, message: Message) -> None:
         await self.start()
-        self.answer(message)
+        self.answer(message, from_view=True)
 
     def say(self, content: str, *, error: bool = False) -> Message:
         """A notice from the assistant in this chat (a stop, an error), shown at once."""
@@ -247,7 +251,7 @@ class ChatSession(traitlets.HasTraits):
         self.conversation.finish_streams()
         self.say("Task manually stopped.")
         if handler := self.handlers.get("on_stop"):
-            self.runner.start("on_stop", handler)
+            self.runner.start("on_stop", handler, cell=self.output_context)
         return True
 
     async def end(self) -> None:

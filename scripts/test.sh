@@ -28,7 +28,7 @@ mkdir -p test-artifacts
 notebooks=()
 if compgen -G "examples/*.ipynb" >/dev/null; then notebooks=(examples); fi
 step "pytest" python -m pytest tests "${notebooks[@]}" \
-  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+  --nbval --nbval-current-env \
   --junitxml=test-artifacts/junit.xml "$@"
 
 if ((${#failed[@]})); then

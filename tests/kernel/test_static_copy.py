@@ -19,7 +19,7 @@ class Output:
         self.updates = 0
         outputs.append(self)
 
-    def update(self, obj: Any) -> None:
+    def update(self, obj: Any, **metadata: Any) -> None:
         self.html = obj.data
         self.updates += 1
 
