@@ -1,7 +1,7 @@
 """A small MCP server written with the SDK's own FastMCP, for the tests and the example.
 
-    python tools_server.py stdio
-    python tools_server.py streamable-http PORT     (or sse PORT), on 127.0.0.1
+python tools_server.py stdio
+python tools_server.py streamable-http PORT     (or sse PORT), on 127.0.0.1
 """
 
 from __future__ import annotations
