@@ -31,7 +31,7 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from ._mcp_policy import allowed_url
+from ._mcp_policy import McpRefusedError, allowed_url
 from .mcp import first_cause
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ log = logging.getLogger("chatwidget")
 #: The environment variable that tells a stdio server's process which link started it.
 LINK_ENV = "CHATWIDGET_MCP_LINK"
 _WATCH_SECONDS = 1.0
+_PING_SECONDS = 10.0
 _CLOSE_SECONDS = 10.0
 
 _live: weakref.WeakSet[McpLink] = weakref.WeakSet()
@@ -74,6 +75,8 @@ class McpLink:
         self._on_lost = on_lost
         self._ready: asyncio.Future[None] | None = None
         self._closing = asyncio.Event()
+        self._ended = asyncio.Event()
+        self._calls = 0
         self._task: asyncio.Task[None] | None = None
         self.closed = False
 
@@ -126,7 +129,13 @@ class McpLink:
         allowed = self._allowed_urls
 
         async def check(request: Any) -> None:
-            allowed_url(str(request.url), allowed)
+            try:
+                allowed_url(str(request.url), allowed)
+            except McpRefusedError as exc:
+                # The SDK only logs a failed POST and lets initialize wait: fail the opening now.
+                if self._ready is not None and not self._ready.done():
+                    self._ready.set_exception(exc)
+                raise
 
         client = create_mcp_http_client(headers=headers, timeout=timeout, auth=auth)
         client.event_hooks = {"request": [check], "response": []}
@@ -148,6 +157,7 @@ class McpLink:
             if isinstance(exc, asyncio.CancelledError):
                 raise
         finally:
+            self._ended.set()
             if not self.closed and self._ready.done() and self._ready.exception() is None:
                 self.closed = True
                 self._on_lost(self)  # the server went away on its own
@@ -162,19 +172,42 @@ class McpLink:
         return None
 
     async def _wait_closing(self) -> None:
-        """Until closed; a stdio server that exits (or is killed) ends the wait too."""
+        """Until closed, or until the server is gone: a stdio server's process ended, or an
+        HTTP server that no longer answers a ping while a call waits for it (the SDK leaves
+        such a call waiting when the response stream breaks)."""
         while True:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), _WATCH_SECONDS)
                 return
             if self.process is not None and not _alive(self.process):
                 return
+            if self._calls and self.process is None and self.session is not None:
+                try:
+                    await asyncio.wait_for(self.session.send_ping(), _PING_SECONDS)
+                except Exception as exc:
+                    log.warning("chatwidget: MCP server %r stopped answering: %r", self.connection.name, exc)
+                    return
 
     # -- using and closing ---------------------------------------------------------------
     async def call(self, name: str, arguments: dict[str, Any], timeout: float) -> CallToolResult:
-        if self.session is None or self.closed:
+        """Call a tool; fails as soon as the connection ends, rather than at the timeout."""
+        if self.session is None or self.closed or self._ended.is_set():
             raise ConnectionError(f"The MCP server {self.connection.name!r} is not connected.")
-        return await self.session.call_tool(name, arguments, read_timeout_seconds=timedelta(seconds=timeout))
+        call = asyncio.ensure_future(
+            self.session.call_tool(name, arguments, read_timeout_seconds=timedelta(seconds=timeout))
+        )
+        ended = asyncio.ensure_future(self._ended.wait())
+        self._calls += 1
+        try:
+            await asyncio.wait({call, ended}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._calls -= 1
+            ended.cancel()
+            if not call.done():
+                call.cancel()  # the connection ended, or the caller was cancelled (stop)
+        if call.cancelled():
+            raise ConnectionError(f"The MCP server {self.connection.name!r} went away during the call.")
+        return call.result()
 
     async def close(self) -> None:
         """End the connection and, for stdio, the server's process (waits for it)."""
@@ -182,7 +215,12 @@ class McpLink:
         self._closing.set()
         _live.discard(self)
         task = self._task
-        if task is not None and not task.done():
+        opened = self._ready is not None and self._ready.done() and self._ready.exception() is None
+        if task is not None and not task.done() and not opened:
+            task.cancel()  # still opening: nothing to close politely (the SDK still ends the process)
+            with contextlib.suppress(BaseException):
+                await task
+        elif task is not None and not task.done():
             try:
                 await asyncio.wait_for(asyncio.shield(task), _CLOSE_SECONDS)
             except asyncio.TimeoutError:
