@@ -169,7 +169,8 @@ async def test_a_server_that_cannot_be_reached_is_a_clear_error(
 KERNEL_CELL = f"""
 import chatwidget as cw
 app = cw.ChatApp(mcp=cw.McpFeature(enabled=True, stdio=True, allowed_executables=[{PYTHON!r}]))
-await app.connect_mcp(cw.McpStdioConnection(name="tools", command={PYTHON!r}, args=[{str(TOOLS_SERVER)!r}, "stdio"]))
+server = cw.McpStdioConnection(name="tools", command={PYTHON!r}, args=[{str(TOOLS_SERVER)!r}, "stdio"])
+await app.connect_mcp(server)
 print(app.mcp_servers.pid("tools"))
 """
 
