@@ -6,6 +6,7 @@ import { resolveLanguage } from "../i18n";
 import { MCP_CONNECT, MCP_DISCONNECT, type McpServerInfo } from "../protocol";
 import type { ChatStore } from "../store";
 import { button, el } from "./format";
+import { stepIcon } from "./icons";
 
 /** Connecting may start a process and wait for the server's answer: the kernel allows 30 s. */
 const CONNECT_TIMEOUT_MS = 60_000;
@@ -89,7 +90,8 @@ export class McpPanel {
   private busy = false;
 
   constructor(private readonly store: ChatStore) {
-    this.button = button("cw-mcp-button", "🔌", en.open);
+    this.button = button("cw-mcp-button", "", en.open);
+    this.button.append(stepIcon("tool")); // the servers' tools: the wrench of tool steps
     this.button.hidden = true;
     this.el = el("div", "cw-mcp cw-panel");
     this.el.setAttribute("role", "dialog");
