@@ -51,8 +51,16 @@ _live: weakref.WeakSet[McpLink] = weakref.WeakSet()
 
 
 def _server_stderr() -> TextIO:
-    # The kernel's own stderr goes to the Jupyter server's terminal, not to the notebook page.
-    return sys.__stderr__ if sys.__stderr__ is not None else open(os.devnull, "w")
+    """Where a stdio server's stderr goes: the Jupyter server's terminal, never the page.
+
+    In a kernel, file descriptor 2 is forwarded to the notebook (and to a dashboard's
+    visitors), while ``sys.stderr.fileno()`` is ipykernel's copy of the terminal's stderr.
+    """
+    try:
+        sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return open(os.devnull, "w")
+    return sys.stderr
 
 
 class McpLink:
