@@ -240,7 +240,6 @@ class McpLink:
         if self.process is not None and _alive(self.process):
             _end_process_tree(self.process)
 
-
     def abandon(self) -> None:
         """End the server's process without waiting for the loop (the chat closes without one)."""
         self.closed = True

@@ -40,7 +40,7 @@ async def test_the_dialog_connects_and_disconnects_a_stdio_server(
     app: cw.ChatApp, wire: Any, until: Any, replied: Any
 ) -> None:
     app.mcp = cw.McpFeature(enabled=True, stdio=True, allowed_executables=[PYTHON])
-    assert app.config["mcp"] == {"enabled": True, "transports": ["stdio"]}
+    assert app.widget is not None and app.widget.config["mcp"] == {"enabled": True, "transports": ["stdio"]}
     connect(wire, "c1", name="tools", transport="stdio", target=COMMAND_LINE)
     await until(replied(wire, "c1"), timeout=30)
     answer = reply(wire, "c1")
