@@ -48,6 +48,7 @@ __all__ = [
     "McpStdioConnection",
     "McpStreamableHttpConnection",
     "connection_from_dialog",
+    "result_text",
 ]
 
 _CONNECTION_CLOSED = -32000  # the SDK's error code for a session whose transport closed
@@ -73,16 +74,9 @@ def first_cause(exc: BaseException) -> BaseException:
 
 
 def connection_lost(exc: BaseException) -> bool:
-    """Whether a call failed because the server or the way to it is gone (not a tool error)."""
+    """Whether a call failed because the server is gone (not a tool's error, not a timeout)."""
     code = getattr(getattr(exc, "error", None), "code", None)
-    return (
-        code == _CONNECTION_CLOSED
-        or isinstance(exc, ConnectionError | EOFError)
-        or (
-            type(exc).__module__.split(".")[0] in ("anyio", "httpx", "httpcore")
-            and not isinstance(exc, TimeoutError)
-        )
-    )
+    return code == _CONNECTION_CLOSED or isinstance(exc, ConnectionError | EOFError)
 
 
 def _content_text(block: Any) -> str:

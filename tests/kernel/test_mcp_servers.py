@@ -280,3 +280,24 @@ async def test_calling_an_unknown_tool(chat: Any) -> None:
     app = chat(cw.ChatApp(headless=True, mcp=feature()))
     with pytest.raises(LookupError, match="No connected MCP server offers the tool 'add'"):
         await app.mcp_servers.call_tool("add", {"a": 1, "b": 2})
+
+
+async def test_stopping_an_answer_mid_call_keeps_the_server(chat: Any) -> None:
+    app, events = tool_app()
+    chat(app)
+    await app.connect_mcp(stdio())
+    pid = app.mcp_servers.pid("tools")
+    asking = asyncio.ensure_future(app.send_user_message('slow {"seconds": 120}'))
+    for _ in range(400):
+        if tool_steps(app):
+            break
+        await asyncio.sleep(0.05)
+    assert app.stop() is True
+    await asyncio.wait_for(asking, 30)
+    (step,) = tool_steps(app)
+    assert step["end"] and step["isError"] is False  # stopped, not failed
+    assert app.mcp_servers.pid("tools") == pid and pid is not None and running(pid)
+    await app.send_user_message('add {"a": 20, "b": 22}')
+    assert app.messages[-1].content == "result: 42"
+    assert [e[0] for e in events] == ["connect"]
+    await app.disconnect_mcp("tools")
