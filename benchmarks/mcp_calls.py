@@ -21,8 +21,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-import chatwidget as cw  # noqa: E402
 from mcp_servers import STDIO_ARGS  # noqa: E402
+
+import chatwidget as cw  # noqa: E402
 
 
 async def one_run(calls: int) -> tuple[float, float, float]:
@@ -47,7 +48,8 @@ async def one_run(calls: int) -> tuple[float, float, float]:
 
 
 def summary(name: str, unit: str, values: list[float]) -> str:
-    return f"{name:<28} min {min(values):8.2f}  median {statistics.median(values):8.2f}  max {max(values):8.2f} {unit}"
+    low, middle, high = min(values), statistics.median(values), max(values)
+    return f"{name:<28} min {low:8.2f}  median {middle:8.2f}  max {high:8.2f} {unit}"
 
 
 async def main() -> None:
