@@ -36,6 +36,13 @@ from .element import (
     Video,
 )
 from .generation import ChatGeneration, CompletionGeneration, GenerationMessage
+from .mcp import (
+    McpFeature,
+    McpRefusedError,
+    McpSseConnection,
+    McpStdioConnection,
+    McpStreamableHttpConnection,
+)
 from .message import ErrorMessage, Message
 from .session import user_session
 from .settings import (
@@ -81,6 +88,11 @@ __all__ = [
     "File",
     "GenerationMessage",
     "Image",
+    "McpFeature",
+    "McpRefusedError",
+    "McpSseConnection",
+    "McpStdioConnection",
+    "McpStreamableHttpConnection",
     "Message",
     "MultiSelect",
     "NoChatError",

@@ -20,6 +20,8 @@ NAMES = frozenset(
         "on_settings_update",
         "set_starters",
         "set_chat_profiles",
+        "on_mcp_connect",
+        "on_mcp_disconnect",
     }
 )
 
@@ -89,6 +91,14 @@ class HandlerDecorators:
     def set_chat_profiles(self, fn: F) -> F:
         """``fn(user, language)`` returns the :class:`~chatwidget.types.ChatProfile` list."""
         return self._register("set_chat_profiles", fn)
+
+    def on_mcp_connect(self, fn: F) -> F:
+        """Called with the connection and the ``mcp`` SDK's ``ClientSession`` of a new MCP server."""
+        return self._register("on_mcp_connect", fn)
+
+    def on_mcp_disconnect(self, fn: F) -> F:
+        """Called with the name and the ``ClientSession`` of an MCP server being disconnected."""
+        return self._register("on_mcp_disconnect", fn)
 
     def action_callback(self, name: str) -> Callable[[F], F]:
         """Called with the :class:`~chatwidget.action.Action` when a button named ``name`` is clicked."""

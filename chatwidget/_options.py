@@ -13,10 +13,11 @@ from typing import Any
 import traitlets
 
 from .identity import identity_required
+from .mcp import McpFeature
 
 #: The options the views read as their ``config``.
 VIEW_OPTIONS: tuple[str, ...] = ("cot", "assistant_name", "user_name", "placeholder")
-VIEW_OPTIONS += ("disable_while_running", "language", "file_upload")
+VIEW_OPTIONS += ("disable_while_running", "language", "file_upload", "mcp")
 
 
 def _default_error_details() -> str:
@@ -70,9 +71,24 @@ class ChatOptions(traitlets.HasTraits):
             "'traceback' in a notebook's kernel, 'none' under Voila, a login server or headless."
         ),
     )
+    mcp = traitlets.Union(
+        [traitlets.Instance(McpFeature), traitlets.Dict(), traitlets.Bool()],
+        help=(
+            "MCP servers in the chat: a cw.McpFeature, or a dict of its options (the reference's "
+            "[features.mcp] shape works too). Default: McpFeature(): disabled, every transport off."
+        ),
+    )
     show_error_details = traitlets.Bool(
         False, help="Shorthand for error_details='message' when True. Default: False."
     )
+
+    @traitlets.default("mcp")
+    def _mcp_default(self) -> McpFeature:
+        return McpFeature()
+
+    @traitlets.validate("mcp")
+    def _valid_mcp(self, proposal: Any) -> McpFeature:
+        return McpFeature.from_value(proposal["value"])
 
     @traitlets.default("error_details")
     def _error_details_default(self) -> str:
@@ -80,4 +96,6 @@ class ChatOptions(traitlets.HasTraits):
 
     def view_config(self) -> dict[str, Any]:
         """The options the views need, as they read them."""
-        return {name: getattr(self, name) for name in VIEW_OPTIONS}
+        config = {name: getattr(self, name) for name in VIEW_OPTIONS}
+        config["mcp"] = self.mcp.browser_config()  # the dialog's needs only, never the allow-lists
+        return config

@@ -4,7 +4,7 @@ Lasting state travels as widget state, so a reloaded page or a second view recov
 without replaying events, and a notebook saved with widget state keeps it:
 
 * ``protocol``, ``instance``, ``title``, ``config``, ``running``, ``ask``, ``settings``,
-  ``starters``, ``commands``, ``profiles``, ``profile`` are traits.
+  ``starters``, ``commands``, ``profiles``, ``profile``, ``connected_mcp`` are traits.
 * Every step (messages are steps too) owns one state key, ``s<slot>``, holding its
   wire form (a StepDict plus ``slot``) or ``None`` once removed; ``head`` is the number of
   slots handed out. Appending a message therefore sends one small state update, whatever
@@ -29,7 +29,7 @@ from typing import Any, Final, Literal, TypedDict
 
 from .data.types import StepDict as StepDict  # the shape of a step, on the wire and in storage
 
-PROTOCOL_VERSION: Final = "1"
+PROTOCOL_VERSION: Final = "2"
 
 #: Flush period for coalesced tokens and state updates, in seconds.
 FLUSH_INTERVAL: Final = 0.03
@@ -62,10 +62,12 @@ RENAME: Final = "rename"  # {thread, name} -> {name}
 DELETE_THREAD: Final = "delete_thread"  # {thread} -> {deleted}
 SHARE: Final = "share"  # {thread, shared} -> {shared}; the link is the server extension's to give
 ELEMENT_PROPS: Final = "element_props"  # {element, props} -> {props}: a custom element's updateProps
+MCP_CONNECT: Final = "mcp_connect"  # {name, transport, target: command line | URL} -> {name, tools}
+MCP_DISCONNECT: Final = "mcp_disconnect"  # {name} -> {disconnected}
 REQUEST_KINDS: Final = frozenset(
     {HELLO, SEND, STOP, RESYNC, ASK_REPLY, ACTION, FEEDBACK, SETTINGS, UPLOAD_START, UPLOAD_CHUNK}
     | {UPLOAD_END, UPLOAD_ABORT, EDIT, PROFILE, NEW_CHAT, THREADS, RESUME, RENAME, DELETE_THREAD}
-    | {SHARE, ELEMENT_PROPS}
+    | {SHARE, ELEMENT_PROPS, MCP_CONNECT, MCP_DISCONNECT}
 )
 
 #: Limits on what the browser may send; anything beyond is refused with a reply.
@@ -204,6 +206,18 @@ class ElementPropsRequest(TypedDict):
     props: dict[str, Any]
 
 
+class McpConnectRequest(TypedDict):
+    """The connect dialog: a command line for stdio, a URL for the HTTP transports."""
+
+    name: str
+    transport: str
+    target: str
+
+
+class McpDisconnectRequest(TypedDict):
+    name: str
+
+
 #: The fields of each request kind (the envelope's ``kind`` and ``id`` aside).
 REQUESTS: Final[dict[str, type]] = {
     HELLO: HelloRequest,
@@ -227,6 +241,8 @@ REQUESTS: Final[dict[str, type]] = {
     DELETE_THREAD: ThreadRequest,
     SHARE: ShareRequest,
     ELEMENT_PROPS: ElementPropsRequest,
+    MCP_CONNECT: McpConnectRequest,
+    MCP_DISCONNECT: McpDisconnectRequest,
 }
 
 

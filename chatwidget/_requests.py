@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import _protocol as wire
 from . import _threads
 from ._uploads import CHUNK_BYTES, UploadError
+from .mcp import McpRefusedError, connection_from_dialog, first_cause
 from .message import Message
 from .types import Feedback
 
@@ -302,6 +303,48 @@ def element_props(chat: ChatSession, request_id: str, request: Request, buffers:
     return {"props": element.props}
 
 
+def mcp_connect(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    """Connect the server a user described in the dialog, within the app's MCP options only."""
+    name = wire.field(request, "name", str, max_chars=200)
+    transport = wire.field(request, "transport", str, max_chars=40)
+    target = wire.field(request, "target", str, max_chars=4_000)
+    feature = chat.app.mcp
+    try:
+        if not feature.dialog:
+            raise McpRefusedError("This app does not let its users connect MCP servers.")
+        connection = connection_from_dialog(name, transport, target)
+        feature.check(connection)
+    except McpRefusedError as exc:
+        raise _refuse(request_id, "mcp_refused", str(exc)) from None
+
+    async def run() -> Any:
+        try:
+            await chat.mcp.connect(connection)
+        except McpRefusedError as exc:
+            raise _refuse(request_id, "mcp_refused", str(exc)) from None
+        except Exception as exc:
+            cause = first_cause(exc)
+            log.warning("chatwidget: could not connect the MCP server %r", connection.name, exc_info=exc)
+            reason = "it did not answer in time" if isinstance(cause, TimeoutError) else str(cause)[:300]
+            message = f"Could not connect to {connection.name!r}: {reason or type(cause).__name__}."
+            raise _refuse(request_id, "mcp_failed", message) from None
+        tools = chat.mcp.tools()[connection.name]
+        return {"name": connection.name, "tools": [tool["name"] for tool in tools]}
+
+    return run()
+
+
+def mcp_disconnect(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    name = wire.field(request, "name", str, max_chars=200)
+    if name not in chat.mcp:
+        raise _refuse(request_id, "not_found", "No MCP server of that name is connected.")
+
+    async def run() -> Any:
+        return {"disconnected": await chat.mcp.disconnect(name)}
+
+    return run()
+
+
 HANDLERS: dict[str, Handler] = {
     wire.HELLO: hello,
     wire.SEND: send,
@@ -324,6 +367,8 @@ HANDLERS: dict[str, Handler] = {
     wire.DELETE_THREAD: delete_thread,
     wire.SHARE: share,
     wire.ELEMENT_PROPS: element_props,
+    wire.MCP_CONNECT: mcp_connect,
+    wire.MCP_DISCONNECT: mcp_disconnect,
 }
 
 

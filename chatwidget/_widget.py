@@ -49,6 +49,7 @@ class ChatWidget(anywidget.AnyWidget):
     profiles: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
     profile = traitlets.Unicode("").tag(sync=True)
     storage_error = traitlets.Unicode("").tag(sync=True)
+    connected_mcp: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
 
     def __init__(self, snapshot: Snapshot, on_request: RequestHandler, **kwargs: Any) -> None:
         # Set before super().__init__: opening the comm already asks for the state.

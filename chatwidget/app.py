@@ -30,10 +30,12 @@ from ._transcript import render_transcript
 from ._widget import ChatWidget
 from .chat import ChatSession
 from .conversation import Conversation
+from .mcp import McpConnection, McpServers
 from .message import Message
 
 #: The chat's state traits the widget mirrors.
-_MIRRORED = ("running", "ask", "settings", "starters", "commands", "profiles", "profile", "storage_error")
+_MIRRORED: tuple[str, ...] = ("running", "ask", "settings", "starters", "commands", "profiles", "profile")
+_MIRRORED += ("storage_error", "connected_mcp")
 
 
 def _mirror(name: str) -> Any:
@@ -151,6 +153,20 @@ class ChatApp(ChatOptions, HandlerDecorators):
     def __exit__(self, *_exc: object) -> None:
         current_chat.reset(self._entered.pop())
 
+    # -- MCP servers ------------------------------------------------------------------------
+    @property
+    def mcp_servers(self) -> McpServers:
+        """The chat's MCP servers: their sessions and tools, and ``call_tool``."""
+        return self.chat.mcp
+
+    async def connect_mcp(self, connection: McpConnection) -> Any:
+        """Connect an MCP server (within the ``mcp`` options); returns its ``ClientSession``."""
+        return await self.chat.mcp.connect(connection)
+
+    async def disconnect_mcp(self, name: str) -> bool:
+        """Disconnect the MCP server ``name`` (``on_mcp_disconnect`` runs); False if unknown."""
+        return await self.chat.mcp.disconnect(name)
+
     # -- reading the chat ---------------------------------------------------------------
     @property
     def conversation(self) -> Conversation:
@@ -191,6 +207,7 @@ class ChatApp(ChatOptions, HandlerDecorators):
     profiles = _mirror("profiles")
     profile = _mirror("profile")
     storage_error = _mirror("storage_error")
+    connected_mcp = _mirror("connected_mcp")
 
     # -- showing it ---------------------------------------------------------------------
     def _require_widget(self) -> ChatWidget:

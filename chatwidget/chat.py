@@ -36,6 +36,7 @@ from .conversation import Conversation
 from .data.threads import ThreadService
 from .element import File, Image
 from .identity import identity_required, local_owner, verify_identity
+from .mcp import McpServers
 from .message import ErrorMessage, Message
 from .step import Step
 
@@ -75,6 +76,9 @@ class ChatSession(traitlets.HasTraits):
     profiles: traitlets.List[dict[str, Any]] = traitlets.List(help="Chat profiles to choose from.")
     profile = traitlets.Unicode("", help="The current chat profile.")
     storage_error = traitlets.Unicode("", help="Why the conversation could not be saved, if so.")
+    connected_mcp: traitlets.List[dict[str, Any]] = traitlets.List(
+        help="The chat's connected MCP servers: name, transport, target, tools."
+    )
 
     def __init__(self, app: ChatApp) -> None:
         super().__init__()
@@ -90,6 +94,13 @@ class ChatSession(traitlets.HasTraits):
         self.uploads = Uploads()
         self.elements = ElementRegistry(self)
         self.interaction = Interaction(self)
+        #: The chat's MCP servers (within the app's ``mcp`` options).
+        self.mcp = McpServers(
+            lambda: self.app.mcp,
+            on_connect=lambda connection, session: self._mcp_handler("on_mcp_connect", connection, session),
+            on_disconnect=lambda name, session: self._mcp_handler("on_mcp_disconnect", name, session),
+            on_change=lambda servers: setattr(self, "connected_mcp", servers),
+        )
         self.view: ViewSync | None = None
         #: The context of the cell that displayed the chat, where handlers' output goes
         #: (set by ``app.display()`` when the app shows the author everything); else None.
@@ -260,6 +271,13 @@ class ChatSession(traitlets.HasTraits):
         await self.runner.wait()
         if self.started and (handler := self.handlers.get("on_chat_end")):
             await self.runner.invoke("on_chat_end", handler)
+        await self.mcp.close()
+
+    async def _mcp_handler(self, name: str, *args: Any) -> None:
+        # A task of its own: the handler gets this chat's context without replacing its caller's.
+        if handler := self.handlers.get(name):
+            await asyncio.get_running_loop().create_task(self.runner.invoke(name, handler, *args))
+            self.conversation.flush()
 
     def clear(self, *, keep_settings: bool = False) -> None:
         """Empty the views for another chat; what was stored stays stored."""
@@ -359,6 +377,7 @@ class ChatSession(traitlets.HasTraits):
         """Close without a running loop (nothing can run ``on_chat_end``)."""
         if not self.retire():
             return
+        self.mcp.abandon()
         self.uploads.close()
         workers.release()
         data_layers.forget(self)

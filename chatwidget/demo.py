@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 _ANSWER = """You said: **{prompt}**
 
@@ -48,3 +49,26 @@ class DemoModel:
             if self.delay:
                 await asyncio.sleep(self.delay)
             yield token
+
+    def pick_tool(self, prompt: str, tools: list[dict[str, Any]]) -> tuple[str, dict[str, Any]] | None:
+        """Pretend function calling: the tool (OpenAI specs) whose name the prompt uses.
+
+        The longest name found wins (``add_note`` over ``add``). Arguments come from the text
+        after that name: numbers in order for numeric parameters, the whole text for a text
+        parameter. None if the prompt names no tool.
+        """
+        named = [f for f in (t.get("function", {}) for t in tools) if f.get("name") and f["name"] in prompt]
+        if not named:
+            return None
+        function = max(named, key=lambda f: len(f["name"]))
+        name = str(function["name"])
+        rest = prompt[prompt.find(name) + len(name) :].strip()
+        numbers = iter(re.findall(r"-?\d+(?:\.\d+)?", rest))
+        arguments: dict[str, Any] = {}
+        for param, schema in function.get("parameters", {}).get("properties", {}).items():
+            kind = schema.get("type")
+            if kind in ("integer", "number") and (found := next(numbers, None)) is not None:
+                arguments[param] = int(float(found)) if kind == "integer" else float(found)
+            elif kind == "string":
+                arguments[param] = rest
+        return name, arguments

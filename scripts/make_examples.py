@@ -521,6 +521,137 @@ print(check.transcript())
 """),
 ]
 
+NOTEBOOKS["mcp_tools.ipynb"] = [
+    md("""
+# Tools from MCP servers
+
+An app can give its model the tools of [MCP](https://modelcontextprotocol.io) servers. Nothing
+can be connected until the app allows it: `cw.McpFeature` turns on each transport (stdio,
+SSE, streamable HTTP) and lists what may be reached. A stdio server runs only if its
+executable is on `allowed_executables` (its arguments go to it as a list, never through a
+shell); an HTTP server only at a URL under `allowed_urls`. The checks are the same for
+servers connected from code and for servers a user connects in the widget (the wrench button
+in the chat's header): nothing a user types can widen them.
+
+This notebook needs `pip install "chatwidget[mcp]"`. Here is a small MCP server, written with
+the `mcp` SDK's own FastMCP; the chat will start it over stdio.
+"""),
+    code("""
+import sys
+import tempfile
+from pathlib import Path
+
+SERVER = '''
+from mcp.server.fastmcp import FastMCP
+
+server = FastMCP("notes")
+notes: list[str] = []
+
+
+@server.tool(description="Keep a note.")
+def add_note(text: str) -> str:
+    notes.append(text)
+    return f"{len(notes)} notes kept"
+
+
+@server.tool(description="Every note kept so far, one per line.")
+def list_notes() -> str:
+    return "\\\\n".join(notes) or "no notes yet"
+
+
+@server.tool(description="Multiply two integers.")
+def multiply(a: int, b: int) -> int:
+    return a * b
+
+
+server.run("stdio")
+'''
+server_path = Path(tempfile.mkdtemp()) / "notes_server.py"
+server_path.write_text(SERVER)
+print("server:", server_path.name)
+"""),
+    md("""
+The app allows this Python to start stdio servers, and nothing else. `on_mcp_connect` gets
+the SDK's own `ClientSession`; `app.mcp_servers` lists the connected servers' tools (as OpenAI
+tool specs too) and `call_tool` runs one as a `tool` step. The offline demo model pretends to
+call functions: it picks the tool whose name the message uses.
+"""),
+    code("""
+import chatwidget as cw
+from chatwidget.demo import DemoModel
+from chatwidget.mcp import result_text
+
+app = cw.ChatApp(
+    title="Notes with MCP",
+    persist=False,
+    mcp=cw.McpFeature(enabled=True, stdio=True, allowed_executables=[sys.executable]),
+)
+model = DemoModel(delay=0)
+
+
+@app.on_mcp_connect
+async def connected(connection, session):
+    tools = await session.list_tools()
+    await cw.Message(f"Connected {connection.name}: {', '.join(t.name for t in tools.tools)}.").send()
+
+
+@app.on_mcp_disconnect
+async def disconnected(name, session):
+    await cw.Message(f"Disconnected {name}.").send()
+
+
+@app.on_message
+async def reply(message: cw.Message):
+    tools = app.mcp_servers.openai_tools()
+    call = model.pick_tool(message.content, tools)
+    if call is None:
+        await cw.Message("Name a tool: " + ", ".join(t["function"]["name"] for t in tools)).send()
+        return
+    name, arguments = call
+    result = await app.mcp_servers.call_tool(name, arguments)
+    await cw.Message(f"{name} says: {result_text(result)}").send()
+
+
+app.display()
+"""),
+    code("""
+notes = cw.McpStdioConnection(name="notes", command=sys.executable, args=[str(server_path)])
+await app.connect_mcp(notes)
+print(app.mcp_servers.tools()["notes"][0])
+"""),
+    code("""
+await app.send_user_message("add_note buy milk")
+await app.send_user_message("add_note call Sam")
+await app.send_user_message("list_notes please")
+await app.send_user_message("multiply 6 by 7")
+await app.send_user_message("hello")
+print(app.transcript())
+"""),
+    md("""
+A command whose executable is not on the list is refused before anything runs; so is a URL
+outside `allowed_urls`, or a transport the app did not turn on. In the widget, the refusal is
+shown in the dialog.
+"""),
+    code("""
+for refused in [
+    cw.McpStdioConnection(name="shell", command="bash", args=["-c", "id"]),
+    cw.McpStreamableHttpConnection(name="web", url="https://tools.example.org/mcp"),
+]:
+    try:
+        await app.connect_mcp(refused)
+    except cw.McpRefusedError as exc:
+        print(exc)
+"""),
+    md("""
+Servers are disconnected when the chat ends (`new_chat()`, `close()`), and a stdio server's
+process ends with its connection (and with the kernel, if the chat was never closed).
+"""),
+    code("""
+await app.disconnect_mcp("notes")
+print(app.connected_mcp, app.messages[-1].content)
+"""),
+]
+
 
 def main(selected: list[str]) -> None:
     for name, cells in NOTEBOOKS.items():

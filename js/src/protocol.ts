@@ -5,7 +5,7 @@
 // removed), with `head` the number of slots handed out. Events are custom messages with a
 // `kind`; each request from the browser has an `id` and is settled by exactly one `reply`.
 
-export const PROTOCOL_VERSION = "1";
+export const PROTOCOL_VERSION = "2";
 
 // Kinds sent by the kernel.
 export const REPLY = "reply";
@@ -33,6 +33,8 @@ export const RENAME = "rename" as const;
 export const DELETE_THREAD = "delete_thread" as const;
 export const SHARE = "share" as const;
 export const ELEMENT_PROPS = "element_props" as const;
+export const MCP_CONNECT = "mcp_connect" as const;
+export const MCP_DISCONNECT = "mcp_disconnect" as const;
 
 /**
  * The fields of each request kind (the envelope's `kind` and `id` aside); mirrors
@@ -60,6 +62,10 @@ export interface Requests {
   delete_thread: { thread: string };
   share: { thread: string; shared: boolean };
   element_props: { element: string; props: Record<string, unknown> };
+  /** The connect dialog: a command line for stdio, a URL for the HTTP transports -> {name, tools}. */
+  mcp_connect: { name: string; transport: string; target: string };
+  /** -> {disconnected} */
+  mcp_disconnect: { name: string };
 }
 
 export type RequestKind = keyof Requests;
@@ -228,6 +234,16 @@ export interface ChatConfig {
   user_name: string;
   language: string;
   file_upload?: UploadRules & { enabled?: boolean };
+  /** Whether users may connect MCP servers from the widget, and over which transports. */
+  mcp?: { enabled: boolean; transports: string[] };
+}
+
+/** One entry of the `connected_mcp` trait. */
+export interface McpServerInfo {
+  name: string;
+  transport: string;
+  target: string;
+  tools: string[];
 }
 
 export function stepKey(slot: number): string {

@@ -8,6 +8,7 @@ import {
   type ChatProfile,
   type Command,
   type ElementDict,
+  type McpServerInfo,
   type SettingsState,
   type Starter,
   elementDataKey,
@@ -209,6 +210,11 @@ export class ChatStore {
     return this.trait<string>("profile", (v) => typeof v === "string", "");
   }
 
+  /** The chat's connected MCP servers (`connected_mcp`). */
+  get connectedMcp(): McpServerInfo[] {
+    return this.trait<McpServerInfo[]>("connected_mcp", Array.isArray, []).filter((s) => s && typeof s.name === "string");
+  }
+
   get storageError(): string {
     return this.trait<string>("storage_error", (v) => typeof v === "string", "");
   }
@@ -316,7 +322,12 @@ export class ChatStore {
   // ---- requests ------------------------------------------------------------------------
 
   /** Send a request; the promise always resolves, with the reply or a timeout/cancel error. */
-  request<K extends RequestKind>(kind: K, fields: Requests[K], buffers?: ArrayBuffer[]): Promise<ReplyMessage> {
+  request<K extends RequestKind>(
+    kind: K,
+    fields: Requests[K],
+    buffers?: ArrayBuffer[],
+    timeoutMs: number = REQUEST_TIMEOUT_MS,
+  ): Promise<ReplyMessage> {
     const id = randomId();
     return new Promise((resolve) => {
       if (this.disposed) {
@@ -326,7 +337,7 @@ export class ChatStore {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         resolve({ kind: REPLY, id, ok: false, error: { code: "timeout", message: "no reply from the kernel" } });
-      }, REQUEST_TIMEOUT_MS);
+      }, timeoutMs);
       this.pending.set(id, { resolve, timer });
       try {
         if (buffers) this.model.send({ ...fields, kind, id }, undefined, buffers);

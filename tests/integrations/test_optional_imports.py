@@ -1,4 +1,4 @@
-"""``import chatwidget`` never imports an LLM library: each integration is an optional extra."""
+"""``import chatwidget`` never imports an LLM library or the MCP SDK: each is an optional extra."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-LIBRARIES = ("openai", "langchain_core", "langchain", "llama_index")
+LIBRARIES = ("openai", "langchain_core", "langchain", "llama_index", "mcp")
 
 
 def test_importing_chatwidget_imports_no_llm_library():

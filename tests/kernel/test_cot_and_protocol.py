@@ -9,6 +9,7 @@ import logging
 import pytest
 
 import chatwidget as cw
+from chatwidget._protocol import PROTOCOL_VERSION
 
 
 async def test_hidden_cot_sends_only_stubs(app, wire):
@@ -116,8 +117,8 @@ async def test_hello_and_busy(app, wire, until):
     async def reply(message):
         await gate.wait()
 
-    wire.browser_sends({"id": "h", "kind": "hello", "protocol": "1"})
-    assert reply_to(wire, "h")["result"] == {"protocol": "1", "signed_in": False}
+    wire.browser_sends({"id": "h", "kind": "hello", "protocol": PROTOCOL_VERSION})
+    assert reply_to(wire, "h")["result"] == {"protocol": PROTOCOL_VERSION, "signed_in": False}
     wire.browser_sends({"id": "m1", "kind": "send", "content": "first"})
     await until(lambda: app.running)
     assert app.running

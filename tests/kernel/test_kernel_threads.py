@@ -9,6 +9,7 @@ import pytest
 import chatwidget as cw
 import chatwidget.data
 from chatwidget import _persistence, _threads
+from chatwidget._protocol import PROTOCOL_VERSION
 from chatwidget._threads import ThreadNotFoundError
 from chatwidget.data.sql import SQLDataLayer
 
@@ -234,11 +235,11 @@ async def test_with_a_login_server_only_a_signed_identity_owns_what_is_kept(
     app = cw.ChatApp(title="signed", data_layer=layer)
     wire = app.widget.comm
     forged = sign_identity("another secret", "github:1", 60)[0]
-    wire.browser_sends({"id": "h0", "kind": "hello", "protocol": "1", "identity": forged})
+    wire.browser_sends({"id": "h0", "kind": "hello", "protocol": PROTOCOL_VERSION, "identity": forged})
     good = sign_identity("s3cret", "github:1", 60)[0]
-    wire.browser_sends({"id": "h1", "kind": "hello", "protocol": "1", "identity": good})
+    wire.browser_sends({"id": "h1", "kind": "hello", "protocol": PROTOCOL_VERSION, "identity": good})
     other = sign_identity("s3cret", "gitlab:2", 60)[0]
-    wire.browser_sends({"id": "h2", "kind": "hello", "protocol": "1", "identity": other})
+    wire.browser_sends({"id": "h2", "kind": "hello", "protocol": PROTOCOL_VERSION, "identity": other})
     await until(replied(wire, "h0", "h1", "h2"))
     replies = {r["id"]: r for r in wire.customs("reply")}
     assert replies["h0"]["result"]["signed_in"] is False

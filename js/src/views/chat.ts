@@ -9,6 +9,7 @@ import { ElementView } from "./elements";
 import type { ExtrasHost } from "./extras";
 import { el } from "./format";
 import { Header, SettingsPanel } from "./header";
+import { McpPanel } from "./mcp";
 import { MessageView } from "./message";
 import { StepView } from "./step";
 import { ThreadsPanel, serverBase } from "./threads";
@@ -79,6 +80,7 @@ export class ChatView implements ExtrasHost {
   private readonly starters = el("div", "cw-starters");
   private startersKey = "";
   private readonly settingsPanel: SettingsPanel;
+  private readonly mcpPanel: McpPanel;
   private readonly threadsPanel: ThreadsPanel;
   private readonly scroller = el("div", "cw-messages");
   private readonly earlier = el("button", "cw-load-earlier");
@@ -112,6 +114,13 @@ export class ChatView implements ExtrasHost {
     const labels = this.labels;
     this.header = new Header(store, labels, this.readOnly);
     this.settingsPanel = new SettingsPanel(store, labels);
+    this.mcpPanel = new McpPanel(store);
+    this.header.addTool(this.mcpPanel.button);
+    this.mcpPanel.button.addEventListener("click", () => {
+      this.settingsPanel.close();
+      this.threadsPanel.close();
+      this.mcpPanel.toggle();
+    });
     this.threadsPanel = new ThreadsPanel(
       store,
       labels,
@@ -123,11 +132,13 @@ export class ChatView implements ExtrasHost {
     );
     this.header.settingsButton.addEventListener("click", () => {
       this.threadsPanel.close();
+      this.mcpPanel.close();
       if (this.settingsPanel.isOpen) this.settingsPanel.close();
       else this.settingsPanel.open();
     });
     this.header.threadsButton.addEventListener("click", () => {
       this.settingsPanel.close();
+      this.mcpPanel.close();
       if (this.threadsPanel.isOpen) this.threadsPanel.close();
       else this.threadsPanel.open();
     });
@@ -188,6 +199,7 @@ export class ChatView implements ExtrasHost {
       this.composer.el,
       this.settingsPanel.el,
       this.threadsPanel.el,
+      this.mcpPanel.el,
       this.overlay,
     );
     host.append(root);
@@ -377,6 +389,7 @@ export class ChatView implements ExtrasHost {
       }
       this.composer.setLabels(this.labels, config.placeholder);
       this.header.update();
+      this.mcpPanel.update();
       this.updateStorage();
       const running = store.running;
       this.root.dataset.running = String(running);

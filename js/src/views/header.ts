@@ -227,6 +227,11 @@ export class Header {
     this.error.hidden = !message;
   }
 
+  /** Add a button of another panel to the header's tools. */
+  addTool(tool: HTMLElement): void {
+    this.tools.append(tool);
+  }
+
   update(): void {
     const store = this.store;
     this.title.textContent = store.title;

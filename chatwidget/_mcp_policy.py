@@ -1,0 +1,116 @@
+"""What an MCP connection may reach: the developer's allow-lists, checked before anything runs.
+
+Two rules, the same for a connection made from code and one asked for in the widget:
+
+* a stdio server starts only if its executable is on ``allowed_executables``. A bare name
+  (``npx``) is looked up on the kernel's ``PATH`` and compared, as an absolute path, with
+  the entries looked up the same way; a relative path (``./x``, ``../bin/x``) is refused.
+  The server then runs that absolute path with an argument list, never through a shell.
+* an HTTP transport (SSE, streamable HTTP) may only reach a URL under one of
+  ``allowed_urls``: same scheme, host and port, and a path that starts with the entry's
+  path on a segment boundary. Every request of the connection is checked, so a redirect
+  or an SSE endpoint outside the list fails too.
+
+Nothing a user types can add to these lists: they are read from the app's options only.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+from urllib.parse import unquote, urlsplit
+
+MAX_COMMAND_CHARS = 4_000
+MAX_URL_CHARS = 2_000
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class McpRefusedError(PermissionError):
+    """A connection the app's MCP options do not allow; the message says why, for the user."""
+
+
+def split_command(line: str) -> list[str]:
+    """A command line typed in the dialog, as an argument list (shell quoting, no shell)."""
+    if len(line) > MAX_COMMAND_CHARS:
+        raise McpRefusedError(f"The command is longer than {MAX_COMMAND_CHARS} characters.")
+    if "\x00" in line or "\n" in line or "\r" in line:
+        raise McpRefusedError("The command must be one line of text.")
+    try:
+        argv = shlex.split(line)
+    except ValueError as exc:
+        raise McpRefusedError(f"The command cannot be read: {exc}.") from None
+    if not argv:
+        raise McpRefusedError("The command is empty.")
+    return argv
+
+
+def _locate(command: str) -> str | None:
+    """The absolute path a command names: looked up on PATH for a bare name; None if unknown."""
+    if os.path.isabs(command):
+        path = os.path.normpath(command)
+        return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+    if os.sep in command or (os.altsep and os.altsep in command):
+        return None  # relative paths depend on the working directory: never allowed
+    found = shutil.which(command)
+    return os.path.normpath(os.path.abspath(found)) if found else None
+
+
+def allowed_executable(command: str, allowed: list[str]) -> str:
+    """The absolute path to run for ``command``, or McpRefusedError if it is not allowed."""
+    if not command or "\x00" in command:
+        raise McpRefusedError("The command names no executable.")
+    if not allowed:
+        raise McpRefusedError("This app allows no executable for stdio MCP servers.")
+    path = _locate(command)
+    if path is not None and any(_locate(entry) == path for entry in allowed):
+        return path
+    if os.sep in command and not os.path.isabs(command):
+        raise McpRefusedError(f"{command!r} is a relative path; name an allowed executable instead.")
+    raise McpRefusedError(f"{command!r} is not on this app's list of allowed executables.")
+
+
+def _port(scheme: str, port: int | None) -> int | None:
+    return port if port is not None else _DEFAULT_PORTS.get(scheme)
+
+
+def _under(path: str, prefix: str) -> bool:
+    prefix = prefix or "/"
+    if prefix.endswith("/"):
+        return (path or "/").startswith(prefix) or path == prefix.rstrip("/")
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def allowed_url(url: str, allowed: list[str]) -> str:
+    """``url`` if it lies under an entry of ``allowed``, else McpRefusedError."""
+    if not isinstance(url, str) or not url:
+        raise McpRefusedError("The server needs a URL.")
+    if len(url) > MAX_URL_CHARS:
+        raise McpRefusedError(f"The URL is longer than {MAX_URL_CHARS} characters.")
+    try:
+        parts = urlsplit(url)
+        port = _port(parts.scheme, parts.port)
+    except ValueError:
+        raise McpRefusedError("The URL cannot be read.") from None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise McpRefusedError("The URL must start with http:// or https:// and name a host.")
+    if parts.username is not None or parts.password is not None:
+        raise McpRefusedError("The URL must not carry a user name or password.")
+    if "\\" in url or any(c.isspace() or ord(c) < 32 for c in url):
+        raise McpRefusedError("The URL contains characters that are not allowed.")
+    if any(segment in (".", "..") for segment in unquote(parts.path).split("/")):
+        raise McpRefusedError("The URL's path must not contain '.' or '..' segments.")
+    if not allowed:
+        raise McpRefusedError("This app allows no URL for MCP servers.")
+    for entry in allowed:
+        rule = urlsplit(entry)
+        if (
+            rule.scheme == parts.scheme
+            and (rule.hostname or "").lower() == parts.hostname.lower()
+            and _port(rule.scheme, rule.port) == port
+            and _under(parts.path, rule.path)
+        ):
+            return url
+    raise McpRefusedError(
+        f"{parts.scheme}://{parts.netloc}{parts.path} is not among this app's allowed URLs."
+    )
