@@ -10,6 +10,12 @@ Measured:
   messages: the JSON of the comm messages the app sends (wrapping `app.widget._send` in the
   kernel) and the kernel-websocket frames of type comm_msg the page receives (Jupyter's
   envelope included);
+* a typed turn at 0, 100, 1,000 and 10,000 messages: a message typed into the composer
+  and Enter, to the handler's short reply painted (performance.now() at the keydown, next
+  animation frame after the reply is in the DOM), and every kernel-websocket byte the page
+  receives from Enter until 2 s after the reply (the saved-notebook copy is refreshed at
+  most once a second after an answer, so its bytes are counted); three turns each,
+  min/median/max;
 * a new view: a new cell runs `app.display()`; from the run command in the page to the
   new view's composer enabled and its newest message rendered (performance.now());
 * a page reload of the saved notebook, from navigation start to the big chat's view being
@@ -29,6 +35,24 @@ from _common import RESULTS, environment, kernel_json, session, table, write_res
 from labdriver import _PANEL, Chat, Notebook, write_notebook
 
 SIZES = (100, 1_000, 10_000)
+TURNS = 3
+
+#: Enter in the first chat's composer (already filled) to the reply containing `marker` painted.
+TURN_JS = """(marker) => new Promise((resolve) => {
+  const root = document.querySelectorAll('.cw-root')[1];
+  const input = root.querySelector('textarea.cw-input');
+  let t0 = 0;
+  const seen = () => Array.from(root.querySelectorAll('.cw-message.cw-assistant'))
+    .some((m) => m.textContent.includes('ok: ' + marker));
+  const obs = new MutationObserver(() => {
+    if (!seen()) return;
+    obs.disconnect();
+    requestAnimationFrame(() => resolve(performance.now() - t0));
+  });
+  obs.observe(root, {subtree: true, childList: true, characterData: true});
+  t0 = performance.now();
+  input.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', code: 'Enter', bubbles: true}));
+})"""
 
 VIEWS = """
 import asyncio, json, random, time
@@ -41,6 +65,11 @@ await _hello.send()
 small.display()
 
 app = cw.ChatApp(title="History benchmark")
+
+@app.on_message
+async def _reply(message):
+    await cw.Message("ok: " + message.content).send()
+
 SENT = []  # JSON bytes of every comm message the app sends
 _send = app.widget._send
 def _counting_send(msg, buffers=None):
@@ -233,6 +262,31 @@ def new_views(page: Any, path: str, newest: str, runs: int = 3) -> list[float]:
     return out
 
 
+def typed_turns(s: Any, history: int) -> dict[str, Any]:
+    """TURNS typed messages into the big chat: Enter -> reply painted, and the bytes of each turn."""
+    page = s.page
+    big = page.locator(".cw-root").nth(1)
+    times, sizes = [], []
+    for i in range(TURNS):
+        marker = f"turn{history}x{i}"
+        box = big.locator("textarea.cw-input")
+        box.click()
+        box.fill(marker)
+        mark = s.tap.mark()
+        times.append(page.evaluate(TURN_JS, marker))
+        page.wait_for_timeout(2000)
+        sizes.append(sum(f.size for f in s.tap.since(mark)))
+        expect_idle = "() => document.querySelectorAll('.cw-root')[1].dataset.running === 'false'"
+        wait_js(page, expect_idle, 30)
+    times.sort()
+    sizes.sort()
+    return {
+        "history": history,
+        "enter_to_reply_ms": [round(t, 1) for t in times],
+        "ws_bytes": sizes,
+    }
+
+
 def main() -> None:
     t_start = time.monotonic()
     result: dict[str, Any] = {"benchmark": "history", **environment()}
@@ -245,6 +299,7 @@ def main() -> None:
 
         page.evaluate(LONGTASKS_JS)
         appends = []
+        turns = [typed_turns(s, 0)]
         for n in SIZES:
             log(f"history {n:,}: growing and appending")
             mark = s.tap.mark()
@@ -267,7 +322,10 @@ def main() -> None:
                     "content_chars": out["chars"],
                 }
             )
+            log(f"history {n:,}: typed turns")
+            turns.append(typed_turns(s, n))
         result["append"] = appends
+        result["typed_turn"] = turns
         lt = page.evaluate("() => window.__lt")
         result["growth_longtask_ms_total"] = round(sum(d for _, d in lt))
         result["growth_longtask_ms_max"] = round(max((d for _, d in lt), default=0))
@@ -341,6 +399,19 @@ def main() -> None:
                 f"{a['comm_json_bytes']:,} B / {a['ws_comm_msg_bytes']:,} B in {a['comm_messages']} msg",
                 "<= 4 KB",
             )
+        )
+    empty = turns[0]["enter_to_reply_ms"][1]
+    for t in turns:
+        ms, b = t["enter_to_reply_ms"], t["ws_bytes"]
+        rows.append(
+            (
+                f"typed turn at {t['history']:,} messages: Enter -> reply painted (min/median/max)",
+                f"{ms[0]} / {ms[1]} / {ms[-1]} ms ({ms[1] / empty:.2f}x empty)",
+                "<= 1.5x empty",
+            )
+        )
+        rows.append(
+            ("  websocket bytes of that turn (min/median/max)", f"{b[0]:,} / {b[1]:,} / {b[-1]:,} B", "")
         )
     sn = result["snapshot"]
     rl = result["reload"]

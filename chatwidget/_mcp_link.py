@@ -31,8 +31,7 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from ._mcp_policy import McpRefusedError, allowed_url
-from .mcp import first_cause
+from ._mcp_policy import McpRefusedError, allowed_url, first_cause
 
 if TYPE_CHECKING:
     from mcp.types import CallToolResult, Tool

@@ -19,7 +19,11 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import sys
 from urllib.parse import unquote, urlsplit
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
 
 MAX_COMMAND_CHARS = 4_000
 MAX_URL_CHARS = 2_000
@@ -114,3 +118,10 @@ def allowed_url(url: str, allowed: list[str]) -> str:
     raise McpRefusedError(
         f"{parts.scheme}://{parts.netloc}{parts.path} is not among this app's allowed URLs."
     )
+
+
+def first_cause(exc: BaseException) -> BaseException:
+    """The first leaf of an exception group (anyio task groups wrap a transport's failure)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import _protocol as wire
 from . import _threads
+from ._mcp_policy import first_cause
 from ._uploads import CHUNK_BYTES, UploadError
-from .mcp import McpRefusedError, connection_from_dialog, first_cause
+from .mcp import McpRefusedError, connection_from_dialog
 from .message import Message
 from .types import Feedback
 

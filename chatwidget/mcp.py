@@ -27,11 +27,11 @@ from ._mcp_options import (
     McpStreamableHttpConnection,
     connection_from_dialog,
 )
-from ._mcp_policy import McpRefusedError
+from ._mcp_policy import McpRefusedError, first_cause
 from .step import Step
 
 if sys.version_info < (3, 11):
-    from exceptiongroup import BaseExceptionGroup
+    pass
 
 if TYPE_CHECKING:
     from mcp import ClientSession
@@ -64,13 +64,6 @@ def _links_module() -> Any:
             name=exc.name,
         ) from exc
     return _mcp_link
-
-
-def first_cause(exc: BaseException) -> BaseException:
-    """The first leaf of an exception group (anyio task groups wrap a transport's failure)."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
 
 
 def connection_lost(exc: BaseException) -> bool:
