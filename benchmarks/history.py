@@ -122,7 +122,7 @@ async def grow(to):
     global COUNT
     while COUNT < to:
         kind = "user_message" if COUNT % 2 == 0 else "assistant_message"
-        await cw.Message(make_content(COUNT), type=kind).send()
+        await cw.Message(make_content(COUNT), type=kind).bind(app.chat).send()
         COUNT += 1
         if COUNT % 500 == 0:
             await asyncio.sleep(0)
@@ -135,7 +135,7 @@ APPEND = """
 await grow({n})
 await asyncio.sleep(0.5)
 _k = len(SENT)
-_m = cw.Message(make_content(2 * COUNT + 1))  # an assistant-style message
+_m = cw.Message(make_content(2 * COUNT + 1)).bind(app.chat)  # an assistant-style message
 await _m.send()
 COUNT += 1
 await asyncio.sleep(0.2)
