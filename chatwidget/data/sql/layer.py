@@ -34,6 +34,7 @@ from ..types import (
 from . import _convert as conv
 from ._queries import page_size, threads_page
 from ._search import search_page
+from ._thread_read import read_thread
 from .engine import WRITE_OPTION, create_engine, default_url, normalize_url, sqlite_path
 from .migrations import HEAD, migrate
 from .models import ElementRow, FeedbackRow, StepRow, ThreadRow, UserRow
@@ -411,38 +412,29 @@ class SQLDataLayer(BaseDataLayer):
             data=[conv.thread_dict(row) for row in rows],
         )
 
-    async def get_thread(self, thread_id: str) -> ThreadDict | None:
-        """The thread with its steps (in creation order), elements, and each step's feedback."""
+    async def get_thread(
+        self, thread_id: str, *, steps_limit: int | None = None, steps_before: str | None = None
+    ) -> ThreadDict | None:
+        """The thread with its steps (in creation order), elements, and each step's feedback.
+
+        ``steps_limit``: only the newest ``steps_limit`` steps (still in creation order) and
+        the elements of those steps; the thread then has ``olderSteps``, a cursor for the
+        steps before these (``None`` when there are none), which ``steps_before`` takes to
+        read the next older page. (See :mod:`._thread_read`.)
+        """
+        if steps_limit is not None and steps_limit < 1:
+            raise ValueError("steps_limit must be at least 1")
+        if steps_before is not None and steps_limit is None:
+            raise ValueError("steps_before needs steps_limit")
+        before = None if steps_before is None else _decode_step_cursor(steps_before)
         async with self._session(write=False) as session:
-            row = await session.scalar(select(ThreadRow).where(ThreadRow.id == thread_id))
-            if row is None:
-                return None
-            steps = (
-                await session.scalars(
-                    select(StepRow)
-                    .where(StepRow.thread_id == thread_id)
-                    .order_by(StepRow.created_at, StepRow.pk)
-                )
-            ).all()
-            elements = (
-                await session.scalars(
-                    select(ElementRow).where(ElementRow.thread_id == thread_id).order_by(ElementRow.id)
-                )
-            ).all()
-            feedbacks = (
-                await session.scalars(select(FeedbackRow).where(FeedbackRow.thread_id == thread_id))
-            ).all()
-        by_step = {f.for_id: f for f in feedbacks}
-        thread = conv.thread_dict(row)
-        thread["steps"] = []
-        for step_row in steps:
-            step = conv.step_dict(step_row)
-            feedback = by_step.get(step_row.id)
-            if feedback is not None:
-                cast(dict[str, Any], step)["feedback"] = conv.feedback_dict(feedback)
-            thread["steps"].append(step)
-        thread["elements"] = [conv.element_dict(e) for e in elements]
-        return thread
+            read = await read_thread(session, self.dialect, thread_id, steps_limit, before)
+        if read is None:
+            return None
+        if steps_limit is not None:
+            older = None if read.older is None else conv.encode_cursor(read.older[0], str(read.older[1]))
+            cast(dict[str, Any], read.thread)["olderSteps"] = older
+        return read.thread
 
     async def update_thread(
         self,
@@ -514,6 +506,13 @@ def _merge_metadata(row: ThreadRow, metadata: dict[str, Any], now: str) -> None:
         elif not shared:
             row.shared_at = None
         row.is_shared = shared
+
+
+def _decode_step_cursor(cursor: str) -> tuple[str, int]:
+    created_at, pk = conv.decode_cursor(cursor)
+    if not pk.isdigit():
+        raise ValueError("invalid steps cursor")
+    return created_at, int(pk)
 
 
 def _user(row: UserRow) -> PersistedUser:
