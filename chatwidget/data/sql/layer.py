@@ -34,6 +34,8 @@ from ..types import (
 from . import _convert as conv
 from ._queries import page_size, threads_page
 from ._search import search_page
+from ._step_write import newest_time, step_statements
+from ._step_write import params as step_params
 from ._thread_read import read_thread
 from .engine import WRITE_OPTION, create_engine, default_url, normalize_url, sqlite_path
 from .migrations import HEAD, migrate
@@ -68,6 +70,8 @@ class SQLDataLayer(BaseDataLayer):
         self._engine: AsyncEngine | None = None
         self._read_sessions: async_sessionmaker[AsyncSession] | None = None
         self._write_sessions: async_sessionmaker[AsyncSession] | None = None
+        self._write_engine: AsyncEngine  # these two are set with the engine
+        self._autocommit: AsyncEngine
         self._ready = False
         self._closed = False
         self._lock = asyncio.Lock()
@@ -106,9 +110,9 @@ class SQLDataLayer(BaseDataLayer):
         if self._engine is None:
             self._engine = create_engine(self.url, **self._engine_options)
             self._read_sessions = async_sessionmaker(self._engine, expire_on_commit=False)
-            self._write_sessions = async_sessionmaker(
-                self._engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
-            )
+            self._write_engine = self._engine.execution_options(**{WRITE_OPTION: True})
+            self._write_sessions = async_sessionmaker(self._write_engine, expire_on_commit=False)
+            self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
         return self._engine
 
     async def migrate(self, target: int = HEAD) -> int:
@@ -306,10 +310,29 @@ class SQLDataLayer(BaseDataLayer):
     # -- steps ------------------------------------------------------------------------
 
     async def create_step(self, step: StepDict) -> None:
-        await self.write_steps([step])
+        await self._write_step(step)
 
     async def update_step(self, step: StepDict) -> None:
-        await self.write_steps([step])
+        await self._write_step(step)
+
+    async def _write_step(self, step: StepDict) -> None:
+        """One step, as :meth:`write_steps` writes it, at the cost of one statement.
+
+        On PostgreSQL the upsert and the thread's ``updated_at`` are one statement in its
+        own transaction (see :mod:`._step_write`): one round trip, one commit. SQLite has
+        no round trips; its two statements share one ``BEGIN IMMEDIATE`` transaction.
+        """
+        row, updates = conv.step_row(step)
+        statements = step_statements(self.dialect, frozenset(row), updates)
+        values = step_params(row)
+        await self._prepare()
+        engine = self._autocommit if self.dialect == "postgresql" else self._write_engine
+        try:
+            async with engine.begin() as conn:
+                for statement in statements:
+                    await conn.execute(statement, values)
+        except SQLAlchemyError as exc:
+            raise DataLayerError(f"database error: {exc}") from exc
 
     async def write_steps(self, steps: list[StepDict]) -> None:
         """Upsert many steps in one transaction; the keys a step dict lacks are left as stored.
@@ -330,7 +353,7 @@ class SQLDataLayer(BaseDataLayer):
         latest: dict[str, str] = {}
         for row, updates in rows.values():
             groups.setdefault((frozenset(row), updates), []).append(row)
-            newest = max(t for t in (row["created_at"], row.get("start_time"), row.get("end_time")) if t)
+            newest = newest_time(row)
             if newest > latest.get(row["thread_id"], ""):
                 latest[row["thread_id"]] = newest
         steps_table = cast(Table, StepRow.__table__)
