@@ -4,7 +4,7 @@ A thread of thousands of steps is bound by per-row work in Python. So the steps 
 with their feedback in one statement of plain columns (no ORM objects, no result
 processing: JSON columns come as text on both backends, ``::text`` on PostgreSQL, which
 also spares asyncpg's per-value JSON decoding), and each row becomes a ``StepDict``
-in :func:`_step`; the JSON values almost always are ``{}`` or ``null``, which are not
+in :func:`_steps`; the JSON values almost always are ``{}`` or ``null``, which are not
 parsed.
 
 A page of steps is the newest ``limit`` steps before a position (or the newest of all), in
@@ -16,6 +16,7 @@ costs what a short thread costs; one row more than the page says whether older s
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -37,7 +38,7 @@ _STEP_COLUMNS = (
     "s.id, s.thread_id, s.parent_id, s.name, s.type, s.streaming, s.metadata{j}, s.tags{j}, "
     "s.input, s.output, s.is_error, s.created_at, s.start_time, s.end_time, s.language, "
     "s.default_open, s.show_input{j}, s.generation{j}, s.command, "
-    "f.id, f.for_id, f.thread_id, f.value, f.comment, s.pk"
+    "f.id, f.value, f.comment, s.pk"
 )
 _STEPS = (
     "SELECT {columns} FROM steps s LEFT JOIN feedbacks f ON f.for_id = s.id WHERE s.thread_id = :thread_id"
@@ -91,41 +92,47 @@ def _bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _step(row: Any) -> StepDict:
-    (step_id, thread_id, parent_id, name, kind, streaming, metadata, tags, input_, output, is_error,
-     created_at, start, end, language, default_open, show_input, generation, command,
-     feedback_id, feedback_for, feedback_thread, feedback_value, feedback_comment, _pk) = row  # fmt: skip
-    step: StepDict = {
-        "id": step_id,
-        "threadId": thread_id,
-        "parentId": parent_id,
-        "name": name or "",
-        "type": kind,
-        "streaming": bool(streaming),
-        "metadata": _json(metadata) or {},
-        "tags": None if tags is None or tags == "null" else _loads(tags),
-        "input": input_ or "",
-        "output": output or "",
-        "isError": None if is_error is None else bool(is_error),
-        "createdAt": created_at,
-        "start": start,
-        "end": end,
-        "language": language,
-        "defaultOpen": None if default_open is None else bool(default_open),
-        "showInput": _json(show_input),
-        "generation": None if generation is None or generation == "null" else _loads(generation),
-    }
-    if command is not None:
-        step["command"] = command
-    if feedback_id is not None:
-        step["feedback"] = {  # type: ignore[typeddict-unknown-key]
-            "id": feedback_id,
-            "forId": feedback_for,
-            "threadId": feedback_thread,
-            "value": 1 if feedback_value else 0,
-            "comment": feedback_comment,
+def _steps(rows: Sequence[Any]) -> list[StepDict]:
+    """``StepDict`` of each row: one loop, no call per row (this is the hot part of a read)."""
+    loads = json.loads
+    nothing = (None, "null")
+    steps: list[StepDict] = []
+    append = steps.append
+    for (step_id, thread_id, parent_id, name, kind, streaming, metadata, tags, input_, output, is_error,
+         created_at, start, end, language, default_open, show_input, generation, command,
+         feedback_id, feedback_value, feedback_comment, _pk) in rows:  # fmt: skip
+        step: StepDict = {
+            "id": step_id,
+            "threadId": thread_id,
+            "parentId": parent_id,
+            "name": name or "",
+            "type": kind,
+            "streaming": bool(streaming),
+            "metadata": {} if metadata == "{}" or metadata in nothing else loads(metadata),
+            "tags": None if tags in nothing else loads(tags),
+            "input": input_ or "",
+            "output": output or "",
+            "isError": None if is_error is None else bool(is_error),
+            "createdAt": created_at,
+            "start": start,
+            "end": end,
+            "language": language,
+            "defaultOpen": None if default_open is None else bool(default_open),
+            "showInput": None if show_input in nothing else loads(show_input),
+            "generation": None if generation in nothing else loads(generation),
         }
-    return step
+        if command is not None:
+            step["command"] = command
+        if feedback_id is not None:
+            step["feedback"] = {  # type: ignore[typeddict-unknown-key]
+                "id": feedback_id,
+                "forId": step_id,
+                "threadId": thread_id,
+                "value": 1 if feedback_value else 0,
+                "comment": feedback_comment,
+            }
+        append(step)
+    return steps
 
 
 def _element(row: Any) -> ElementDict:
@@ -194,7 +201,7 @@ async def read_thread(
         older_exists = len(rows) > limit
         rows = rows[:limit][::-1]
         older = (rows[0][11], rows[0][-1]) if older_exists else None
-    thread["steps"] = [_step(r) for r in rows]
+    thread["steps"] = _steps(rows)
     if limit is not None and not rows:
         thread["elements"] = []
     else:
