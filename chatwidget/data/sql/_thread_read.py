@@ -24,8 +24,7 @@ from typing import Any
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..._protocol import StepDict
-from ..types import ElementDict, ThreadDict
+from ..types import ElementDict, StepDict, ThreadDict
 
 #: A position in a thread's steps: ``(created_at, pk)`` of a step.
 StepKey = tuple[str, int]
