@@ -140,11 +140,16 @@ async def thread_figures(layer: SQLDataLayer, runs: int, writes: int) -> dict[st
     return figures
 
 
+def _peer_env() -> dict[str, str]:
+    """Chainlit writes config files under its app root when imported: a throwaway one."""
+    return {**os.environ, "CHAINLIT_APP_ROOT": tempfile.mkdtemp(prefix="chainlit-peer-")}
+
+
 def peer_figures(python: str, url: str, runs: int, writes: int) -> dict[str, Any]:
     """Chainlit's side, run by its own interpreter; raises with its output if it fails."""
     done = subprocess.run(
         [python, str(HERE / "storage_peer.py"), "--url", url, "--runs", str(runs), "--writes", str(writes)],
-        capture_output=True, text=True, timeout=900, check=False,
+        capture_output=True, text=True, timeout=900, check=False, env=_peer_env(),
     )  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"the Chainlit side failed:\n{done.stdout}\n{done.stderr}")
@@ -159,7 +164,7 @@ def peer_available(python: str | None) -> str | None:
     if not Path(python).exists():
         return f"{python} does not exist"
     probe = subprocess.run([python, "-c", "import chainlit, sqlalchemy, aiosqlite, asyncpg"],
-                           capture_output=True, text=True, check=False)  # fmt: skip
+                           capture_output=True, text=True, check=False, env=_peer_env())  # fmt: skip
     if probe.returncode != 0:
         return f"{python} cannot import chainlit, sqlalchemy, aiosqlite and asyncpg"
     return None
