@@ -77,6 +77,8 @@ def _statements(dialect: str, paged: bool, before: bool) -> tuple[TextClause, Te
 
 
 _loads = json.loads
+#: JSON values common in ``show_input`` and the like, decoded once (immutable, so shared).
+_SCALARS: dict[str, Any] = {"true": True, "false": False, '"json"': "json", '"text"': "text", "null": None}
 
 
 def _json(value: str | None) -> Any:
@@ -93,7 +95,7 @@ def _bool(value: Any) -> bool | None:
 
 def _steps(rows: Sequence[Any]) -> list[StepDict]:
     """``StepDict`` of each row: one loop, no call per row (this is the hot part of a read)."""
-    loads = json.loads
+    loads, scalars = json.loads, _SCALARS
     nothing = (None, "null")
     steps: list[StepDict] = []
     append = steps.append
@@ -117,7 +119,11 @@ def _steps(rows: Sequence[Any]) -> list[StepDict]:
             "end": end,
             "language": language,
             "defaultOpen": None if default_open is None else bool(default_open),
-            "showInput": None if show_input in nothing else loads(show_input),
+            "showInput": None
+            if show_input is None
+            else scalars[show_input]
+            if show_input in scalars
+            else loads(show_input),
             "generation": None if generation in nothing else loads(generation),
         }
         if command is not None:
