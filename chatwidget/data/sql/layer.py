@@ -1,4 +1,9 @@
-"""``SQLDataLayer``: the data layer on SQLAlchemy 2.0 async (SQLite by default, PostgreSQL by URL)."""
+"""``SQLDataLayer``: the data layer on SQLAlchemy 2.0 async (SQLite by default, PostgreSQL by URL).
+
+Over 400 lines because one class implements the whole ``BaseDataLayer`` interface (users,
+feedback, elements, steps, threads); the SQL of the hot paths lives in the private modules
+beside it (``_queries``/``_search`` for lists, ``_thread_read``, ``_step_write``).
+"""
 
 from __future__ import annotations
 
