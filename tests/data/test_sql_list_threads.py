@@ -201,3 +201,25 @@ async def test_feedback_filter(layer: SQLDataLayer) -> None:
     assert disliked == {"t00003", "t00008"}
     both = await walk(layer, ThreadFilter(feedback=0, search="message 8"), first=2)
     assert [t["id"] for t in both] == ["t00008"]
+
+
+@pytest.mark.parametrize("plan", ["lookup", "walk", "walk then lookup"])
+async def test_one_users_search_follows_the_owner(
+    layer: SQLDataLayer, plan: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's search sees their matches only, including threads given to them later and
+    not those given away (the steps' copy of the owner follows the thread)."""
+    use_plan(monkeypatch, plan)
+    alice = await layer.create_user(User("alice"))
+    bob = await layer.create_user(User("bob"))
+    await make_threads(layer, 6, user_id=alice.id, prefix="a")
+    await make_threads(layer, 6, user_id=bob.id, prefix="b")
+
+    async def found(user_id: str) -> list[str]:
+        return [t["id"] for t in await walk(layer, ThreadFilter(userId=user_id, search="message"), first=2)]
+
+    assert await found(alice.id) == [f"a{i:05d}" for i in range(5, -1, -1)]
+    await layer.update_thread("b00002", user_id=alice.id)
+    await layer.update_thread("a00004", user_id=bob.id)
+    assert sorted(await found(alice.id)) == ["a00000", "a00001", "a00002", "a00003", "a00005", "b00002"]
+    assert "a00004" in await found(bob.id) and "b00002" not in await found(bob.id)

@@ -121,3 +121,59 @@ async def test_newer_schema_is_refused(fresh_url: URL) -> None:
     with pytest.raises(ValueError, match="no schema version"):
         await newer.migrate(SCHEMA_VERSION + 1)
     await newer.close()
+
+
+async def test_upgrade_from_version_3_gives_steps_their_owner(fresh_url: URL) -> None:
+    old = SQLDataLayer(fresh_url, auto_migrate=False)
+    assert await old.migrate(3) == 3
+    async with old.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO users (id, identifier, metadata, created_at) VALUES "
+                "('u1', 'alice', '{}', '2024-01-01T00:00:00.000Z'), "
+                "('u2', 'bob', '{}', '2024-01-01T00:00:00.000Z')"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO threads (id, created_at, updated_at, user_id, user_identifier) VALUES "
+                "('a1', '2024-01-01T00:00:00.000Z', '2024-01-02T00:00:00.000Z', 'u1', 'alice'), "
+                "('b1', '2024-01-01T00:00:00.000Z', '2024-01-03T00:00:00.000Z', 'u2', 'bob'), "
+                "('n1', '2024-01-01T00:00:00.000Z', '2024-01-04T00:00:00.000Z', NULL, NULL)"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO steps (id, thread_id, type, output, created_at) VALUES "
+                "('sa', 'a1', 'assistant_message', 'a shared topic', '2024-01-02T00:00:00.000Z'), "
+                "('sb', 'b1', 'user_message', 'the shared topic too', '2024-01-03T00:00:00.000Z'), "
+                "('sn', 'n1', 'user_message', 'shared topic, nobody''s', '2024-01-04T00:00:00.000Z')"
+            )
+        )
+    await old.close()
+
+    layer = SQLDataLayer(fresh_url)
+
+    async def owners() -> dict[str, str | None]:
+        async with layer.engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, user_id FROM steps"))).all()
+        return {str(step_id): owner for step_id, owner in rows}
+
+    async def search(user_id: str | None, term: str = "shared topic") -> list[str]:
+        page = await layer.list_threads(Pagination(), ThreadFilter(userId=user_id, search=term))
+        return [t["id"] for t in page.data]
+
+    assert await layer.migrate() == SCHEMA_VERSION
+    assert await owners() == {"sa": "u1", "sb": "u2", "sn": None}  # the existing steps, filled in
+    assert await search("u1") == ["a1"] and await search("u2") == ["b1"]
+    assert await search(None) == ["n1", "b1", "a1"]
+    # a new step takes its thread's owner; a thread given to another user takes its steps along
+    await layer.write_steps([{"id": "sa2", "threadId": "a1", "type": "user_message", "output": "alpaca"}])
+    await layer.create_step({"id": "sn2", "threadId": "n1", "type": "user_message", "output": "alpaca"})
+    assert (await owners())["sa2"] == "u1" and (await owners())["sn2"] is None
+    assert await search("u1", "alpaca") == ["a1"]
+    await layer.update_thread("n1", user_id="u1")
+    assert (await owners())["sn"] == "u1" and (await owners())["sn2"] == "u1"
+    assert await search("u1") == ["n1", "a1"] and await search("u2") == ["b1"]
+    assert await search("u1", "alpaca") == ["n1", "a1"]
+    await layer.close()

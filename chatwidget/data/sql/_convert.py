@@ -8,8 +8,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from ..types import ElementDict, FeedbackDict, StepDict, ThreadDict
-from .models import ElementRow, FeedbackRow, StepRow, ThreadRow
+from ..types import ElementDict, StepDict, ThreadDict
+from .models import ElementRow, ThreadRow
 
 #: StepDict key -> steps column (attribute) name; ``slot`` is wire-only and not stored.
 STEP_COLUMNS: dict[str, str] = {
@@ -80,32 +80,6 @@ def step_row(step: StepDict) -> tuple[dict[str, Any], frozenset[str]]:
     return row, updates
 
 
-def step_dict(row: StepRow) -> StepDict:
-    step: StepDict = {
-        "id": row.id,
-        "threadId": row.thread_id,
-        "parentId": row.parent_id,
-        "name": row.name or "",
-        "type": row.type,
-        "streaming": bool(row.streaming),
-        "metadata": row.metadata_ or {},
-        "tags": row.tags,
-        "input": row.input or "",
-        "output": row.output or "",
-        "isError": row.is_error,
-        "createdAt": row.created_at,
-        "start": row.start,
-        "end": row.end,
-        "language": row.language,
-        "defaultOpen": row.default_open,
-        "showInput": row.show_input,
-        "generation": row.generation,
-    }
-    if row.command is not None:
-        step["command"] = row.command
-    return step
-
-
 def element_dict(row: ElementRow) -> ElementDict:
     return {
         "id": row.id,
@@ -121,16 +95,6 @@ def element_dict(row: ElementRow) -> ElementDict:
         "props": row.props,
         "objectKey": row.object_key,
         "url": row.url,
-    }
-
-
-def feedback_dict(row: FeedbackRow) -> FeedbackDict:
-    return {
-        "id": row.id,
-        "forId": row.for_id,
-        "threadId": row.thread_id,
-        "value": 1 if row.value else 0,
-        "comment": row.comment,
     }
 
 

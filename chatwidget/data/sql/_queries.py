@@ -79,6 +79,15 @@ COUNT_MATCHES = text(
     "SELECT (SELECT count(*) FROM (SELECT 1 FROM steps_fts WHERE steps_fts MATCH :q LIMIT :n))"
     " + (SELECT count(*) FROM (SELECT 1 FROM threads_fts WHERE threads_fts MATCH :q LIMIT :n))"
 )
+#: The same among one user's messages and thread names: each match is joined to its row by
+#: rowid (cheap), the owner checked there.
+COUNT_USER_MATCHES = text(
+    "SELECT (SELECT count(*) FROM (SELECT 1 FROM steps_fts CROSS JOIN steps ON steps.pk = steps_fts.rowid "
+    "WHERE steps_fts MATCH :q AND steps.user_id = :user LIMIT :n))"
+    " + (SELECT count(*) FROM (SELECT 1 FROM threads_fts "
+    "CROSS JOIN threads ON threads.pk = threads_fts.rowid "
+    "WHERE threads_fts MATCH :q AND threads.user_id = :user LIMIT :n))"
+)
 
 #: PostgreSQL: the planner's estimate of matching messages (pg_trgm keeps statistics per
 #: trigram). Counting exactly would cost as much as a lookup: every candidate row must be
@@ -88,23 +97,33 @@ ESTIMATE_MATCHES = text(
     "EXPLAIN (FORMAT JSON) SELECT 1 FROM steps "
     "WHERE steps.type IN ('user_message', 'assistant_message') AND steps.output ILIKE :pattern ESCAPE '\\'"
 )
+#: The same among one user's messages.
+ESTIMATE_USER_MATCHES = text(
+    "EXPLAIN (FORMAT JSON) SELECT 1 FROM steps WHERE steps.user_id = :user "
+    "AND steps.type IN ('user_message', 'assistant_message') AND steps.output ILIKE :pattern ESCAPE '\\'"
+)
 
 
 # -- search conditions -----------------------------------------------------------------
 
 
-def found_by_lookup(dialect: str, term: str) -> ColumnElement[bool]:
-    """``threads`` rows among the matches the search index gives (``term`` is indexed)."""
+def found_by_lookup(dialect: str, term: str, user_id: str | None = None) -> ColumnElement[bool]:
+    """``threads`` rows among the matches the search index gives (``term`` is indexed).
+
+    With ``user_id``, only that user's messages are matched (``steps.user_id``, the thread
+    owner's copy): the other users' matches are never joined to their threads.
+    """
     if dialect == "sqlite":
         phrase = fts_phrase(term)
-        in_messages = (
-            text(
-                "SELECT steps.thread_id FROM steps_fts JOIN steps ON steps.pk = steps_fts.rowid "
-                "WHERE steps_fts MATCH :search_steps"
-            )
-            .bindparams(search_steps=phrase)
-            .columns(column("thread_id"))
+        sql = (
+            "SELECT steps.thread_id FROM steps_fts CROSS JOIN steps ON steps.pk = steps_fts.rowid "
+            "WHERE steps_fts MATCH :search_steps"
         )
+        params = {"search_steps": phrase}
+        if user_id is not None:
+            sql += " AND steps.user_id = :search_owner"
+            params["search_owner"] = user_id
+        in_messages = text(sql).bindparams(**params).columns(column("thread_id"))
         in_names = (
             text("SELECT rowid FROM threads_fts WHERE threads_fts MATCH :search_names")
             .bindparams(search_names=phrase)
@@ -113,12 +132,14 @@ def found_by_lookup(dialect: str, term: str) -> ColumnElement[bool]:
         return or_(ThreadRow.id.in_(in_messages), ThreadRow.pk.in_(in_names))
     pattern = like_pattern(term)
     named = aliased(ThreadRow)
-    in_messages_or_names = (
-        select(StepRow.thread_id)
-        .where(text(f"steps.type IN {MESSAGE_TYPES_SQL}"), StepRow.output.ilike(pattern, escape="\\"))
-        .union(select(named.id).where(named.name.ilike(pattern, escape="\\")))
+    messages = select(StepRow.thread_id).where(
+        text(f"steps.type IN {MESSAGE_TYPES_SQL}"), StepRow.output.ilike(pattern, escape="\\")
     )
-    return ThreadRow.id.in_(in_messages_or_names)
+    names = select(named.id).where(named.name.ilike(pattern, escape="\\"))
+    if user_id is not None:
+        messages = messages.where(StepRow.user_id == user_id)
+        names = names.where(named.user_id == user_id)
+    return ThreadRow.id.in_(messages.union(names))
 
 
 #: PostgreSQL, for lookups: fetching a few thousand threads by index beats reading the

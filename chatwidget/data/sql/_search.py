@@ -12,11 +12,13 @@ before the query runs, so:
   the page is looked up below that point. Whether more threads follow a full page is
   learnt by a short walk, else by a lookup that stops at the first match it meets.
 
+One user's list counts and looks up that user's matches only (each step carries its
+thread's owner, migration 4), so a term common in other users' threads costs that user
+little.
+
 A walk's probe reads a thread's messages, so it costs more per thread in long threads.
-What stays slow (``benchmarks/storage.py``, 100,000 threads): a term with thousands of
-matches, none among the newest threads of the list being paged (often one user's list
-while the term is common in other users' threads): the walk finds nothing and the lookup
-costs every match.
+What stays slow: a term with thousands of matches in the list being paged, none among
+its newest threads; the walk finds nothing and the lookup costs every match of the list.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..types import ThreadFilter
 from ._queries import (
     COUNT_MATCHES,
+    COUNT_USER_MATCHES,
     ESTIMATE_MATCHES,
+    ESTIMATE_USER_MATCHES,
     INDEXES_ARE_CHEAP,
     Key,
     any_thread,
@@ -54,11 +58,18 @@ WALK_WINDOW = 1000
 PEEK_WINDOW = 200
 
 
-async def _many_matches(session: AsyncSession, dialect: str, term: str) -> bool:
+async def _many_matches(session: AsyncSession, dialect: str, term: str, user_id: str | None) -> bool:
+    """Whether the list being paged (everyone's, or one user's) holds many matches."""
     if dialect == "sqlite":
-        count = await session.scalar(COUNT_MATCHES, {"q": fts_phrase(term), "n": MANY_MATCHES})
+        params: dict[str, object] = {"q": fts_phrase(term), "n": MANY_MATCHES}
+        if user_id is not None:
+            params["user"] = user_id
+        count = await session.scalar(COUNT_MATCHES if user_id is None else COUNT_USER_MATCHES, params)
         return (count or 0) >= MANY_MATCHES
-    plan = (await session.execute(ESTIMATE_MATCHES, {"pattern": like_pattern(term)})).scalar_one()
+    estimate, params = ESTIMATE_MATCHES, {"pattern": like_pattern(term)}
+    if user_id is not None:
+        estimate, params["user"] = ESTIMATE_USER_MATCHES, user_id
+    plan = (await session.execute(estimate, params)).scalar_one()
     if isinstance(plan, str):
         plan = json.loads(plan)
     return float(plan[0]["Plan"]["Plan Rows"]) >= MANY_MATCHES
@@ -78,7 +89,7 @@ async def search_page(
         return rows[:size], len(rows) > size
     # SQLite's LIKE folds ASCII case only, so only ASCII terms are probed with it.
     walkable = dialect != "sqlite" or search.term.isascii()
-    if not walkable or not await _many_matches(session, dialect, search.term):
+    if not walkable or not await _many_matches(session, dialect, search.term, filters.userId):
         rows = await search.rows(threads_page(filters, after, limit, search.lookup))
         return rows[:size], len(rows) > size
 
@@ -112,7 +123,7 @@ class _Search:
 
     @property
     def lookup(self) -> ColumnElement[bool]:
-        return found_by_lookup(self.dialect, self.term)
+        return found_by_lookup(self.dialect, self.term, self.filters.userId)
 
     async def rows(self, query: Select[ThreadRow]) -> list[ThreadRow]:
         return list((await self.session.scalars(query)).all())

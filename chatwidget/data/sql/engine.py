@@ -23,6 +23,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from ._liveness import ping_when_idle
+
 #: Environment variable read (when the data layer is first used) for the database URL.
 URL_ENV = "CHATWIDGET_DATABASE_URL"
 #: Execution option that marks a connection whose transactions write.
@@ -126,7 +128,9 @@ def warn_if_network_filesystem(path: Path) -> None:
 
 def create_engine(url: URL, **kwargs: Any) -> AsyncEngine:
     if url.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        server = create_async_engine(url, **kwargs)
+        ping_when_idle(server)
+        return server
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)

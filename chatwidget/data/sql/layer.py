@@ -1,4 +1,9 @@
-"""``SQLDataLayer``: the data layer on SQLAlchemy 2.0 async (SQLite by default, PostgreSQL by URL)."""
+"""``SQLDataLayer``: the data layer on SQLAlchemy 2.0 async (SQLite by default, PostgreSQL by URL).
+
+Over 400 lines because one class implements the whole ``BaseDataLayer`` interface (users,
+feedback, elements, steps, threads); the SQL of the hot paths lives in the private modules
+beside it (``_queries``/``_search`` for lists, ``_thread_read``, ``_step_write``).
+"""
 
 from __future__ import annotations
 
@@ -34,6 +39,9 @@ from ..types import (
 from . import _convert as conv
 from ._queries import page_size, threads_page
 from ._search import search_page
+from ._step_write import newest_time, step_statements
+from ._step_write import params as step_params
+from ._thread_read import read_thread
 from .engine import WRITE_OPTION, create_engine, default_url, normalize_url, sqlite_path
 from .migrations import HEAD, migrate
 from .models import ElementRow, FeedbackRow, StepRow, ThreadRow, UserRow
@@ -67,6 +75,8 @@ class SQLDataLayer(BaseDataLayer):
         self._engine: AsyncEngine | None = None
         self._read_sessions: async_sessionmaker[AsyncSession] | None = None
         self._write_sessions: async_sessionmaker[AsyncSession] | None = None
+        self._write_engine: AsyncEngine  # these two are set with the engine
+        self._autocommit: AsyncEngine
         self._ready = False
         self._closed = False
         self._lock = asyncio.Lock()
@@ -105,9 +115,9 @@ class SQLDataLayer(BaseDataLayer):
         if self._engine is None:
             self._engine = create_engine(self.url, **self._engine_options)
             self._read_sessions = async_sessionmaker(self._engine, expire_on_commit=False)
-            self._write_sessions = async_sessionmaker(
-                self._engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
-            )
+            self._write_engine = self._engine.execution_options(**{WRITE_OPTION: True})
+            self._write_sessions = async_sessionmaker(self._write_engine, expire_on_commit=False)
+            self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
         return self._engine
 
     async def migrate(self, target: int = HEAD) -> int:
@@ -305,10 +315,29 @@ class SQLDataLayer(BaseDataLayer):
     # -- steps ------------------------------------------------------------------------
 
     async def create_step(self, step: StepDict) -> None:
-        await self.write_steps([step])
+        await self._write_step(step)
 
     async def update_step(self, step: StepDict) -> None:
-        await self.write_steps([step])
+        await self._write_step(step)
+
+    async def _write_step(self, step: StepDict) -> None:
+        """One step, as :meth:`write_steps` writes it, at the cost of one statement.
+
+        On PostgreSQL the upsert and the thread's ``updated_at`` are one statement in its
+        own transaction (see :mod:`._step_write`): one round trip, one commit. SQLite has
+        no round trips; its two statements share one ``BEGIN IMMEDIATE`` transaction.
+        """
+        row, updates = conv.step_row(step)
+        statements = step_statements(self.dialect, frozenset(row), updates)
+        values = step_params(row)
+        await self._prepare()
+        engine = self._autocommit if self.dialect == "postgresql" else self._write_engine
+        try:
+            async with engine.begin() as conn:
+                for statement in statements:
+                    await conn.execute(statement, values)
+        except SQLAlchemyError as exc:
+            raise DataLayerError(f"database error: {exc}") from exc
 
     async def write_steps(self, steps: list[StepDict]) -> None:
         """Upsert many steps in one transaction; the keys a step dict lacks are left as stored.
@@ -329,7 +358,7 @@ class SQLDataLayer(BaseDataLayer):
         latest: dict[str, str] = {}
         for row, updates in rows.values():
             groups.setdefault((frozenset(row), updates), []).append(row)
-            newest = max(t for t in (row["created_at"], row.get("start_time"), row.get("end_time")) if t)
+            newest = newest_time(row)
             if newest > latest.get(row["thread_id"], ""):
                 latest[row["thread_id"]] = newest
         steps_table = cast(Table, StepRow.__table__)
@@ -411,38 +440,29 @@ class SQLDataLayer(BaseDataLayer):
             data=[conv.thread_dict(row) for row in rows],
         )
 
-    async def get_thread(self, thread_id: str) -> ThreadDict | None:
-        """The thread with its steps (in creation order), elements, and each step's feedback."""
+    async def get_thread(
+        self, thread_id: str, *, steps_limit: int | None = None, steps_before: str | None = None
+    ) -> ThreadDict | None:
+        """The thread with its steps (in creation order), elements, and each step's feedback.
+
+        ``steps_limit``: only the newest ``steps_limit`` steps (still in creation order) and
+        the elements of those steps; the thread then has ``olderSteps``, a cursor for the
+        steps before these (``None`` when there are none), which ``steps_before`` takes to
+        read the next older page. (See :mod:`._thread_read`.)
+        """
+        if steps_limit is not None and steps_limit < 1:
+            raise ValueError("steps_limit must be at least 1")
+        if steps_before is not None and steps_limit is None:
+            raise ValueError("steps_before needs steps_limit")
+        before = None if steps_before is None else _decode_step_cursor(steps_before)
         async with self._session(write=False) as session:
-            row = await session.scalar(select(ThreadRow).where(ThreadRow.id == thread_id))
-            if row is None:
-                return None
-            steps = (
-                await session.scalars(
-                    select(StepRow)
-                    .where(StepRow.thread_id == thread_id)
-                    .order_by(StepRow.created_at, StepRow.pk)
-                )
-            ).all()
-            elements = (
-                await session.scalars(
-                    select(ElementRow).where(ElementRow.thread_id == thread_id).order_by(ElementRow.id)
-                )
-            ).all()
-            feedbacks = (
-                await session.scalars(select(FeedbackRow).where(FeedbackRow.thread_id == thread_id))
-            ).all()
-        by_step = {f.for_id: f for f in feedbacks}
-        thread = conv.thread_dict(row)
-        thread["steps"] = []
-        for step_row in steps:
-            step = conv.step_dict(step_row)
-            feedback = by_step.get(step_row.id)
-            if feedback is not None:
-                cast(dict[str, Any], step)["feedback"] = conv.feedback_dict(feedback)
-            thread["steps"].append(step)
-        thread["elements"] = [conv.element_dict(e) for e in elements]
-        return thread
+            read = await read_thread(session, self.dialect, thread_id, steps_limit, before)
+        if read is None:
+            return None
+        if steps_limit is not None:
+            older = None if read.older is None else conv.encode_cursor(read.older[0], str(read.older[1]))
+            cast(dict[str, Any], read.thread)["olderSteps"] = older
+        return read.thread
 
     async def update_thread(
         self,
@@ -514,6 +534,13 @@ def _merge_metadata(row: ThreadRow, metadata: dict[str, Any], now: str) -> None:
         elif not shared:
             row.shared_at = None
         row.is_shared = shared
+
+
+def _decode_step_cursor(cursor: str) -> tuple[str, int]:
+    created_at, pk = conv.decode_cursor(cursor)
+    if not pk.isdigit():
+        raise ValueError("invalid steps cursor")
+    return created_at, int(pk)
 
 
 def _user(row: UserRow) -> PersistedUser:

@@ -221,8 +221,76 @@ def _v3_search(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
+_SQLITE_STEP_OWNER = [
+    "ALTER TABLE steps ADD COLUMN user_id VARCHAR(64)",
+    "UPDATE steps SET user_id = (SELECT threads.user_id FROM threads WHERE threads.id = steps.thread_id)",
+    # SQLite's BEFORE triggers cannot change the new row: the owner is set right after it.
+    """CREATE TRIGGER steps_owner_ai AFTER INSERT ON steps BEGIN
+        UPDATE steps SET user_id = (SELECT user_id FROM threads WHERE id = new.thread_id)
+        WHERE pk = new.pk; END""",
+    """CREATE TRIGGER threads_owner_au AFTER UPDATE OF user_id ON threads
+        WHEN old.user_id IS NOT new.user_id BEGIN
+        UPDATE steps SET user_id = new.user_id WHERE thread_id = new.id; END""",
+]
+
+_PG_STEP_OWNER = [
+    "ALTER TABLE steps ADD COLUMN user_id VARCHAR(64)",
+    "UPDATE steps SET user_id = threads.user_id FROM threads "
+    "WHERE threads.id = steps.thread_id AND threads.user_id IS NOT NULL",
+    """CREATE FUNCTION chatwidget_step_owner() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN NEW.user_id := (SELECT user_id FROM threads WHERE id = NEW.thread_id); RETURN NEW; END $$""",
+    "CREATE TRIGGER steps_owner_bi BEFORE INSERT ON steps FOR EACH ROW "
+    "EXECUTE FUNCTION chatwidget_step_owner()",
+    """CREATE FUNCTION chatwidget_thread_owner() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN UPDATE steps SET user_id = NEW.user_id WHERE thread_id = NEW.id; RETURN NULL; END $$""",
+    "CREATE TRIGGER threads_owner_au AFTER UPDATE OF user_id ON threads FOR EACH ROW "
+    "WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id) EXECUTE FUNCTION chatwidget_thread_owner()",
+]
+
+
+def _v4_step_owner(conn: Connection) -> None:
+    """Each step carries its thread's owner (``steps.user_id``), so that one user's search
+    reads only that user's matches.
+
+    A copy of ``threads.user_id``, kept by triggers: set when a step is inserted, changed
+    with the thread's owner. SQLite: the full-text lookup joins each match to its step by
+    rowid and filters on the owner there, instead of fetching every match's thread.
+    PostgreSQL: the owner becomes the first column of the trigram index (``btree_gin``),
+    so the index itself yields only that user's matches; without ``btree_gin`` a plain
+    index on the owner lets the planner intersect the two.
+    """
+    if conn.dialect.name == "sqlite":
+        for statement in _SQLITE_STEP_OWNER:
+            conn.exec_driver_sql(statement)
+        return
+    if conn.dialect.name != "postgresql":
+        return
+    for statement in _PG_STEP_OWNER:
+        conn.exec_driver_sql(statement)
+    trigram = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first()
+    btree_gin = conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'btree_gin'")).first()
+    if trigram is not None and btree_gin is not None:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gin"))
+        conn.execute(
+            text(
+                "CREATE INDEX ix_steps_owner_output_trgm ON steps USING gin (user_id, output gin_trgm_ops) "
+                f"WHERE type IN {MESSAGE_TYPES_SQL}"
+            )
+        )
+        # the new index serves the old one's queries (any subset of a GIN index's columns)
+        conn.execute(text("DROP INDEX IF EXISTS ix_steps_output_trgm"))
+    else:
+        owner_index = f"CREATE INDEX ix_steps_owner ON steps (user_id) WHERE type IN {MESSAGE_TYPES_SQL}"
+        conn.execute(text(owner_index))
+
+
 #: The migrations in order: ``MIGRATIONS[n - 1]`` takes the schema to version ``n``.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_base_tables, _v2_sharing_columns, _v3_search]
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _v1_base_tables,
+    _v2_sharing_columns,
+    _v3_search,
+    _v4_step_owner,
+]
 HEAD = len(MIGRATIONS)
 
 

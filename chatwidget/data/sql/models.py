@@ -81,6 +81,9 @@ class StepRow(Base):
     show_input: Mapped[Any] = mapped_column(JSONType, nullable=True)
     generation: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     command: Mapped[str | None] = mapped_column(Text)
+    #: The thread's owner, copied by triggers (migration 4) for one user's search; never
+    #: written by the data layer.
+    user_id: Mapped[str | None] = mapped_column(ID)
 
 
 class ElementRow(Base):

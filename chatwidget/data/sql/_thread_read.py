@@ -1,0 +1,216 @@
+"""``get_thread`` read fast: plain SQL, raw values, one small function per step.
+
+A thread of thousands of steps is bound by per-row work in Python. So the steps are read
+with their feedback in one statement of plain columns (no ORM objects, no result
+processing: JSON columns come as text on both backends, ``::text`` on PostgreSQL, which
+also spares asyncpg's per-value JSON decoding), and each row becomes a ``StepDict``
+in :func:`_steps`; the JSON values almost always are ``{}`` or ``null``, which are not
+parsed.
+
+A page of steps is the newest ``limit`` steps before a position (or the newest of all), in
+creation order, with the elements of those steps. The position ``(created_at, pk)`` is
+served by the index ``(thread_id, created_at, pk)``, so the newest page of a long thread
+costs what a short thread costs; one row more than the page says whether older steps exist.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import TextClause, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..types import ElementDict, StepDict, ThreadDict
+
+#: A position in a thread's steps: ``(created_at, pk)`` of a step.
+StepKey = tuple[str, int]
+
+_THREAD = (
+    "SELECT id, created_at, updated_at, name, user_id, user_identifier, tags{j}, metadata{j}, "
+    "is_shared, shared_at FROM threads WHERE id = :thread_id"
+)
+_STEP_COLUMNS = (
+    "s.id, s.thread_id, s.parent_id, s.name, s.type, s.streaming, s.metadata{j}, s.tags{j}, "
+    "s.input, s.output, s.is_error, s.created_at, s.start_time, s.end_time, s.language, "
+    "s.default_open, s.show_input{j}, s.generation{j}, s.command, "
+    "f.id, f.value, f.comment, s.pk"
+)
+_STEPS = (
+    "SELECT {columns} FROM steps s LEFT JOIN feedbacks f ON f.for_id = s.id WHERE s.thread_id = :thread_id"
+)
+#: The page is cut before the join: a plan that joins first would read every step of the thread.
+_PAGE = (
+    "SELECT {columns} FROM (SELECT * FROM steps s WHERE s.thread_id = :thread_id{after} "
+    "ORDER BY s.created_at DESC, s.pk DESC LIMIT :limit) s LEFT JOIN feedbacks f ON f.for_id = s.id "
+    "ORDER BY s.created_at DESC, s.pk DESC"
+)
+_ELEMENTS = (
+    "SELECT e.id, e.thread_id, e.for_id, e.type, e.name, e.display, e.mime, e.size, e.language, "
+    "e.page, e.props{j}, e.object_key, e.url FROM elements e"
+)
+_BEFORE = " AND (s.created_at, s.pk) < (:before_at, :before_pk)"
+
+
+@cache
+def _statements(dialect: str, paged: bool, before: bool) -> tuple[TextClause, TextClause, TextClause]:
+    j = "::text" if dialect == "postgresql" else ""
+    columns = _STEP_COLUMNS.format(j=j)
+    thread = text(_THREAD.format(j=j))
+    after = _BEFORE if before else ""
+    if not paged:
+        steps = text(_STEPS.format(columns=columns) + " ORDER BY s.created_at, s.pk")
+        elements = text(_ELEMENTS.format(j=j) + " WHERE e.thread_id = :thread_id ORDER BY e.id")
+        return thread, steps, elements
+    steps = text(_PAGE.format(columns=columns, after=after))
+    # the elements of the page's steps: those whose step lies in the page's range
+    elements = text(
+        _ELEMENTS.format(j=j) + " JOIN steps s ON s.id = e.for_id WHERE e.thread_id = :thread_id "
+        "AND s.thread_id = :thread_id AND (s.created_at, s.pk) >= (:oldest_at, :oldest_pk)"
+        + after
+        + " ORDER BY e.id"
+    )
+    return thread, steps, elements
+
+
+_loads = json.loads
+#: JSON values common in ``show_input`` and the like, decoded once (immutable, so shared).
+_SCALARS: dict[str, Any] = {"true": True, "false": False, '"json"': "json", '"text"': "text", "null": None}
+
+
+def _json(value: str | None) -> Any:
+    if value is None or value == "null":
+        return None
+    if value == "{}":
+        return {}
+    return _loads(value)
+
+
+def _bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _steps(rows: Sequence[Any]) -> list[StepDict]:
+    """``StepDict`` of each row: one loop, no call per row (this is the hot part of a read)."""
+    loads, scalars = json.loads, _SCALARS
+    nothing = (None, "null")
+    steps: list[StepDict] = []
+    append = steps.append
+    for (step_id, thread_id, parent_id, name, kind, streaming, metadata, tags, input_, output, is_error,
+         created_at, start, end, language, default_open, show_input, generation, command,
+         feedback_id, feedback_value, feedback_comment, _pk) in rows:  # fmt: skip
+        step: StepDict = {
+            "id": step_id,
+            "threadId": thread_id,
+            "parentId": parent_id,
+            "name": name or "",
+            "type": kind,
+            "streaming": bool(streaming),
+            "metadata": {} if metadata == "{}" or metadata in nothing else loads(metadata),
+            "tags": None if tags in nothing else loads(tags),
+            "input": input_ or "",
+            "output": output or "",
+            "isError": None if is_error is None else bool(is_error),
+            "createdAt": created_at,
+            "start": start,
+            "end": end,
+            "language": language,
+            "defaultOpen": None if default_open is None else bool(default_open),
+            "showInput": None
+            if show_input is None
+            else scalars[show_input]
+            if show_input in scalars
+            else loads(show_input),
+            "generation": None if generation in nothing else loads(generation),
+        }
+        if command is not None:
+            step["command"] = command
+        if feedback_id is not None:
+            step["feedback"] = {  # type: ignore[typeddict-unknown-key]
+                "id": feedback_id,
+                "forId": step_id,
+                "threadId": thread_id,
+                "value": 1 if feedback_value else 0,
+                "comment": feedback_comment,
+            }
+        append(step)
+    return steps
+
+
+def _element(row: Any) -> ElementDict:
+    (element_id, thread_id, for_id, kind, name, display, mime, size, language, page, props,
+     object_key, url) = row  # fmt: skip
+    return {
+        "id": element_id,
+        "threadId": thread_id,
+        "forId": for_id,
+        "type": kind or "file",
+        "name": name or "",
+        "display": display or "inline",
+        "mime": mime,
+        "size": size,
+        "language": language,
+        "page": page,
+        "props": _json(props),
+        "objectKey": object_key,
+        "url": url,
+    }
+
+
+def _thread(row: Any) -> ThreadDict:
+    thread_id, created_at, updated_at, name, user_id, user_identifier, tags, metadata, shared, shared_at = row
+    merged = dict(_json(metadata) or {})
+    merged["is_shared"] = bool(shared)
+    merged["shared_at"] = shared_at
+    return {
+        "id": thread_id,
+        "createdAt": created_at,
+        "updatedAt": updated_at,
+        "name": name,
+        "userId": user_id,
+        "userIdentifier": user_identifier,
+        "tags": _json(tags),
+        "metadata": merged,
+    }
+
+
+@dataclass
+class ThreadRead:
+    """A thread as read, and the position of its oldest step read when older ones exist."""
+
+    thread: ThreadDict
+    older: StepKey | None
+
+
+async def read_thread(
+    session: AsyncSession, dialect: str, thread_id: str, limit: int | None, before: StepKey | None
+) -> ThreadRead | None:
+    """The thread with all its steps (``limit=None``), or with the newest ``limit`` before
+    ``before``; ``None`` if there is no such thread."""
+    thread_sql, steps_sql, elements_sql = _statements(dialect, limit is not None, before is not None)
+    params: dict[str, Any] = {"thread_id": thread_id}
+    if before is not None:
+        params["before_at"], params["before_pk"] = before
+    row = (await session.execute(thread_sql, params)).first()
+    if row is None:
+        return None
+    thread = _thread(row)
+    if limit is None:
+        rows = (await session.execute(steps_sql, params)).all()
+        older = None
+    else:
+        rows = list((await session.execute(steps_sql, {**params, "limit": limit + 1})).all())
+        older_exists = len(rows) > limit
+        rows = rows[:limit][::-1]
+        older = (rows[0][11], rows[0][-1]) if older_exists else None
+    thread["steps"] = _steps(rows)
+    if limit is not None and not rows:
+        thread["elements"] = []
+    else:
+        if limit is not None:
+            params["oldest_at"], params["oldest_pk"] = rows[0][11], rows[0][-1]
+        thread["elements"] = [_element(r) for r in (await session.execute(elements_sql, params)).all()]
+    return ThreadRead(thread=thread, older=older)
