@@ -142,8 +142,9 @@ class ChatApp(ChatOptions, HandlerDecorators):
         await self.chat.runner.wait()
 
     def flush(self) -> None:
-        """Send what the views have not received yet now, instead of at the next tick."""
+        """Send now what the views and the saved-notebook copy have not received yet."""
         self.chat.conversation.flush()
+        self._static.write()
 
     def __enter__(self) -> ChatApp:
         """``with app:`` — in a cell, the API called inside goes to this app's chat."""
