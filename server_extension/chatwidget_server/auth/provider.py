@@ -266,6 +266,7 @@ class ChatIdentityProvider(OwnIdentityProvider, LoginRules, IdentityProvider):
             path = handler.request.path or ""
             if not self.app_routes.allows(path, handler.base_url, user.username):  # type: ignore[attr-defined]
                 self.log.warning("chatwidget: app user %s may not open %s", user.username, path)
+                handler._jupyter_current_user = handler.current_user = user  # type: ignore[attr-defined]
                 raise web.HTTPError(403, "This account may only use the chat apps published here.")
         return user
 
