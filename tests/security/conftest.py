@@ -20,17 +20,24 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "auth"))
 
-from login_helpers import Browser, check_password, forget_env  # noqa: E402
-from oidc_op import CLIENT_ID, CLIENT_SECRET, OP, start_op  # noqa: E402
-from pytest_jupyter.jupyter_server import *  # noqa: E402, F403 - pytest-jupyter's fixtures and hooks
-from traitlets.config import Config  # noqa: E402
+from login_helpers import Browser, check_password, forget_env
+from oidc_op import CLIENT_ID, CLIENT_SECRET, OP, start_op
+from pytest_jupyter.jupyter_server import *  # noqa: F403 - pytest-jupyter's fixtures and hooks
+from traitlets.config import Config
 
 APP_CELL = "import chatwidget as cw\napp = cw.ChatApp(title='Published')\napp.display()\n"
 
 
 def notebook(*sources: str) -> str:
     cells = [
-        {"id": f"cell-{i}", "cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": s}
+        {
+            "id": f"cell-{i}",
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": s,
+        }
         for i, s in enumerate(sources)
     ]
     return json.dumps(

@@ -41,14 +41,18 @@ def xsrf_headers(browser: Browser) -> dict[str, str]:
 
 async def request(browser: Browser, method: str, path: str, body: Any = None) -> httpx.Response:
     content = None if body is None else json.dumps(body)
-    return await browser.client.request(method, browser.url(path), content=content, headers=xsrf_headers(browser))
+    return await browser.client.request(
+        method, browser.url(path), content=content, headers=xsrf_headers(browser)
+    )
 
 
 def cookie_header(browser: Browser) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in browser.client.cookies.jar)
 
 
-async def open_socket(browser: Browser, path: str, subprotocols: list[str] | None = None) -> WebSocketClientConnection:
+async def open_socket(
+    browser: Browser, path: str, subprotocols: list[str] | None = None
+) -> WebSocketClientConnection:
     url = browser.url(path).replace("http://", "ws://")
     req = HTTPRequest(url, headers={"Cookie": cookie_header(browser)}, request_timeout=20)
     return await websocket_connect(req, subprotocols=subprotocols)

@@ -121,10 +121,14 @@ async def test_an_app_user_opens_the_published_app_and_talks_only_widgets_to_its
         for hostile in [
             kernel_message("execute_request", {"code": code, "silent": False}),
             kernel_message("execute_request", {"code": code}, channel="control"),
-            kernel_message("debug_request", {"command": "evaluate", "arguments": {"expression": code}}, "control"),
+            kernel_message(
+                "debug_request", {"command": "evaluate", "arguments": {"expression": code}}, "control"
+            ),
             kernel_message("complete_request", {"code": "import o", "cursor_pos": 8}),
             kernel_message("inspect_request", {"code": "open", "cursor_pos": 4, "detail_level": 1}),
-            kernel_message("history_request", {"hist_access_type": "tail", "n": 10, "output": True, "raw": True}),
+            kernel_message(
+                "history_request", {"hist_access_type": "tail", "n": 10, "output": True, "raw": True}
+            ),
             kernel_message("shutdown_request", {"restart": False}, channel="control"),
         ]:
             await conn.write_message(json.dumps(hostile))
@@ -134,7 +138,9 @@ async def test_an_app_user_opens_the_published_app_and_talks_only_widgets_to_its
         seen = await replies_until(conn, "comm_info_reply")
     finally:
         conn.close()
-    assert not {"execute_reply", "complete_reply", "inspect_reply", "history_reply", "debug_reply"} & set(seen)
+    assert not {"execute_reply", "complete_reply", "inspect_reply", "history_reply", "debug_reply"} & set(
+        seen
+    )
     assert not marker.exists()
     assert kernel in jp_serverapp.kernel_manager  # no shutdown went through
 

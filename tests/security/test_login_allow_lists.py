@@ -112,7 +112,7 @@ async def test_the_oauth_callback_has_the_last_word(browsers: Any) -> None:
 async def test_a_role_claimed_by_the_provider_grants_nothing(browsers: Any, op: OP) -> None:
     op.user["role"] = "developer"
     op.claims["role"] = "developer"
-    browser, status = await signed_in(browsers)
+    _, status = await signed_in(browsers)
     assert status == 403  # no allow-list: refused; the claim is not a list entry either
 
 
