@@ -113,6 +113,11 @@ async def test_an_app_user_opens_the_published_app_and_talks_only_widgets_to_its
     kernel = match.group(1)
     assert kernel in jp_serverapp.kernel_manager
     assert (await alice.get("voila/render/secret.ipynb")).status_code == 403
+    assert (await request(alice, "GET", f"api/kernels/{kernel}")).status_code == 200  # the page reads it
+    for method in ("DELETE", "PATCH"):
+        assert (await request(alice, method, f"api/kernels/{kernel}", {})).status_code == 403
+    for action in ("interrupt", "restart"):
+        assert (await request(alice, "POST", f"api/kernels/{kernel}/{action}")).status_code == 403
 
     marker = tmp_path / "ran.txt"
     code = f"open({str(marker)!r}, 'w').write('code ran')"

@@ -8,13 +8,14 @@ refused before matching, so ``voila/render/%2e%2e/x.ipynb`` cannot reach past a 
 Open to app users (paths under ``base_url``):
 
 =====================================================  ========================================
-``login``, ``login/...``, ``logout``                   signing in and out
+``login``, ``login/...``, ``logout``, ``favicon.ico``  signing in and out
 ``chatwidget/...``                                     the chat extension (it checks ownership)
 ``static/...``, ``voila/static/...``,                  page assets (no data)
 ``voila/templates/...``, ``voila/labextensions/...``,
 ``voila/api/themes/...``
 ``voila/render/<path>``                                ``<path>`` matches ``app_notebooks``
 ``api/kernels/<id>/channels``                          the kernel Voila started for this user
+``api/kernels/<id>`` (GET only)                        that kernel's model (the page reads it)
 ``voila/api/shutdown/<id>``, ``voila/execution/<id>``  the same kernel only
 =====================================================  ========================================
 """
@@ -36,10 +37,11 @@ _OPEN_PREFIXES = (
     "voila/labextensions/",
     "voila/api/themes/",
 )
-_LOGIN = re.compile(r"login(/.*)?|logout")
+_LOGIN = re.compile(r"login(/.*)?|logout|favicon\.ico")
 _KERNEL_ROUTES = re.compile(
     r"(?:api/kernels/([^/]+)/channels|voila/api/shutdown/([^/]+)|voila/execution/([^/]+))"
 )
+_KERNEL_MODEL = re.compile(r"api/kernels/([^/]+)")
 _RENDER = "voila/render/"
 
 
@@ -69,7 +71,7 @@ class AppRoutes:
     def is_app(self, notebook: str) -> bool:
         return any(fnmatch.fnmatchcase(notebook, pattern) for pattern in self.app_notebooks)
 
-    def allows(self, path: str, base_url: str, username: str) -> bool:
+    def allows(self, path: str, base_url: str, username: str, method: str = "GET") -> bool:
         rel = relative_path(path, base_url)
         if rel is None:
             return False
@@ -77,7 +79,7 @@ class AppRoutes:
             return True
         if rel.startswith(_RENDER):
             return self.is_app(rel[len(_RENDER) :])
-        kernel = _KERNEL_ROUTES.fullmatch(rel)
+        kernel = _KERNEL_ROUTES.fullmatch(rel) or (_KERNEL_MODEL.fullmatch(rel) if method == "GET" else None)
         if kernel is not None:
             kernel_id = next(group for group in kernel.groups() if group)
             return self.owners.owns(kernel_id, username)

@@ -2,9 +2,9 @@
 
 jupyter_server asks ``is_authorized(handler, user, action, resource)`` before every REST
 call and websocket of its services (contents, kernels, sessions, terminals, kernelspecs,
-config, nbconvert, events, ...). A developer may do everything; an app user only
-``execute`` on ``kernels`` through the websocket of a kernel started for them (the one a
-Voila page talks to). Routes that never ask the authorizer (pages of JupyterLab, Voila's
+config, nbconvert, events, ...). A developer may do everything; an app user only ``read``
+the model of a kernel started for them and ``execute`` on it through its websocket (what a
+Voila page does). Routes that never ask the authorizer (pages of JupyterLab, Voila's
 own handlers, other extensions) are closed to app users by the identity provider's route
 check (:mod:`.app_routes`), which runs first on every request; this is the second line.
 
@@ -14,6 +14,7 @@ server still has jupyter_server's allow-all default.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jupyter_server.auth import Authorizer, User
@@ -21,9 +22,12 @@ from jupyter_server.base.handlers import JupyterHandler
 
 from .roles import DEVELOPER
 
+#: The kernel model (read) and the kernel websocket (execute): what a Voila page asks for.
+_OWN_KERNEL = re.compile(r"/api/kernels/([^/]+)(/channels)?$")
+
 
 class ChatAuthorizer(Authorizer):
-    """Developers: everything. App users: only their own Voila kernel's websocket."""
+    """Developers: everything. App users: only the kernel Voila started for them."""
 
     def is_authorized(self, handler: JupyterHandler, user: User, action: str, resource: str) -> bool:
         provider: Any = self.identity_provider
@@ -32,13 +36,12 @@ class ChatAuthorizer(Authorizer):
             return True
         if role_of(handler) == DEVELOPER:
             return True
-        kernel_id = getattr(handler, "kernel_id", None)
+        kernel = _OWN_KERNEL.search(handler.request.path)
+        wanted = ("execute" if kernel and kernel.group(2) else "read", "kernels")
         allowed = (
-            resource == "kernels"
-            and action == "execute"
-            and isinstance(kernel_id, str)
-            and handler.request.path.endswith(f"/api/kernels/{kernel_id}/channels")
-            and provider.kernel_owners.owns(kernel_id, user.username)
+            kernel is not None
+            and (action, resource) == wanted
+            and provider.kernel_owners.owns(kernel.group(1), user.username)
         )
         if not allowed:
             self.log.warning(

@@ -89,6 +89,10 @@ class _AuthHandler(JupyterHandler):
         if role == DEVELOPER or ip.app_routes.allows(path, self.base_url, username):
             self.redirect(next_url)
             return
+        home = url_path_join(self.base_url, self.default_url.lstrip("/"))
+        if ip.app_routes.allows(home, self.base_url, username):  # the server's default_url is an app
+            self.redirect(home)
+            return
         message = (
             "You are signed in. This account may use only the chat apps published on this "
             "server; open the link you were given."

@@ -264,7 +264,8 @@ class ChatIdentityProvider(OwnIdentityProvider, LoginRules, IdentityProvider):
         user = await self._get_user(handler)
         if user is not None and self.role_of(handler) != DEVELOPER:
             path = handler.request.path or ""
-            if not self.app_routes.allows(path, handler.base_url, user.username):  # type: ignore[attr-defined]
+            method = handler.request.method or ""
+            if not self.app_routes.allows(path, handler.base_url, user.username, method):  # type: ignore[attr-defined]
                 self.log.warning("chatwidget: app user %s may not open %s", user.username, path)
                 handler._jupyter_current_user = handler.current_user = user  # type: ignore[attr-defined]
                 raise web.HTTPError(403, "This account may only use the chat apps published here.")
