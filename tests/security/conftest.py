@@ -143,9 +143,27 @@ def jp_server_config(
                 **identity_config,
             },
             "ChatWidgetServer": {"db_url": db_url},
-            **extra_config,
+            **expand_github(extra_config, op),
         }
     )
+
+
+def expand_github(extra_config: dict[str, Any], op: OP) -> dict[str, Any]:
+    """``{"__github__": options}`` becomes the GitHub provider pointed at the loopback OP."""
+    config = dict(extra_config)
+    options = config.pop("__github__", None)
+    if options is not None:
+        endpoints = {
+            k: f"{op.issuer}/{v}" for k, v in [("authorize_url", "authorize"), ("token_url", "token")]
+        }
+        endpoints["userinfo_url"] = f"{op.issuer}/userinfo"
+        config["GitHubOAuth"] = {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            **endpoints,
+            **options,
+        }
+    return config
 
 
 @pytest.fixture

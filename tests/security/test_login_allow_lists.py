@@ -136,3 +136,27 @@ async def test_a_password_user_not_listed_as_developer_is_an_app_user(browsers: 
     done = await bob.password_login("bob", "correct horse")
     assert done.status_code == 200 and "chat apps" in done.text
     assert await role(bob) == "app"
+
+
+async def github_login(browsers: Any, op: OP, public_url: str) -> tuple[Browser, int]:
+    op.redirect_uris.add(f"{public_url}login/oauth/github/callback")
+    op.user = {"sub": "gh", "id": 4242, "login": "octo"}
+    browser: Browser = browsers()
+    await browser.xsrf()
+    first = await browser.get("login/oauth/github")
+    assert first.status_code == 302, first.text
+    assert "read%3Aorg" in first.headers["location"] or "read:org" in first.headers["location"]
+    at_op = await browser.client.get(first.headers["location"])
+    done = await browser.client.get(at_op.headers["location"])
+    return browser, done.status_code
+
+
+@pytest.mark.parametrize("identity_config", [{}])
+@pytest.mark.parametrize("extra_config", [{"__github__": {"allowed_groups": {"our-org"}}}])
+async def test_github_organisations_are_its_groups(browsers: Any, op: OP, public_url: str) -> None:
+    op.user_lists["orgs"] = [{"login": "our-org"}, {"login": "another"}]
+    browser, status = await github_login(browsers, op, public_url)
+    assert status == 200 and await role(browser) == "app"
+    op.user_lists["orgs"] = [{"login": "another"}]
+    outsider, status = await github_login(browsers, op, public_url)
+    assert status == 403 and outsider.session_cookie() is None
