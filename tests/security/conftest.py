@@ -72,6 +72,7 @@ async def op() -> AsyncIterator[OP]:
 
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
+    """SQLite; modules that store things use both backends (``storage_backends.db_url``)."""
     return f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"
 
 
@@ -125,7 +126,7 @@ def jp_server_config(
     (jp_root_dir / "app.ipynb").write_text(notebook(APP_CELL))
     (jp_root_dir / "secret.ipynb").write_text(notebook("print('the secret runs')"))
     (jp_root_dir / "notes.txt").write_text("private notes")
-    return Config(
+    config = Config(
         {
             "ServerApp": {
                 "jpserver_extensions": {
@@ -143,9 +144,11 @@ def jp_server_config(
                 **identity_config,
             },
             "ChatWidgetServer": {"db_url": db_url},
-            **expand_github(extra_config, op),
         }
     )
+    for section, options in expand_github(extra_config, op).items():
+        config[section].update(options)  # (a Config makes its missing sections)
+    return config
 
 
 def expand_github(extra_config: dict[str, Any], op: OP) -> dict[str, Any]:
