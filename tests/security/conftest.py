@@ -4,7 +4,8 @@ A real jupyter server runs in the test's event loop with chatwidget's identity p
 the chat extension, Voila, terminals and JupyterLab loaded, and a real OpenID provider on
 loopback (``tests/auth/oidc_op.py``); a ``Browser`` (``tests/auth/login_helpers.py``)
 plays the user agent. ``app.ipynb`` is the published chat app, ``secret.ipynb`` a notebook
-that is not published.
+that is not published. The same rules followed in Chromium, as a deployment would:
+``tests/browser/test_publish_app_recipe.py`` (it needs the browser fixtures there).
 """
 
 from __future__ import annotations

@@ -30,7 +30,6 @@ from traitlets import Bool, HasTraits, List, Set, Unicode
 
 DEVELOPER = "developer"
 APP_USER = "app"
-ROLES = (DEVELOPER, APP_USER)
 #: The metadata key by which a login hook grants a role.
 ROLE_KEY = "role"
 
