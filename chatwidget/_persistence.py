@@ -14,7 +14,9 @@ it queued first.
 A failed write is not dropped: the changes stay queued and are retried, the chat's
 ``storage_error`` says what went wrong, and :meth:`ThreadWriter.save` raises it. A thread
 deleted meanwhile (from the server's API, another view) is neither recreated nor retried:
-its queued changes are dropped and ``storage_error`` says so, once.
+its queued changes are dropped and ``storage_error`` says so, once. Text is made storable
+before it is written (:mod:`._storable`): a lone surrogate becomes U+FFFD instead of failing
+the write and every one queued after it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._base import StepBase
+from ._storable import storable
 from .conversation import ConversationListener
 from .data import BaseDataLayer, User
 from .element import Element
@@ -318,8 +321,9 @@ class ThreadWriter(ConversationListener):
         if self._user_id is None:
             user = await self.layer.get_user(self.owner) or await self.layer.create_user(User(self.owner))
             self._user_id = user.id
+        name = storable(queue.name)
         created = await self.layer.update_thread(
-            queue.thread_id, name=queue.name, user_id=self._user_id, create=True
+            queue.thread_id, name=name, user_id=self._user_id, create=True
         )
         if not created:  # the id is another owner's thread: never write to it
             raise _ThreadGoneError()
@@ -339,15 +343,15 @@ class ThreadWriter(ConversationListener):
         taken = queue.take(due)
         try:
             if taken.metadata and not await self.layer.update_thread(
-                thread_id, metadata=taken.metadata, author=self.owner
+                thread_id, metadata=storable(taken.metadata), author=self.owner
             ):
                 raise _ThreadGoneError()
             await self.layer.write_steps([self._row(step, thread_id) for step in taken.steps.values()])
             for step_id in taken.removed:
                 await self.layer.delete_step(step_id)
             for element in taken.elements.values():
-                stored = {**element.to_dict(), "threadId": thread_id}
-                await self.layer.create_element(stored, element.data())  # type: ignore[arg-type]
+                stored = storable({**element.to_dict(), "threadId": thread_id})
+                await self.layer.create_element(stored, element.data())
             for given in taken.feedback.values():
                 await self._write_feedback(given, thread_id)
         except BaseException:
@@ -355,7 +359,7 @@ class ThreadWriter(ConversationListener):
             raise
 
     def _row(self, step: StepBase, thread_id: str) -> Any:
-        return {**step.to_dict(), "threadId": thread_id}
+        return storable({**step.to_dict(), "threadId": thread_id})
 
     async def _write_feedback(self, given: Feedback, thread_id: str) -> None:
         feedback_id = f"feedback-{given.for_id}"
@@ -368,6 +372,6 @@ class ThreadWriter(ConversationListener):
                     "forId": given.for_id,
                     "threadId": thread_id,
                     "value": given.value,
-                    "comment": given.comment,
+                    "comment": storable(given.comment),
                 }
             )

@@ -107,7 +107,15 @@ def ask_reply(chat: ChatSession, request_id: str, request: Request, buffers: lis
         answer = {"submitted": wire.field(request, "submitted", bool), "data": request.get("data")}
     else:
         raise _refuse(request_id, "bad_request", "The reply carries no answer.")
+    pending = chat.asks.get(ask_id)
+    given = next(k for f, k in _REPLY_KINDS.items() if f in request)
+    if pending is not None and pending.kind != given:  # e.g. an action id as a text answer
+        raise _refuse(request_id, "bad_answer", f"This prompt asks for {pending.kind}, not {given}.")
     return _answer(chat, request_id, ask_id, answer)
+
+
+#: The answer field of an ``ask_reply`` and the kind of prompt it answers.
+_REPLY_KINDS = {"output": "text", "action": "action", "files": "file", "submitted": "element"}
 
 
 def action(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:

@@ -4,6 +4,12 @@ The browser declares a name, a type and a size; the kernel checks them against t
 of what the upload is for (an ask prompt, or a message), writes the chunks to a file named
 by a random id (never by the uploaded name), checks the real size at the end, and deletes
 anything half-written on error or abort.
+
+What the browser declares is not trusted further than it can be checked: a type with control
+characters is refused; SVG (a document that can carry script) matches only a rule that names
+it (``image/svg+xml`` or ``.svg``), never ``image/*`` or ``*/*``; a file declared as an image
+or a PDF must start with that format's bytes. Uploads waiting to be claimed (by a prompt or a
+message) are capped per chat in number and total size, so a page cannot fill the disk.
 """
 
 from __future__ import annotations
@@ -19,7 +25,25 @@ from pathlib import Path
 from typing import Any
 
 CHUNK_BYTES = 512 * 1024
+#: Uploads of one chat started or finished but not yet claimed, at most (count, total bytes).
+MAX_PENDING_FILES = 20
+MAX_PENDING_BYTES = 256 * 1024 * 1024
 _NAME_JUNK = re.compile(r"[\x00-\x1f\x7f/\\]")
+_MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*(;[ -~]*)?", re.IGNORECASE)
+SVG = "image/svg+xml"
+#: How a file of these declared types starts (one of the prefixes, at the given offset).
+MAGIC: dict[str, list[tuple[int, bytes]]] = {
+    "image/png": [(0, b"\x89PNG\r\n\x1a\n")],
+    "image/jpeg": [(0, b"\xff\xd8\xff")],
+    "image/gif": [(0, b"GIF87a"), (0, b"GIF89a")],
+    "image/webp": [(8, b"WEBP")],
+    "image/bmp": [(0, b"BM")],
+    "image/avif": [(4, b"ftypavif"), (4, b"ftypavis")],
+    "image/x-icon": [(0, b"\x00\x00\x01\x00")],
+    "image/vnd.microsoft.icon": [(0, b"\x00\x00\x01\x00")],
+    "image/tiff": [(0, b"II*\x00"), (0, b"MM\x00*")],
+    "application/pdf": [(0, b"%PDF-")],
+}
 
 
 class UploadError(ValueError):
@@ -38,6 +62,8 @@ class UploadRules:
         return {"accept": self.accept, "max_size_mb": self.max_size_mb, "max_files": self.max_files}
 
     def check_file(self, name: str, mime: str, size: int) -> None:
+        if mime and not _MIME.fullmatch(mime):
+            raise UploadError(f"{name}: {mime[:40]!r} is not a file type.")
         if size > self.max_size_mb * 1024 * 1024:
             raise UploadError(f"{name} is larger than {self.max_size_mb:g} MB.")
         if not accepts(self.accept, name, mime):
@@ -46,22 +72,40 @@ class UploadRules:
 
 def accepts(accept: list[str] | dict[str, list[str]], name: str, mime: str) -> bool:
     """Whether a file matches the rules: exact MIME, wildcards such as ``image/*``, or extensions."""
-    mime = (mime or "application/octet-stream").lower()
+    mime = (mime or "application/octet-stream").split(";", 1)[0].strip().lower()
     extension = os.path.splitext(name)[1].lower()
+    svg = mime == SVG or extension == ".svg"
+
+    def matches(pattern: str) -> bool:
+        pattern = pattern.lower()
+        if svg and ("*" in pattern or "?" in pattern):
+            return False  # SVG only where it is named
+        return fnmatch.fnmatchcase(mime, pattern)
+
     if isinstance(accept, dict):
         for pattern, extensions in accept.items():
-            if fnmatch.fnmatchcase(mime, pattern.lower()) and (
-                not extensions or extension in {e.lower() for e in extensions}
-            ):
+            if matches(pattern) and (not extensions or extension in {e.lower() for e in extensions}):
                 return True
         return False
     for pattern in accept:
-        pattern = pattern.lower()
-        if pattern.startswith(".") and extension == pattern:
+        if pattern.startswith(".") and extension == pattern.lower():
             return True
-        if fnmatch.fnmatchcase(mime, pattern):
+        if matches(pattern):
             return True
     return False
+
+
+def check_content(file: UploadedFile) -> None:
+    """Refuse a file whose bytes are not the image or PDF its declared type says it is."""
+    mime = file.type.split(";", 1)[0].strip().lower()
+    with open(file.path, "rb") as f:
+        head = f.read(64)
+    signatures = MAGIC.get(mime)
+    if signatures is not None:
+        if not any(head[at : at + len(magic)] == magic for at, magic in signatures):
+            raise UploadError(f"{file.name} is not the {mime} file it claims to be.")
+    elif mime.startswith("image/") and mime != SVG and head.lstrip()[:1] == b"<":
+        raise UploadError(f"{file.name} is markup, not the {mime} image it claims to be.")
 
 
 def clean_name(name: str) -> str:
@@ -94,7 +138,9 @@ class _Partial:
 class Uploads:
     """The uploads of one app, in a private temporary directory."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_files: int = MAX_PENDING_FILES, max_bytes: int = MAX_PENDING_BYTES) -> None:
+        self.max_files = max_files
+        self.max_bytes = max_bytes
         self._dir: Path | None = None
         self._partial: dict[str, _Partial] = {}
         self._done: dict[str, UploadedFile] = {}
@@ -110,6 +156,15 @@ class Uploads:
         if size < 0:
             raise UploadError("A file cannot have a negative size.")
         rules.check_file(name, mime, size)
+        waiting = [p.file for p in self._partial.values()] + list(self._done.values())
+        if len(waiting) >= self.max_files:
+            raise UploadError(
+                f"{len(waiting)} files are already waiting to be sent; send or remove some first."
+            )
+        if sum(f.size for f in waiting) + size > self.max_bytes:
+            raise UploadError(
+                f"{name}: the files waiting to be sent would exceed {self.max_bytes // 2**20} MB."
+            )
         upload_id = uuid.uuid4().hex
         path = self.directory / upload_id
         path.touch(mode=0o600)
@@ -134,6 +189,11 @@ class Uploads:
         if partial.received != partial.file.size:
             Path(partial.file.path).unlink(missing_ok=True)
             raise UploadError(f"{partial.file.name} arrived incomplete.")
+        try:
+            check_content(partial.file)
+        except UploadError:
+            Path(partial.file.path).unlink(missing_ok=True)
+            raise
         self._done[upload_id] = partial.file
         return partial.file
 

@@ -3,7 +3,8 @@
 Only types a browser shows passively are served inline, under their own type; anything else
 (HTML, SVG, XML, JavaScript, unknown) is sent as ``application/octet-stream`` with
 ``Content-Disposition: attachment``. Every response carries ``nosniff`` and a CSP that
-sandboxes the document, so a file can never run script in the server's origin.
+sandboxes the document and forbids framing it, so a file can never run script in the
+server's origin nor be shown inside another site's page.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ INLINE_TYPES = frozenset(
         "text/csv",
     }
 )
-FILE_CSP = "sandbox; default-src 'none'"
+FILE_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 CHUNK = 64 * 1024
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f"\\/;]+')
 

@@ -5,7 +5,9 @@ anonymous viewer, whatever the kernel or a future version of the data layer stor
 the user's identifier, metadata (except :data:`THREAD_METADATA_KEYS`), step metadata or
 tags, generation settings or prompts' variables, storage keys, file paths or stored URLs.
 Elements show their `props` only where the props are what they display (task lists, custom
-elements), as JSON data of bounded size.
+elements), as JSON data of bounded size. Feedback comments stay private (the rating is
+shown); the inputs of steps other than messages (a tool's arguments, an LLM's prompt) are
+withheld unless the server publishes them (``ChatWidgetServer.share_tool_inputs``).
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ STEP_FIELDS = (
 #: From a step's ``generation``: which model answered, never its settings, prompt variables,
 #: tools, or provider data (which may hold keys, base URLs or user data).
 GENERATION_FIELDS = ("provider", "model", "type", "tokenCount", "inputTokenCount", "outputTokenCount")
-FEEDBACK_FIELDS = ("value", "comment")
+FEEDBACK_FIELDS = ("value",)
+#: Steps whose input is part of the conversation itself; other steps' inputs are private.
+MESSAGE_TYPES = frozenset({"user_message", "assistant_message", "system_message"})
 ELEMENT_FIELDS = ("id", "forId", "type", "name", "display", "mime", "size", "language", "page")
 #: Only scalar values are copied (no nested dict can smuggle a field past the allowlist).
 SAFE_SCALARS = (str, int, float, bool, type(None))
@@ -46,8 +50,10 @@ def _pick(source: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     return {k: source[k] for k in fields if k in source and isinstance(source[k], SAFE_SCALARS)}
 
 
-def public_step(step: Mapping[str, Any]) -> dict[str, Any]:
+def public_step(step: Mapping[str, Any], tool_inputs: bool = False) -> dict[str, Any]:
     out = _pick(step, STEP_FIELDS)
+    if not tool_inputs and step.get("type") not in MESSAGE_TYPES:
+        out.pop("input", None)
     generation = step.get("generation")
     if isinstance(generation, Mapping):
         picked = _pick(generation, GENERATION_FIELDS)
@@ -79,12 +85,15 @@ def public_element(element: ElementDict, url: str | None) -> dict[str, Any]:
     return out
 
 
-def public_thread(thread: ThreadDict, element_url: Callable[[ElementDict], str | None]) -> dict[str, Any]:
-    """The shared view of ``thread``; ``element_url`` gives the share-scoped URL of an element."""
+def public_thread(
+    thread: ThreadDict, element_url: Callable[[ElementDict], str | None], tool_inputs: bool = False
+) -> dict[str, Any]:
+    """The shared view of ``thread``; ``element_url`` gives the share-scoped URL of an element;
+    ``tool_inputs`` publishes the inputs of tool and other non-message steps."""
     out = _pick(thread, THREAD_FIELDS)
     metadata = thread.get("metadata") or {}
     out["metadata"] = _pick(metadata, THREAD_METADATA_KEYS)
-    out["steps"] = [public_step(s) for s in thread.get("steps") or []]
+    out["steps"] = [public_step(s, tool_inputs) for s in thread.get("steps") or []]
     thread_id = thread.get("id")
     out["elements"] = [
         public_element(e, element_url(e))

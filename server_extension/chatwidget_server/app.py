@@ -71,6 +71,15 @@ class ChatWidgetServer(ExtensionApp):
         ),
     ).tag(config=True)
 
+    share_tool_inputs = Bool(
+        False,
+        help=(
+            "Show the inputs of tool, LLM and other non-message steps (a tool's arguments, a "
+            "prompt) on shared pages. Their outputs are always shown; feedback comments never "
+            "are. Default: False."
+        ),
+    ).tag(config=True)
+
     on_shared_thread_view = Union(
         [CallableTrait(), Unicode()],
         allow_none=True,

@@ -1,12 +1,16 @@
 """The owner's element download: ``GET threads/{id}/elements/{element_id}/file``.
 
 The bytes are read through the data layer by (thread id, element id) after the ownership
-check; nothing in the request names a path or a URL.
+check; nothing in the request names a path or a URL. A request that the browser marks as
+coming from another site (``Sec-Fetch-Site: cross-site``) must carry the XSRF token, as
+jupyter_server's own file downloads do: another site cannot make a signed-in browser fetch a
+user's file with its cookie (a link, an image, a script tag).
 """
 
 from __future__ import annotations
 
 from tornado import web
+from tornado.web import RequestHandler
 
 from ._files import send_element_bytes
 from ._handler import ChatPageHandler, NotFound, check_id
@@ -15,6 +19,8 @@ from ._handler import ChatPageHandler, NotFound, check_id
 class ElementFileHandler(ChatPageHandler):
     @web.authenticated
     async def get(self, thread_id: str, element_id: str) -> None:
+        if self.request.headers.get("Sec-Fetch-Site") == "cross-site" and not self.token_authenticated:
+            RequestHandler.check_xsrf_cookie(self)  # the token itself: no Referer fallback
         check_id(element_id)
         await self.owned_thread_author(thread_id)
         await send_stored_element(self, thread_id, element_id, cache="private, no-store")

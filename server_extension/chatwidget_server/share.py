@@ -47,7 +47,7 @@ class _SharedMixin(ChatHandlerMixin):
                 return None
             return self.chat_url("share", thread_id, "elements", str(element.get("id")))
 
-        return public_thread(thread, element_url)
+        return public_thread(thread, element_url, tool_inputs=self.chat_app.share_tool_inputs)
 
 
 class SharedThreadHandler(_SharedMixin, ChatAPIHandler):

@@ -15,6 +15,7 @@ from chatwidget.data import ElementDict
 
 from ._handler import ChatAPIHandler, NotFound, check_id
 from ._public import private_thread
+from ._text import NOTICE, storable
 from .identity import owner_of
 
 MAX_PAGE = 100
@@ -89,8 +90,9 @@ class ThreadHandler(ChatAPIHandler):
         name = body.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
             raise web.HTTPError(400, f"'name' must be a non-empty string of at most {MAX_NAME} characters")
-        await self.owned(self.threads.rename(thread_id, owner_of(self), name.strip()))
-        self.write_json({"id": thread_id, "name": name.strip()})
+        name, replaced = storable(name.strip())
+        await self.owned(self.threads.rename(thread_id, owner_of(self), name))
+        self.write_json({"id": thread_id, "name": name, **({"notice": NOTICE} if replaced else {})})
 
     @web.authenticated
     async def delete(self, thread_id: str) -> None:

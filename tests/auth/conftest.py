@@ -90,6 +90,8 @@ def jp_server_config(
                 "public_url": public_url,
                 "password_auth_callback": check_password,
                 "oauth_callback": oauth_callback,
+                # The login tests are about the flow: their users are developers (roles: tests/security).
+                "developers": {"generic:alice-1", "generic:bob-2", "password:bob"},
             },
             "ChatWidgetServer": {"db_url": db_url},
         }

@@ -100,6 +100,13 @@ class Browser:
             data={"_xsrf": token, "username": username, "password": password, "next": next_url},
         )
 
+    async def logout(self) -> httpx.Response:
+        """Sign out as a person does: the logout page's button (a POST with its _xsrf token)."""
+        page = await self.get("logout")
+        match = re.search(r'name="_xsrf" value="([^"]+)"', page.text)
+        assert match, page.text
+        return await self.client.post(self.url("logout"), data={"_xsrf": match.group(1)})
+
     def session_cookie(self) -> str | None:
         for cookie in self.client.cookies.jar:
             if cookie.name.startswith("username-"):

@@ -67,6 +67,8 @@ class OP:
     grants: dict[str, Grant] = field(default_factory=dict)
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     token_requests: int = 0
+    #: What ``userinfo/<name>`` answers (a GitHub-style API: ``orgs``, ``emails``).
+    user_lists: dict[str, list[Any]] = field(default_factory=dict)
 
     def discovery(self) -> dict[str, Any]:
         return {
@@ -214,6 +216,18 @@ class UserInfo(_Base):
         self.json(user)
 
 
+class UserList(_Base):
+    def get(self, name: str) -> None:
+        auth = self.request.headers.get("Authorization", "")
+        if not (auth.startswith("Bearer ") and auth[7:] in self.op.tokens):
+            self.json({"error": "invalid_token"}, 401)
+            return
+        if name not in self.op.user_lists:
+            self.json({"message": "Not Found"}, 404)
+            return
+        self.json(self.op.user_lists[name])
+
+
 def start_op() -> tuple[OP, tornado.httpserver.HTTPServer]:
     """An OP listening on 127.0.0.1 (a free port), in the running event loop."""
     sockets = tornado.netutil.bind_sockets(0, "127.0.0.1", family=socket.AF_INET)
@@ -227,6 +241,7 @@ def start_op() -> tuple[OP, tornado.httpserver.HTTPServer]:
             (r"/op/authorize", Authorize, kw),
             (r"/op/token", Token, kw),
             (r"/op/userinfo", UserInfo, kw),
+            (r"/op/userinfo/([a-z]+)", UserList, kw),
         ]
     )
     server = tornado.httpserver.HTTPServer(app)

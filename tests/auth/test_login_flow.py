@@ -313,7 +313,7 @@ async def test_logout_ends_the_session(browsers: BrowserFactory) -> None:
     await browser.login()
     old = browser.session_cookie()
     assert old and (await browser.get(THREADS)).status_code == 200
-    out = await browser.get("logout")
+    out = await browser.logout()
     assert out.status_code == 200
     assert (await browser.get(THREADS)).status_code == 403
     # The old cookie, replayed as it was, is refused: the session is gone on the server.

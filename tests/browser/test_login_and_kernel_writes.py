@@ -43,6 +43,9 @@ def secured_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab
         extra_args=(
             "--ServerApp.identity_provider_class=chatwidget_server.auth.ChatIdentityProvider",
             "--ChatIdentityProvider.password_auth_callback=login_accounts.check_password",
+            # They write notebooks: developers (app users are tests/browser/test_publish_app_recipe.py).
+            "--ChatIdentityProvider.developers=password:bob",
+            "--ChatIdentityProvider.developers=password:alice",
         ),
     )
     with pytest.MonkeyPatch.context() as env:  # read by the server when it starts

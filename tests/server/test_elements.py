@@ -42,7 +42,7 @@ async def test_active_types_are_attachments(
     assert reply.headers["Content-Type"] == "application/octet-stream"
     assert reply.headers["Content-Disposition"].startswith("attachment;")
     assert reply.headers["X-Content-Type-Options"] == "nosniff"
-    assert reply.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert reply.headers["Content-Security-Policy"] == "sandbox; default-src 'none'; frame-ancestors 'none'"
 
 
 @pytest.mark.parametrize(("mime", "name", "content"), PASSIVE)
@@ -55,7 +55,7 @@ async def test_passive_types_are_inline(call: Call, seed: Seed, mime: str, name:
     assert reply.headers["Content-Disposition"].startswith("inline;")
     assert f'filename="{name}"' in reply.headers["Content-Disposition"]
     assert reply.headers["X-Content-Type-Options"] == "nosniff"
-    assert reply.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert reply.headers["Content-Security-Policy"] == "sandbox; default-src 'none'; frame-ancestors 'none'"
     assert "no-store" in reply.headers["Cache-Control"]
 
 

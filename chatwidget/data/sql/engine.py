@@ -10,6 +10,11 @@ SQLite is set up for several processes (kernels and the Jupyter server) on one f
   Read-only transactions keep a plain (deferred) ``BEGIN``;
 * ``foreign_keys=ON`` (cascades) and ``synchronous=NORMAL`` (in WAL: durable across process
   crashes; an operating system crash or power loss may undo the last transactions).
+
+On a network or FUSE filesystem (NFS, SMB, sshfs, GlusterFS, Lustre, virtiofs...; read from
+the mount table) WAL's shared memory does not work across machines: the file gets the
+rollback journal instead (``journal_mode=DELETE``, ``synchronous=FULL``), with a warning
+that says where to put the database instead.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ URL_ENV = "CHATWIDGET_DATABASE_URL"
 WRITE_OPTION = "chatwidget_write"
 BUSY_TIMEOUT_S = 30.0
 
+#: The mount table read for the filesystem type of the database's directory.
+MOUNTS = "/proc/mounts"
 NETWORK_FILESYSTEMS = frozenset(
     {
         "nfs",
@@ -46,8 +53,19 @@ NETWORK_FILESYSTEMS = frozenset(
         "glusterfs",
         "lustre",
         "gpfs",
+        "beegfs",
+        "virtiofs",
+        "davfs",
+        "ocfs2",
+        "gfs2",
+        "orangefs",
+        "pvfs2",
+        "fuse",
     }
 )
+#: Type prefixes of the same families (``nfs*``, ``smb*``, and every FUSE filesystem but a
+#: local block device's ``fuseblk``: sshfs, s3fs, gcsfuse, glusterfs, moosefs, rclone...).
+NETWORK_PREFIXES = ("nfs", "smb", "fuse.")
 
 
 class NetworkFilesystemWarning(UserWarning):
@@ -86,10 +104,10 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(database)
 
 
-def filesystem_type(path: Path, mounts: str = "/proc/mounts") -> str | None:
+def filesystem_type(path: Path, mounts: str | None = None) -> str | None:
     """The filesystem type of the mount holding ``path`` (Linux), or ``None`` if unknown."""
     try:
-        with open(mounts, encoding="utf-8") as f:
+        with open(mounts or MOUNTS, encoding="utf-8") as f:
             lines = f.read().splitlines()
     except OSError:
         return None
@@ -109,21 +127,23 @@ def filesystem_type(path: Path, mounts: str = "/proc/mounts") -> str | None:
 def is_network_filesystem(fstype: str | None) -> bool:
     if fstype is None:
         return False
-    return fstype in NETWORK_FILESYSTEMS or fstype.startswith(
-        ("nfs", "fuse.sshfs", "fuse.s3fs", "fuse.gcsfuse")
-    )
+    return fstype in NETWORK_FILESYSTEMS or fstype.startswith(NETWORK_PREFIXES)
 
 
-def warn_if_network_filesystem(path: Path) -> None:
+def warn_if_network_filesystem(path: Path) -> bool:
+    """Warn (and say so) if ``path`` is on a network or FUSE filesystem."""
     fstype = filesystem_type(path.parent)
-    if is_network_filesystem(fstype):
-        warnings.warn(
-            f"the chatwidget database {path} is on a network filesystem ({fstype}): SQLite's WAL mode "
-            "and file locking do not work there, and the database can be corrupted. Put the file on a "
-            f"local disk, or use PostgreSQL (set {URL_ENV}=postgresql+asyncpg://...).",
-            NetworkFilesystemWarning,
-            stacklevel=4,
-        )
+    if not is_network_filesystem(fstype):
+        return False
+    warnings.warn(
+        f"the chatwidget database {path} is on a network filesystem ({fstype}): SQLite's WAL mode "
+        "does not work there, so the file uses the slower rollback journal, and file locking may "
+        "still fail across machines. Put the file on a local disk, or use PostgreSQL (set "
+        f"{URL_ENV}=postgresql+asyncpg://...).",
+        NetworkFilesystemWarning,
+        stacklevel=4,
+    )
+    return True
 
 
 def create_engine(url: URL, **kwargs: Any) -> AsyncEngine:
@@ -132,15 +152,16 @@ def create_engine(url: URL, **kwargs: Any) -> AsyncEngine:
         ping_when_idle(server)
         return server
     path = sqlite_path(url)
+    journal = None  # in memory: SQLite's own
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        warn_if_network_filesystem(path)
+        journal = "DELETE" if warn_if_network_filesystem(path) else "WAL"
     engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S}, **kwargs)
-    _configure_sqlite(engine, wal=path is not None)
+    _configure_sqlite(engine, journal=journal)
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, journal: str | None) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below emit BEGIN, not the driver.
@@ -149,9 +170,9 @@ def _configure_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            if wal:
-                cursor.execute("PRAGMA journal_mode = WAL")
-                cursor.execute("PRAGMA synchronous = NORMAL")
+            if journal is not None:  # WAL is a property of the file: DELETE also leaves it
+                cursor.execute(f"PRAGMA journal_mode = {journal}")
+                cursor.execute(f"PRAGMA synchronous = {'NORMAL' if journal == 'WAL' else 'FULL'}")
         finally:
             cursor.close()
 

@@ -62,8 +62,17 @@ def login_page(
     return page("Sign in", "".join(parts))
 
 
-def message_page(title: str, message: str, link: tuple[str, str] | None = None) -> str:
+def message_page(title: str, message: str, link: tuple[str, str] | str | None = None) -> str:
+    """A page with a message and a link ``(text, url)``, or a form from :func:`post_button`."""
     body = f"<h1>{escape(title)}</h1><p>{escape(message)}</p>"
-    if link is not None:
+    if isinstance(link, tuple):
         body += f'<p><a href="{escape(link[1])}">{escape(link[0])}</a></p>'
+    elif link is not None:
+        body += link
     return page(title, body)
+
+
+def post_button(action: str, xsrf_form_html: str, label: str) -> str:
+    """A form that POSTs to ``action`` with the XSRF token (HTML; ``xsrf_form_html`` is trusted)."""
+    button = f"<button type=submit>{escape(label)}</button>"
+    return f'<form method="post" action="{escape(action)}">{xsrf_form_html}{button}</form>'

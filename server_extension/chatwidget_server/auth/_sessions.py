@@ -26,6 +26,7 @@ class Session:
     user: User
     provider: str
     expires: float
+    role: str
 
 
 @dataclass
@@ -65,9 +66,9 @@ class SessionStore(_Expiring):
         super().__init__(max_entries)
         self.lifetime = lifetime
 
-    def create(self, user: User, provider: str) -> str:
+    def create(self, user: User, provider: str, role: str) -> str:
         session_id = secrets.token_urlsafe(32)
-        self._put(session_id, Session(user, provider, time.time() + self.lifetime))
+        self._put(session_id, Session(user, provider, time.time() + self.lifetime, role))
         return session_id
 
     def get(self, session_id: str) -> Session | None:

@@ -5,7 +5,8 @@
 * ``login/password`` (POST, with the ``_xsrf`` token): password login;
 * ``login/oauth/<provider>`` (GET): starts a login at the provider;
 * ``login/oauth/<provider>/callback`` (GET): the provider's redirect back;
-* ``logout`` (GET, POST): ends the session;
+* ``logout``: GET shows a sign-out button; POST (with the ``_xsrf`` token) ends the session,
+  so a link or an image on another page cannot sign anyone out;
 * ``chatwidget/api/identity`` (GET, logged in): the signed identity for the kernel
   (see :mod:`chatwidget.identity`).
 
@@ -32,6 +33,7 @@ from .. import identity
 from . import _page
 from ._urls import redirect_uri, safe_next
 from .oauth import OAuthError
+from .roles import DEVELOPER
 
 if TYPE_CHECKING:
     from .provider import ChatIdentityProvider
@@ -77,6 +79,25 @@ class _AuthHandler(JupyterHandler):
                 username=username,
             ),
         )
+
+    def signed_in(self, role: str, next_url: str) -> None:
+        """Send the browser to ``next_url``, or, for an app user who may not open it, say so."""
+        ip = self.chat_identity
+        path = next_url.split("?", 1)[0].split("#", 1)[0]
+        user = self.current_user
+        username = getattr(user, "username", "")
+        if role == DEVELOPER or ip.app_routes.allows(path, self.base_url, username):
+            self.redirect(next_url)
+            return
+        home = url_path_join(self.base_url, self.default_url.lstrip("/"))
+        if ip.app_routes.allows(home, self.base_url, username):  # the server's default_url is an app
+            self.redirect(home)
+            return
+        message = (
+            "You are signed in. This account may use only the chat apps published on this "
+            "server; open the link you were given."
+        )
+        self.show(200, _page.message_page("Signed in", message, logout_form(self)))
 
     def failed(self, status: int, message: str, reason: str) -> None:
         self.log.warning("chatwidget login refused: %s", reason)
@@ -125,20 +146,21 @@ class PasswordLoginHandler(_AuthHandler):
             message = f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
             self.show_login(429, message, username=username)
             return
-        user = None
+        accepted = None
         if username and password:
             try:
-                user = await ip.check_password(username, password)
+                accepted = await ip.check_password(username, password)
             except Exception:
                 self.log.exception("chatwidget: password_auth_callback raised; login refused")
-        if user is None:
+        if accepted is None:
             ip.login_throttle.failed(username, address)
             self.log.warning("chatwidget: password login refused for %r", username)
             self.show_login(401, "Invalid username or password.", username=username)
             return
         ip.login_throttle.succeeded(username, address)
-        ip.login(self, user, "password")
-        self.redirect(self.next_url(self.get_body_argument("next", None)))
+        user, role = accepted
+        ip.login(self, user, "password", role)
+        self.signed_in(role, self.next_url(self.get_body_argument("next", None)))
 
 
 class OAuthStartHandler(_AuthHandler):
@@ -167,6 +189,9 @@ class OAuthStartHandler(_AuthHandler):
 class OAuthCallbackHandler(_AuthHandler):
     @allow_unauthenticated
     async def get(self, provider_id: str) -> None:
+        # The URL carries the code and state: never let it reach another site or a cache.
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.set_header("Cache-Control", "no-store")
         ip = self.chat_identity
         provider = ip.providers.get(provider_id)
         if provider is None:
@@ -209,34 +234,39 @@ class OAuthCallbackHandler(_AuthHandler):
             self.failed(403, f"Sign-in with {provider.title} failed. Please try again.", str(exc))
             return
         try:
-            user = await ip.accept_oauth_user(provider_id, result)
+            accepted = await ip.accept_oauth_user(provider_id, result)
         except Exception:
-            self.log.exception("chatwidget: oauth_callback raised; login refused")
-            user = None
-        if user is None:
-            self.failed(
-                403,
-                "This account is not allowed to sign in here.",
-                f"{provider_id}: refused by oauth_callback",
-            )
+            self.log.exception("chatwidget: allow-list or oauth_callback raised; login refused")
+            accepted = None
+        if accepted is None:
+            self.failed(403, "This account is not allowed to sign in here.", f"{provider_id}: not allowed")
             return
-        ip.login(self, user, provider_id)
-        self.redirect(login.next_url)
+        user, role = accepted
+        ip.login(self, user, provider_id, role)
+        self.signed_in(role, login.next_url)
+
+
+def logout_form(handler: JupyterHandler) -> str:
+    """A sign-out button: a POST with the ``_xsrf`` token (HTML)."""
+    action = url_path_join(handler.base_url, "logout")
+    return _page.post_button(action, handler.xsrf_form_html(), "Sign out")
 
 
 class LogoutHandler(_AuthHandler):
-    def _logout(self) -> None:
+    @allow_unauthenticated
+    def get(self) -> None:
+        """A page with the sign-out button: a GET never signs out (a link or image could)."""
+        if not self.current_user:
+            login = url_path_join(self.base_url, "login")
+            self.show(200, _page.message_page("Signed out", "You are signed out.", ("Sign in", login)))
+            return
+        self.show(200, _page.message_page("Sign out", "Sign out of this server?", logout_form(self)))
+
+    @allow_unauthenticated
+    def post(self) -> None:  # the _xsrf token is checked by jupyter_server before this runs
         self.chat_identity.clear_login_cookie(self)
         login = url_path_join(self.base_url, "login")
         self.show(200, _page.message_page("Signed out", "You are signed out.", ("Sign in again", login)))
-
-    @allow_unauthenticated
-    def get(self) -> None:
-        self._logout()
-
-    @allow_unauthenticated
-    def post(self) -> None:
-        self._logout()
 
 
 class IdentityHandler(APIHandler):

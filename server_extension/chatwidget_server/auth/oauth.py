@@ -33,7 +33,7 @@ from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from traitlets import Dict, Float, Unicode, default
+from traitlets import Dict, Float, Set, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from chatwidget.data import User as ChatUser
@@ -168,6 +168,28 @@ class OAuthProvider(LoggingConfigurable):
         config=True
     )
 
+    allowed_groups = Set(
+        Unicode(),
+        help=(
+            "Groups whose members may sign in (as app users), read from the groups_claim of "
+            "the ID token or userinfo (GitHub: organisation logins, asked with the read:org "
+            "scope). Default: empty."
+        ),
+    ).tag(config=True)
+
+    developer_groups = Set(
+        Unicode(),
+        help=(
+            "Groups whose members are developers (full Jupyter access), read like "
+            "allowed_groups. Default: empty."
+        ),
+    ).tag(config=True)
+
+    groups_claim = Unicode(
+        "groups",
+        help="The claim of the ID token / userinfo that lists the user's groups. Default: 'groups'.",
+    ).tag(config=True)
+
     # -- configuration ------------------------------------------------------------------
 
     def missing_settings(self) -> list[str]:
@@ -197,6 +219,13 @@ class OAuthProvider(LoggingConfigurable):
         return self.issuer
 
     # -- what the provider returns ------------------------------------------------------
+
+    async def user_groups(self, client: httpx.AsyncClient, result: LoginResult) -> set[str]:
+        """The user's groups, for ``allowed_groups`` and ``developer_groups`` (strings only)."""
+        value = result.raw_user.get(self.groups_claim)
+        if isinstance(value, str):
+            value = [value]
+        return {g for g in value if isinstance(g, str) and g} if isinstance(value, list) else set()
 
     def subject(self, info: dict[str, Any]) -> str:
         value = info.get(self.user_id_claim)

@@ -18,6 +18,13 @@ The kernel learns who the user is from a token signed with a secret that this pr
 puts in the server's environment (``CHATWIDGET_IDENTITY_SECRET``, with
 ``CHATWIDGET_IDENTITY_REQUIRED=1``), inherited by the kernels the server starts; see
 :mod:`chatwidget.identity`.
+
+Who may sign in and with which role (developer or app user) is :mod:`.roles`; every request
+of an app user is checked against the routes of :mod:`.app_routes` in :meth:`get_user`,
+before any handler runs. The provider also installs what enforces the roles inside
+jupyter_server, unless the deployment chose its own: :class:`.authorizer.ChatAuthorizer` as
+``ServerApp.authorizer_class``, and a kernel websocket connection that lets app users send
+widget messages only (:mod:`._kernel_messages`).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import secrets
 from typing import Any
 
 import httpx
-from jupyter_server.auth import IdentityProvider, User
+from jupyter_server.auth import AllowAllAuthorizer, IdentityProvider, User
 from tornado import web
 from traitlets import Bool, Float, Int, List, Type, Unicode, Union, default
 from traitlets import Callable as CallableTrait
@@ -37,16 +44,21 @@ from chatwidget.identity import REQUIRED_ENV, SECRET_ENV
 
 from ..identity import OwnIdentityProvider, local_owner
 from . import _callbacks, handlers
+from ._kernel_messages import app_user_filter_class
+from ._kernel_owners import KernelOwners
 from ._sessions import PendingLogins, Session, SessionStore
 from ._throttle import PER_ADDRESS_FACTOR, LoginThrottle
+from .app_routes import AppRoutes
+from .authorizer import ChatAuthorizer
 from .oauth import LoginResult, OAuthProvider
 from .providers import BUILTIN_PROVIDERS
+from .roles import APP_USER, DEVELOPER, LoginRules, role_from_hook
 
 #: The environment variable that supplies ``public_url``.
 PUBLIC_URL_ENV = "CHATWIDGET_PUBLIC_URL"
 
 
-class ChatIdentityProvider(OwnIdentityProvider, IdentityProvider):
+class ChatIdentityProvider(OwnIdentityProvider, LoginRules, IdentityProvider):
     """Login with OAuth 2.0 / OpenID Connect providers and an optional password callback."""
 
     public_url = Unicode(
@@ -95,8 +107,10 @@ class ChatIdentityProvider(OwnIdentityProvider, IdentityProvider):
         help=(
             "A callable (provider_id, access_token, raw_user_data, default_user) -> "
             "chatwidget.data.User | None (may be async), or its import string: return None to "
-            "refuse a user, or a user with another display_name or metadata. The owner stays "
-            "'<provider>:<subject>'. Default: None (every user of a configured provider)."
+            "refuse a user, or a user with another display_name or metadata (metadata "
+            "{'role': 'developer'} makes them a developer). The owner stays "
+            "'<provider>:<subject>'. With no allow-list (allowed_users, developers, allow_all, "
+            "a provider's allowed_groups) it alone decides who signs in. Default: None."
         ),
     ).tag(config=True)
 
@@ -167,10 +181,44 @@ class ChatIdentityProvider(OwnIdentityProvider, IdentityProvider):
         os.environ[SECRET_ENV] = self.identity_secret
         if self.kernel_identity_required:
             os.environ[REQUIRED_ENV] = "1"
+        self.kernel_owners = KernelOwners()
+        self.app_routes = AppRoutes(self.app_notebooks, self.app_user_routes, self.kernel_owners)
+        self._install_enforcement()
         self.log.info(
             "chatwidget: login with %s",
             ", ".join([*self.providers, *(["password"] * self.password_login_available)]),
         )
+        if self.providers and not self.oauth_allow_rules_configured:
+            self.log.warning(
+                "chatwidget: no allow-list, so every OAuth login is refused. Allow users with "
+                "c.ChatIdentityProvider.allowed_users = {'<provider>:<subject>'} (the log names "
+                "each refused identifier), .developers, .allow_all = True, a provider's "
+                "allowed_groups (e.g. c.GitHubOAuth.allowed_groups = {'my-org'}), or an oauth_callback."
+            )
+
+    def _install_enforcement(self) -> None:
+        """Put the role checks into the server this provider belongs to (before it builds them)."""
+        server: Any = self.parent
+        if server is None or not hasattr(server, "authorizer_class"):
+            return
+        if server.authorizer_class is AllowAllAuthorizer:
+            server.authorizer_class = ChatAuthorizer
+        elif not issubclass(server.authorizer_class, ChatAuthorizer):
+            self.log.warning(
+                "chatwidget: ServerApp.authorizer_class is %s; app users are still confined to "
+                "their routes, but jupyter's API permissions are that class's",
+                server.authorizer_class.__name__,
+            )
+        connection_class = server.kernel_websocket_connection_class
+        server.kernel_websocket_connection_class = app_user_filter_class(connection_class)
+        kernel_manager = getattr(server, "kernel_manager", None)
+        if kernel_manager is not None:
+            self.kernel_owners.track(kernel_manager)
+
+    @property
+    def oauth_allow_rules_configured(self) -> bool:
+        groups = any(p.allowed_groups or p.developer_groups for p in self.providers.values())
+        return self.has_allow_list or groups or self._oauth_callback is not None
 
     # -- collaborators ------------------------------------------------------------------
 
@@ -211,6 +259,25 @@ class ChatIdentityProvider(OwnIdentityProvider, IdentityProvider):
         owner = local_owner()
         return User(username=owner, name=owner, display_name="Server owner")
 
+    async def get_user(self, handler: web.RequestHandler) -> User | None:  # type: ignore[override]
+        """The user, after checking that an app user may reach this path at all (else 403)."""
+        user = await self._get_user(handler)
+        if user is not None and self.role_of(handler) != DEVELOPER:
+            path = handler.request.path or ""
+            method = handler.request.method or ""
+            if not self.app_routes.allows(path, handler.base_url, user.username, method):  # type: ignore[attr-defined]
+                self.log.warning("chatwidget: app user %s may not open %s", user.username, path)
+                handler._jupyter_current_user = handler.current_user = user  # type: ignore[attr-defined]
+                raise web.HTTPError(403, "This account may only use the chat apps published here.")
+        return user
+
+    def role_of(self, handler: web.RequestHandler) -> str:
+        """``developer`` or ``app`` for the request's user (the token holder is a developer)."""
+        if getattr(handler, "_token_authenticated", False):
+            return DEVELOPER
+        session = self.session_of(handler)
+        return session.role if session is not None else APP_USER
+
     def session_of(self, handler: web.RequestHandler) -> Session | None:
         value = handler.get_secure_cookie(self.get_cookie_name(handler), **self.get_secure_cookie_kwargs)
         if not value:
@@ -224,7 +291,7 @@ class ChatIdentityProvider(OwnIdentityProvider, IdentityProvider):
     def set_login_cookie(self, handler: web.RequestHandler, user: User) -> None:
         """A new session for ``user`` (only for a token in the URL: a browser opening the server)."""
         if handler.get_query_argument("token", None):
-            self._start_session(handler, user, "token")
+            self._start_session(handler, user, "token", DEVELOPER)
 
     def clear_login_cookie(self, handler: web.RequestHandler) -> None:
         value = handler.get_secure_cookie(self.get_cookie_name(handler), **self.get_secure_cookie_kwargs)
@@ -232,12 +299,12 @@ class ChatIdentityProvider(OwnIdentityProvider, IdentityProvider):
             self.sessions.end(value.decode("ascii", "replace"))
         super().clear_login_cookie(handler)
 
-    def _start_session(self, handler: web.RequestHandler, user: User, provider: str) -> None:
+    def _start_session(self, handler: web.RequestHandler, user: User, provider: str, role: str) -> None:
         # A new id every time: whatever session cookie the browser had is ended, not reused.
         old = handler.get_secure_cookie(self.get_cookie_name(handler), **self.get_secure_cookie_kwargs)
         if old:
             self.sessions.end(old.decode("ascii", "replace"))
-        session_id = self.sessions.create(user, provider)
+        session_id = self.sessions.create(user, provider, role)
         options: dict[str, Any] = dict(self.cookie_options)
         options.setdefault("httponly", True)
         options.setdefault("samesite", "Lax")
@@ -250,7 +317,7 @@ class ChatIdentityProvider(OwnIdentityProvider, IdentityProvider):
 
     # -- logins -------------------------------------------------------------------------
 
-    def login(self, handler: web.RequestHandler, user: ChatUser, provider: str) -> User:
+    def login(self, handler: web.RequestHandler, user: ChatUser, provider: str, role: str) -> User:
         """Start a session for ``user`` (already ``"<provider>:<subject>"``) on ``handler``'s browser."""
         name = user.display_name or user.identifier
         image = user.metadata.get("image") if isinstance(user.metadata, dict) else None
@@ -260,31 +327,57 @@ class ChatIdentityProvider(OwnIdentityProvider, IdentityProvider):
             display_name=name,
             avatar_url=image if isinstance(image, str) else None,
         )
-        self._start_session(handler, jupyter_user, provider)
-        self.log.info("chatwidget: %s signed in", user.identifier)
+        self._start_session(handler, jupyter_user, provider, role)
+        self.log.info("chatwidget: %s signed in as %s", user.identifier, role)
         return jupyter_user
 
-    async def check_password(self, username: str, password: str) -> ChatUser | None:
+    async def check_password(self, username: str, password: str) -> tuple[ChatUser, str] | None:
+        """The user the password hook accepts, and their role."""
         assert self._password_callback is not None
         user = await _callbacks.call(self._password_callback, username, password)
         if user is None or not user.identifier:
             return None
-        return ChatUser(
-            identifier=f"password:{user.identifier}",
+        identifier = f"password:{user.identifier}"
+        role = role_from_hook(user.metadata, DEVELOPER if identifier in self.developers else APP_USER)
+        chat_user = ChatUser(
+            identifier=identifier,
             display_name=user.display_name or user.identifier,
             metadata={**user.metadata, "provider": "password"},
         )
+        return chat_user, role
 
-    async def accept_oauth_user(self, provider_id: str, result: LoginResult) -> ChatUser | None:
-        """The user to log in, after the deployment's ``oauth_callback`` (if any) had its say."""
+    async def accept_oauth_user(self, provider_id: str, result: LoginResult) -> tuple[ChatUser, str] | None:
+        """The user to log in and their role: the allow-lists, then the ``oauth_callback`` (if any)."""
         default = result.default_user
+        provider = self.providers[provider_id]
+        groups = await provider.user_groups(self.http_client, result)
+        decision = self.decide(default.identifier, groups, provider.allowed_groups, provider.developer_groups)
+        lists = self.has_allow_list or bool(provider.allowed_groups or provider.developer_groups)
+        if lists and not decision.allowed:
+            self.log.warning(
+                "chatwidget: %s refused: %s (to allow: add it to c.ChatIdentityProvider.allowed_users)",
+                default.identifier,
+                decision.reason,
+            )
+            return None
         if self._oauth_callback is None:
-            return default
+            if not lists:
+                self.log.warning(
+                    "chatwidget: %s refused: no allow-list is configured. Allow it with "
+                    "c.ChatIdentityProvider.allowed_users = {%r}, or allow_all, developers, "
+                    "c.%s.allowed_groups, or an oauth_callback",
+                    default.identifier,
+                    default.identifier,
+                    type(provider).__name__,
+                )
+                return None
+            return default, decision.role
         access_token = result.token.get("access_token")
         user = await _callbacks.call(
             self._oauth_callback, provider_id, access_token, dict(result.raw_user), default
         )
         if user is None:
+            self.log.warning("chatwidget: %s refused by oauth_callback", default.identifier)
             return None
         if user.identifier != default.identifier:
             self.log.warning(
@@ -293,4 +386,6 @@ class ChatIdentityProvider(OwnIdentityProvider, IdentityProvider):
                 user.identifier,
                 default.identifier,
             )
-        return ChatUser(identifier=default.identifier, display_name=user.display_name, metadata=user.metadata)
+        role = role_from_hook(user.metadata, decision.role)
+        chat_user = ChatUser(default.identifier, display_name=user.display_name, metadata=user.metadata)
+        return chat_user, role

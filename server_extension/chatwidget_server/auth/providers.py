@@ -8,7 +8,8 @@ also a traitlet of the class (``c.KeycloakOAuth.realm``...). Every provider read
 =============  =========  ==================================================================
 provider       ``<P>``    also
 =============  =========  ==================================================================
-GitHub         GITHUB     (OAuth 2.0; the user is ``/user``'s numeric ``id``)
+GitHub         GITHUB     (OAuth 2.0; the user is ``/user``'s numeric ``id``; groups are
+                          organisations, from ``/user/orgs``)
 GitLab         GITLAB     ``_DOMAIN`` (default gitlab.com)
 Google         GOOGLE
 Azure AD       AZURE_AD   ``OAUTH_AZURE_AD_TENANT_ID`` (default ``common``: any tenant)
@@ -30,7 +31,7 @@ from typing import Any
 import httpx
 from traitlets import Unicode, default
 
-from .oauth import Endpoints, OAuthProvider, origin
+from .oauth import Endpoints, LoginResult, OAuthProvider, origin
 
 
 class GitHubOAuth(OAuthProvider):
@@ -54,6 +55,23 @@ class GitHubOAuth(OAuthProvider):
     @default("user_id_claim")
     def _default_user_id_claim(self) -> str:
         return "id"  # the login can be renamed and reused; the id cannot
+
+    @default("scopes")
+    def _default_scopes(self) -> str:
+        value = self.env("SCOPES") or self.env("SCOPE") or self.default_scopes
+        scopes = value.replace(",", " ").split()
+        if (self.allowed_groups or self.developer_groups) and "read:org" not in scopes:
+            scopes.append("read:org")  # organisation membership is only listed with this scope
+        return " ".join(scopes)
+
+    async def user_groups(self, client: httpx.AsyncClient, result: LoginResult) -> set[str]:
+        """The logins of the user's organisations (asked only when a group list is configured)."""
+        token = result.token.get("access_token")
+        if not (self.allowed_groups or self.developer_groups) or not isinstance(token, str):
+            return set()
+        ep = await self.endpoints(client)
+        orgs = await self._get_list(client, ep.userinfo.rstrip("/") + "/orgs", token)
+        return {o["login"] for o in orgs if isinstance(o, dict) and isinstance(o.get("login"), str)}
 
     async def fetch_userinfo(
         self, client: httpx.AsyncClient, ep: Endpoints, access_token: str

@@ -1,0 +1,188 @@
+"""Hostile input from a page to the kernel: uploads, prompt answers, unstorable text.
+
+The kernel tests' way: a recording comm stands in for the browser (``wire.browser_sends``);
+storage runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from storage_backends import db_url
+
+import chatwidget as cw
+from chatwidget.data.sql import SQLDataLayer
+from chatwidget.testing import RecordingComm
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+@pytest.fixture
+def app(chat_views: list[RecordingComm]) -> Any:
+    a = cw.ChatApp(title="Hostile", persist=False)
+    yield a
+    a.close()
+
+
+@pytest.fixture
+def wire(app: cw.ChatApp) -> RecordingComm:
+    assert app.widget is not None and isinstance(app.widget.comm, RecordingComm)
+    return app.widget.comm
+
+
+def reply_to(wire: RecordingComm, request_id: str) -> dict[str, Any]:
+    (reply,) = [r for r in wire.customs("reply") if r["id"] == request_id]
+    return reply
+
+
+async def until(condition: Any, timeout: float = 10.0) -> None:
+    async def poll() -> None:
+        while not condition():  # noqa: ASYNC110 - the condition is the app's state
+            await asyncio.sleep(0.005)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+def upload(wire: RecordingComm, request_id: str, name: str, mime: str, data: bytes) -> dict[str, Any]:
+    """A whole upload as the page does it; the reply to its last step (start or end)."""
+    wire.browser_sends(
+        {"id": request_id, "kind": "upload_start", "name": name, "mime": mime, "size": len(data)}
+    )
+    started = reply_to(wire, request_id)
+    if not started["ok"]:
+        return started
+    upload_id = started["result"]["upload"]
+    wire.browser_sends(
+        {"id": f"{request_id}-c", "kind": "upload_chunk", "upload": upload_id, "offset": 0}, [data]
+    )
+    wire.browser_sends({"id": f"{request_id}-e", "kind": "upload_end", "upload": upload_id})
+    return reply_to(wire, f"{request_id}-e")
+
+
+def test_pending_uploads_are_capped_in_count_and_bytes(app: cw.ChatApp, wire: RecordingComm) -> None:
+    app.file_upload = {"enabled": True, "accept": ["text/plain"], "max_files": 1, "max_size_mb": 100}
+    for n in range(app.chat.uploads.max_files):
+        assert upload(wire, f"u{n}", f"{n}.txt", "text/plain", b"x")["ok"]
+    over = upload(wire, "one-more", "x.txt", "text/plain", b"x")
+    assert not over["ok"] and "waiting" in over["error"]["message"]
+    assert len(list(app.chat.uploads.directory.iterdir())) == app.chat.uploads.max_files
+
+
+def test_pending_bytes_are_capped(app: cw.ChatApp, wire: RecordingComm) -> None:
+    app.file_upload = {"enabled": True, "accept": ["text/plain"], "max_files": 1, "max_size_mb": 10_000}
+    app.chat.uploads.max_bytes = 1000
+    assert upload(wire, "a", "a.txt", "text/plain", b"x" * 600)["ok"]
+    wire.browser_sends(
+        {"id": "b", "kind": "upload_start", "name": "b.txt", "mime": "text/plain", "size": 600}
+    )
+    assert not reply_to(wire, "b")["ok"]  # refused before any byte is written
+
+
+@pytest.mark.parametrize("accept", [["image/*"], ["*/*"], {"image/*": []}, ["image/*", "image/png"]])
+def test_svg_is_not_an_image_unless_named(app: cw.ChatApp, wire: RecordingComm, accept: Any) -> None:
+    app.file_upload = {"enabled": True, "accept": accept, "max_files": 1, "max_size_mb": 1}
+    refused = upload(wire, "svg", "pic.svg", "image/svg+xml", SVG)
+    assert not refused["ok"] and "not accepted" in refused["error"]["message"]
+    disguised = upload(wire, "svg2", "pic.png", "image/svg+xml", SVG)
+    assert not disguised["ok"]
+
+
+@pytest.mark.parametrize("accept", [["image/svg+xml"], [".svg"]])
+def test_svg_is_accepted_where_named(app: cw.ChatApp, wire: RecordingComm, accept: Any) -> None:
+    app.file_upload = {"enabled": True, "accept": accept, "max_files": 1, "max_size_mb": 1}
+    assert upload(wire, "svg", "pic.svg", "image/svg+xml", SVG)["ok"]
+
+
+@pytest.mark.parametrize(
+    ("name", "mime", "data"),
+    [
+        ("pic.png", "image/png", SVG),  # markup declared as a PNG
+        ("pic.png", "image/png", b"MZ\x90\x00 an executable"),
+        ("pic.jpg", "image/jpeg", PNG),
+        ("doc.pdf", "application/pdf", b"<html><script>alert(1)</script>"),
+        ("pic.heic", "image/heic", b"  <?xml version='1.0'?><svg/>"),
+    ],
+)
+def test_uploads_are_checked_by_their_bytes(
+    app: cw.ChatApp, wire: RecordingComm, name: str, mime: str, data: bytes
+) -> None:
+    app.file_upload = {
+        "enabled": True,
+        "accept": ["image/*", "application/pdf"],
+        "max_files": 1,
+        "max_size_mb": 1,
+    }
+    reply = upload(wire, "u", name, mime, data)
+    assert not reply["ok"] and "claims to be" in reply["error"]["message"]
+    assert list(app.chat.uploads.directory.iterdir()) == []  # nothing left behind
+    assert upload(wire, "good", "pic.png", "image/png", PNG)["ok"]
+
+
+@pytest.mark.parametrize(
+    "mime", ["text/plain\r\nX-Evil: 1", "text/plain\n", "image/png\x00", "text/ plain", "a" * 300]
+)
+def test_a_type_with_control_characters_is_refused(app: cw.ChatApp, wire: RecordingComm, mime: str) -> None:
+    app.file_upload = {"enabled": True, "accept": ["*/*"], "max_files": 1, "max_size_mb": 1}
+    reply = upload(wire, "u", "a.txt", mime, b"hi")
+    assert not reply["ok"] and reply["error"]["code"] in ("upload", "too_large")
+
+
+async def test_an_action_reply_does_not_answer_a_text_prompt(app: cw.ChatApp, wire: RecordingComm) -> None:
+    got: list[Any] = []
+
+    @app.on_message
+    async def main(message: cw.Message) -> None:
+        got.append(await cw.AskUserMessage("Your name?", timeout=30).send())
+
+    task = asyncio.ensure_future(app.send_user_message("go"))
+    await until(lambda: app.ask)
+    ask_id = app.ask["id"]
+    wire.browser_sends({"id": "forged", "kind": "ask_reply", "ask": ask_id, "action": "some-action-id"})
+    wire.browser_sends({"id": "files", "kind": "ask_reply", "ask": ask_id, "files": []})
+    await until(lambda: len(wire.customs("reply")) >= 2)
+    assert reply_to(wire, "forged")["error"]["code"] == "bad_answer"
+    assert reply_to(wire, "files")["error"]["code"] == "bad_answer"
+    assert app.ask and not task.done()  # still waiting for a real answer
+    wire.browser_sends({"id": "real", "kind": "ask_reply", "ask": ask_id, "output": "Ada"})
+    await asyncio.wait_for(task, 5)
+    assert got[0]["output"] == "Ada"
+
+
+__all__ = ["db_url"]  # both backends for the storage test below
+
+
+@pytest.fixture
+async def layer(db_url: str, tmp_path: Path) -> AsyncIterator[SQLDataLayer]:
+    data = SQLDataLayer(db_url)
+    yield data
+    await data.close()
+
+
+async def test_a_lone_surrogate_never_blocks_later_writes(
+    chat_views: list[RecordingComm], layer: SQLDataLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHATWIDGET_OWNER", "alice")
+    app = cw.ChatApp(title="Kept", data_layer=layer)
+
+    @app.on_message
+    async def echo(message: cw.Message) -> None:
+        await cw.Message(f"echo: {message.content}").send()
+
+    try:
+        await app.send_user_message("broken \ud800 text")  # as JSON's "\ud800" from a page decodes
+        await app.save()
+        await app.send_user_message("fine")
+        await app.save()
+        assert not app.storage_error
+        stored = await layer.get_thread(app.thread_id)
+        assert stored is not None
+        outputs = [s["output"] for s in stored["steps"]]
+        assert outputs == ["broken \ufffd text", "echo: broken \ufffd text", "fine", "echo: fine"]
+        assert stored["name"] == "broken \ufffd text"
+    finally:
+        app.close()
