@@ -14,7 +14,7 @@ import contextvars
 import importlib
 import threading
 from contextvars import Token
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import traitlets
 
@@ -25,7 +25,6 @@ from ._handlers import HandlerDecorators, Handlers
 from ._log import route_log_to_server
 from ._options import VIEW_OPTIONS, ChatOptions
 from ._requests import dispatch
-from ._static import StaticCopies, render_static
 from ._transcript import render_transcript
 from ._widget import ChatWidget
 from .chat import ChatSession
@@ -34,6 +33,9 @@ from .mcp import McpConnection, McpServers
 from .message import Message
 
 #: The chat's state traits the widget mirrors.
+if TYPE_CHECKING:
+    from ._static import StaticCopies
+
 _MIRRORED: tuple[str, ...] = ("running", "ask", "settings", "starters", "commands", "profiles", "profile")
 _MIRRORED += ("storage_error", "connected_mcp")
 
@@ -56,7 +58,7 @@ class ChatApp(ChatOptions, HandlerDecorators):
         super().__init__(title=title, **kwargs)
         self.handlers = Handlers()
         self.chat = ChatSession(self)
-        self._static = StaticCopies(lambda: self.title, self.chat.conversation, self.chat.shows_text)
+        self._static: StaticCopies | None = None  # the saved-notebook copy, made by display()
         self._entered: list[Token[ChatContext | None]] = []
         self._sidecar: Any = None
         self._closing: asyncio.Task[None] | None = None
@@ -109,7 +111,8 @@ class ChatApp(ChatOptions, HandlerDecorators):
         task = self.chat.answer(message, answers)
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
-        self._static.write()  # a notebook driven from code is saved as it ends: no delay
+        if self._static is not None:  # a notebook driven from code is saved as it ends: no delay
+            self._static.write()
         return message
 
     def stop(self) -> bool:
@@ -144,7 +147,8 @@ class ChatApp(ChatOptions, HandlerDecorators):
     def flush(self) -> None:
         """Send now what the views and the saved-notebook copy have not received yet."""
         self.chat.conversation.flush()
-        self._static.write()
+        if self._static is not None:
+            self._static.write()
 
     def __enter__(self) -> ChatApp:
         """``with app:`` — in a cell, the API called inside goes to this app's chat."""
@@ -197,6 +201,8 @@ class ChatApp(ChatOptions, HandlerDecorators):
 
     def transcript_html(self) -> str:
         """The conversation as self-contained HTML: the copy a saved notebook shows without a kernel."""
+        from ._static import render_static  # markdown-it is loaded only for a copy
+
         return render_static(self.title, self.conversation, self.chat.shows_text)
 
     # The chat's state reads as the app's (see ChatSession for what each holds).
@@ -226,6 +232,10 @@ class ChatApp(ChatOptions, HandlerDecorators):
 
         self._require_widget()
         display(self)  # type: ignore[no-untyped-call]
+        if self._static is None:
+            from ._static import StaticCopies
+
+            self._static = StaticCopies(lambda: self.title, self.chat.conversation, self.chat.shows_text)
         self._static.show()
         if self.error_details == "traceback":  # the author's own notebook: show what handlers print
             self.chat.output_context = contextvars.copy_context()

@@ -69,7 +69,7 @@ async def test_a_change_to_an_old_message_resends_its_chunk_only(app, outputs):
     updates = [o.updates for o in outputs]
     first.content = "an edited first message"
     await first.update()
-    app._static.write()
+    app.flush()
     assert outputs[0].updates == updates[0] + 1 and "an edited first message" in outputs[0].html
     assert [o.updates for o in outputs[1:]] == updates[1:]
 
