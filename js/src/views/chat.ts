@@ -7,6 +7,7 @@ import { type ChatStore, type StoreChange, isMessage } from "../store";
 import { Composer } from "./composer";
 import { ElementView } from "./elements";
 import type { ExtrasHost } from "./extras";
+import { Fit } from "./fit";
 import { el } from "./format";
 import { Header, SettingsPanel } from "./header";
 import { McpPanel } from "./mcp";
@@ -92,6 +93,8 @@ export class ChatView implements ExtrasHost {
   private hidden = 0; // number of oldest top-level items not rendered
   private firstLayout = true;
   private stick = true;
+  private lastTop = 0;
+  private readonly fit: Fit | null = null;
   private frame = 0;
   private dirty = new Set<string>();
   private dirtyStructure = true;
@@ -202,6 +205,10 @@ export class ChatView implements ExtrasHost {
       this.mcpPanel.el,
       this.overlay,
     );
+    if (!this.readOnly) {
+      this.fit = new Fit(root, store.instance, labels);
+      root.append(this.fit.handle);
+    }
     host.append(root);
 
     if (typeof IntersectionObserver !== "undefined") {
@@ -215,6 +222,7 @@ export class ChatView implements ExtrasHost {
     }
     if (typeof ResizeObserver !== "undefined") {
       // Attached later, resized, images loaded, a step opened: keep following the bottom.
+      // Images, plots and frames that load late grow the flow after it was rendered.
       this.resize = new ResizeObserver(() => {
         if (this.stick) this.scrollToBottom();
       });
@@ -340,6 +348,7 @@ export class ChatView implements ExtrasHost {
     this.unsubscribe();
     this.observer?.disconnect();
     this.resize?.disconnect();
+    this.fit?.dispose();
     if (this.frame) cancelAnimationFrame(this.frame);
     this.root.remove();
   }
@@ -385,6 +394,7 @@ export class ChatView implements ExtrasHost {
         this.labels = labelsFor(config.language);
         this.earlier.textContent = this.labels.loadEarlier;
         this.scroller.setAttribute("aria-label", this.labels.messages);
+        this.fit?.setLabels(this.labels);
         if (!this.banner.hidden) this.showMismatch();
       }
       this.composer.setLabels(this.labels, config.placeholder);
@@ -488,13 +498,23 @@ export class ChatView implements ExtrasHost {
 
   // ---- scrolling ---------------------------------------------------------------------------
 
+  /**
+   * Follow the bottom until the user scrolls up. Content growing below does not move
+   * scrollTop, so only a move up (by the user) lets go; coming back near the bottom follows
+   * again.
+   */
   private onScroll(): void {
     const s = this.scroller;
-    this.stick = s.scrollHeight - s.scrollTop - s.clientHeight <= STICK_SLACK;
+    const top = s.scrollTop;
+    const fromBottom = s.scrollHeight - top - s.clientHeight;
+    if (fromBottom <= STICK_SLACK && !(top < this.lastTop - 1 && fromBottom > 2)) this.stick = true;
+    else if (top < this.lastTop - 1) this.stick = false;
+    this.lastTop = top;
   }
 
   private scrollToBottom(): void {
     const s = this.scroller;
     s.scrollTop = s.scrollHeight;
+    this.lastTop = s.scrollTop;
   }
 }
