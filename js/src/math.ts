@@ -1,5 +1,6 @@
-// A small markdown-it plugin for TeX math: `$…$` inline, `$$…$$` inline display, and
-// `$$` blocks (opening line starts with `$$`, closing line ends with `$$`). Rendered by
+// A small markdown-it plugin for TeX math: `$…$` and `\(…\)` inline, `$$…$$` and `\[…\]`
+// inline display, and `$$` / `\[` blocks (opening line starts with the delimiter, closing
+// line ends with `$$` / `\]`). Rendered by
 // KaTeX as MathML only (no KaTeX CSS or fonts needed), with untrusted input: `trust` off,
 // errors shown in place, a cache because a streaming tail is re-rendered every frame.
 import katex from "katex";
@@ -95,17 +96,39 @@ function mathInline(state: StateInline, silent: boolean): boolean {
   return true;
 }
 
+/** `\(…\)` inline and `\[…\]` inline display. Runs before the escape rule, which would
+ * otherwise turn `\(` into a plain parenthesis. */
+function mathParen(state: StateInline, silent: boolean): boolean {
+  const src = state.src;
+  const start = state.pos;
+  if (src.charCodeAt(start) !== BACKSLASH) return false;
+  const open = src[start + 1];
+  if (open !== "(" && open !== "[") return false;
+  const closer = open === "(" ? "\\)" : "\\]";
+  const close = src.indexOf(closer, start + 2);
+  if (close < 0 || close + 2 > state.posMax || close === start + 2 || close - start > MAX_INLINE) return false;
+  if (!silent) {
+    const token = state.push(open === "(" ? "math_inline" : "math_inline_display", "math", 0);
+    token.content = src.slice(start + 2, close);
+    token.markup = open === "(" ? "\\(" : "\\[";
+  }
+  state.pos = close + 2;
+  return true;
+}
+
 function mathBlock(state: StateBlock, startLine: number, endLine: number, silent: boolean): boolean {
   let pos = state.bMarks[startLine] + state.tShift[startLine];
   let max = state.eMarks[startLine];
   if (state.sCount[startLine] - state.blkIndent >= 4) return false;
-  if (pos + 2 > max || state.src.slice(pos, pos + 2) !== "$$") return false;
+  const opener = state.src.slice(pos, pos + 2);
+  if (pos + 2 > max || (opener !== "$$" && opener !== "\\[")) return false;
+  const closer = opener === "$$" ? "$$" : "\\]";
   pos += 2;
   let firstLine = state.src.slice(pos, max);
   let lastLine = "";
   let next = startLine;
   let found = false;
-  if (firstLine.trim().endsWith("$$")) {
+  if (firstLine.trim().endsWith(closer)) {
     // $$ … $$ on one line.
     firstLine = firstLine.trim().slice(0, -2);
     found = true;
@@ -116,7 +139,7 @@ function mathBlock(state: StateBlock, startLine: number, endLine: number, silent
       max = state.eMarks[next];
       if (pos < max && state.sCount[next] < state.blkIndent) break;
       const line = state.src.slice(pos, max).trimEnd();
-      if (line.endsWith("$$")) {
+      if (line.endsWith(closer)) {
         lastLine = line.slice(0, -2);
         found = true;
         break;
@@ -130,13 +153,14 @@ function mathBlock(state: StateBlock, startLine: number, endLine: number, silent
   token.block = true;
   token.content = (firstLine.trim() ? firstLine + "\n" : "") + lines + (lastLine.trim() ? lastLine : "");
   token.map = [startLine, next + 1];
-  token.markup = "$$";
+  token.markup = opener;
   state.line = next + 1;
   return true;
 }
 
 export function mathPlugin(md: MarkdownIt): void {
   md.inline.ruler.after("escape", "math_inline", mathInline);
+  md.inline.ruler.before("escape", "math_paren", mathParen);
   md.block.ruler.before("fence", "math_block", mathBlock, { alt: ["paragraph", "reference", "blockquote", "list"] });
   md.renderer.rules.math_inline = (tokens, idx) => renderTex(tokens[idx].content, false);
   md.renderer.rules.math_inline_display = (tokens, idx) => renderTex(tokens[idx].content, true);

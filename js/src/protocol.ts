@@ -94,6 +94,8 @@ export interface StepDict {
   defaultOpen?: boolean | null;
   showInput?: boolean | string | null;
   generation?: Record<string, unknown> | null;
+  /** An icon name (Lucide) or an emoji, shown instead of the type's icon. */
+  icon?: string | null;
   command?: string | null;
   /** Element ids shown with the step (descriptions under `e<id>`, bytes under `b<id>`). */
   elements?: string[];
@@ -236,6 +238,8 @@ export interface ChatConfig {
   file_upload?: UploadRules & { enabled?: boolean };
   /** Whether users may connect MCP servers from the widget, and over which transports. */
   mcp?: { enabled: boolean; transports: string[] };
+  /** Avatar images by author name (http(s), relative, or data:image URLs); initials otherwise. */
+  avatars?: Record<string, string>;
 }
 
 /** One entry of the `connected_mcp` trait. */

@@ -8,6 +8,8 @@ import { Composer } from "./composer";
 import { ElementView } from "./elements";
 import type { ExtrasHost } from "./extras";
 import { Fit } from "./fit";
+import { iconFor } from "./icons";
+import { renderMarkdown } from "../markdown";
 import { el } from "./format";
 import { Header, SettingsPanel } from "./header";
 import { McpPanel } from "./mcp";
@@ -79,6 +81,8 @@ export class ChatView implements ExtrasHost {
   private readonly overlayTitle = el("span", "cw-page-title");
   private pageView: ElementView | null = null;
   private readonly starters = el("div", "cw-starters");
+  private readonly intro = el("div", "cw-profile-intro");
+  private introKey = "";
   private startersKey = "";
   private readonly settingsPanel: SettingsPanel;
   private readonly mcpPanel: McpPanel;
@@ -180,6 +184,7 @@ export class ChatView implements ExtrasHost {
       if (e.key === "Escape") this.closePage();
     });
     this.starters.hidden = true;
+    this.intro.hidden = true;
     this.banner.setAttribute("role", "alert");
     this.banner.hidden = true;
     this.scroller.setAttribute("role", "log");
@@ -189,7 +194,7 @@ export class ChatView implements ExtrasHost {
     this.earlier.type = "button";
     this.earlier.hidden = true;
     this.earlier.addEventListener("click", () => this.loadEarlier());
-    this.scroller.append(this.earlier, this.flow, this.starters);
+    this.scroller.append(this.earlier, this.flow, this.intro, this.starters);
     this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
     this.composer = new Composer(store, this.labels);
     this.composer.el.hidden = this.readOnly;
@@ -313,7 +318,28 @@ export class ChatView implements ExtrasHost {
     }
   }
 
+  /** While the chat is empty: the chosen profile's icon, name and markdown description. */
+  private updateIntro(): void {
+    const store = this.store;
+    const profiles = this.readOnly || !store.empty ? [] : store.profiles;
+    const chosen = profiles.find((p) => p.name === store.profile) ?? profiles.find((p) => p.default) ?? profiles[0];
+    const key = chosen ? JSON.stringify([chosen.name, chosen.icon, chosen.markdown_description]) : "";
+    if (key === this.introKey) return;
+    this.introKey = key;
+    this.intro.replaceChildren();
+    this.intro.hidden = !chosen || (!chosen.markdown_description && profiles.length < 2);
+    if (!chosen) return;
+    const head = el("div", "cw-profile-intro-name");
+    const icon = iconFor(chosen.icon, "cw-profile-icon", 22);
+    if (icon) head.append(icon);
+    head.append(el("span", "", chosen.name));
+    const body = el("div", "cw-profile-description cw-markdown");
+    if (typeof chosen.markdown_description === "string") body.append(renderMarkdown(chosen.markdown_description));
+    this.intro.append(head, body);
+  }
+
   private updateStarters(): void {
+    this.updateIntro();
     const starters = this.readOnly || !this.store.empty ? [] : this.store.starters;
     const key = JSON.stringify(starters);
     if (key === this.startersKey) return;
@@ -322,9 +348,8 @@ export class ChatView implements ExtrasHost {
       ...starters.map((s) => {
         const b = el("button", "cw-starter");
         b.type = "button";
-        if (typeof s.icon === "string" && Array.from(s.icon).length <= 2 && !/^[\w-]+$/.test(s.icon)) {
-          b.append(el("span", "cw-starter-icon", s.icon));
-        }
+        const icon = iconFor(s.icon, "cw-starter-icon", 18);
+        if (icon) b.append(icon);
         b.append(el("span", "cw-starter-label", typeof s.label === "string" && s.label ? s.label : s.message));
         b.title = s.message;
         b.addEventListener("click", () => void this.composer.sendStarter(s.message, s.command));

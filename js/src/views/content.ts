@@ -30,12 +30,12 @@ const FENCE_OPEN = /^\s*(`{3,}|~{3,})([^`]*)$/;
 interface Scan {
   pos: number; // start of the next line to scan
   fence: { char: string; len: number; start: number; contentStart: number } | null;
-  math: boolean;
+  math: string | null; // the closing delimiter of an open math block
   safe: number; // last offset where a block may end
 }
 
 function newScan(from: number): Scan {
-  return { pos: from, fence: null, math: false, safe: from };
+  return { pos: from, fence: null, math: null, safe: from };
 }
 
 /** Advance the scan over the complete lines of `text`. */
@@ -53,17 +53,17 @@ function advance(scan: Scan, text: string): void {
         scan.safe = nl + 1;
       }
     } else if (scan.math) {
-      if (line.trimEnd().endsWith("$$")) {
-        scan.math = false;
+      if (line.trimEnd().endsWith(scan.math)) {
+        scan.math = null;
         scan.safe = nl + 1;
       }
     } else {
       const m = FENCE_OPEN.exec(line);
       if (m && !(m[1][0] === "`" && m[2].includes("`"))) {
         scan.fence = { char: m[1][0], len: m[1].length, start: pos, contentStart: nl + 1 };
-      } else if (/^\s{0,3}\$\$/.test(line)) {
-        const rest = line.trim().slice(2);
-        if (!rest.endsWith("$$")) scan.math = true;
+      } else if (/^\s{0,3}(?:\$\$|\\\[)/.test(line)) {
+        const closer = line.trim().startsWith("$$") ? "$$" : "\\]";
+        if (!line.trim().slice(2).endsWith(closer)) scan.math = closer;
       } else if (line.trim() === "") {
         scan.safe = nl + 1;
       }
