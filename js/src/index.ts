@@ -104,7 +104,7 @@ function staticModel(thread: SharedThread, libraries: Record<string, ArrayBuffer
  * are fetched from each element's `url` (relative to the page). Returns a cleanup.
  */
 export function renderShared(el: HTMLElement, thread: SharedThread, options: SharedOptions = {}): () => void {
-  const store = new ChatStore(staticModel(thread ?? {}, options.libraries), "");
+  const store = new ChatStore(staticModel(thread ?? {}, options.libraries), "", false);
   const view = new ChatView(el, store, {
     readOnly: true,
     framesAllowed: false,

@@ -1,9 +1,7 @@
 // A small markdown-it plugin for TeX math: `$…$` and `\(…\)` inline, `$$…$$` and `\[…\]`
 // inline display, and `$$` / `\[` blocks (opening line starts with the delimiter, closing
-// line ends with `$$` / `\]`). Rendered by
-// KaTeX as MathML only (no KaTeX CSS or fonts needed), with untrusted input: `trust` off,
-// errors shown in place, a cache because a streaming tail is re-rendered every frame.
-import katex from "katex";
+// line ends with `$$` / `\]`). Rendered by KaTeX (libs/math-lib.ts, loaded on first need).
+import { library } from "./lazy";
 import type { MarkdownIt, StateBlock, StateInline } from "markdown-it";
 
 const DOLLAR = 0x24;
@@ -11,30 +9,12 @@ const BACKSLASH = 0x5c;
 /** Inline math longer than this is not math (bounds the search for a closing `$`). */
 const MAX_INLINE = 2000;
 
-const cache = new Map<string, string>();
-const CACHE_LIMIT = 500;
-
+/** MathML for `tex`; until KaTeX is loaded, the source as text (redrawn once it is). */
 export function renderTex(tex: string, display: boolean): string {
-  const key = (display ? "D" : "I") + tex;
-  const hit = cache.get(key);
-  if (hit !== undefined) return hit;
-  let html: string;
-  try {
-    html = katex.renderToString(tex, {
-      displayMode: display,
-      output: "mathml",
-      throwOnError: false,
-      trust: false,
-      strict: "ignore",
-      maxSize: 20,
-      maxExpand: 500,
-    });
-  } catch {
-    html = `<code class="cw-math-error">${escapeHtml(tex)}</code>`;
-  }
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-  cache.set(key, html);
-  return html;
+  const html = library("math")?.renderTex(tex, display);
+  if (html) return html;
+  const cls = html === undefined ? "cw-math-pending" : "cw-math-error";
+  return `<code class="${cls}">${escapeHtml(tex)}</code>`;
 }
 
 export function escapeHtml(s: string): string {

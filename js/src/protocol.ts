@@ -35,6 +35,8 @@ export const SHARE = "share" as const;
 export const ELEMENT_PROPS = "element_props" as const;
 export const MCP_CONNECT = "mcp_connect" as const;
 export const MCP_DISCONNECT = "mcp_disconnect" as const;
+/** The kernel ships a front-end library (lazy.ts) as `lib_<name>` state. */
+export const LIBRARY = "library" as const;
 
 /**
  * The fields of each request kind (the envelope's `kind` and `id` aside); mirrors
@@ -66,6 +68,7 @@ export interface Requests {
   mcp_connect: { name: string; transport: string; target: string };
   /** -> {disconnected} */
   mcp_disconnect: { name: string };
+  library: { name: "math" | "highlight" };
 }
 
 export type RequestKind = keyof Requests;

@@ -135,3 +135,43 @@ def test_profile_description_icons_and_a_switch(notebook: MakeNotebook, page: Pa
     chat.send("go")
     expect(chat.root.locator("button.cw-action svg.cw-icon")).to_have_count(1)
     expect(intro).to_be_hidden()
+
+
+LAZY_APP = r"""
+import chatwidget as cw
+app = cw.ChatApp(title="Lazy", persist=False)
+
+@app.on_message
+async def reply(message):
+    if message.content == "plain":
+        await cw.Message(content="Just words.").send()
+    else:
+        await cw.Message(content="Sum: $a+b$\n\n```python\ndef f():\n    return 1\n```").send()
+
+app.display()
+"""
+
+
+@pytest.mark.parametrize("served", [True, False], ids=["from-the-server", "from-the-kernel"])
+def test_math_and_highlighting_load_on_first_need(notebook: MakeNotebook, page: Page, served: bool) -> None:
+    """KaTeX and highlight.js are not in the core bundle: they load when a message needs
+    them, from the Jupyter server, or from the kernel where the server does not serve them."""
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/chatwidget/static/" in r.url else None)
+    if not served:
+        page.route("**/chatwidget/static/math.js*", lambda route: route.fulfill(status=404))
+        page.route("**/chatwidget/static/highlight.js*", lambda route: route.fulfill(status=404))
+    nb = notebook([LAZY_APP])
+    nb.run_all()
+    chat = Chat.find(page)
+    chat.send("plain")
+    expect(chat.assistant().last).to_contain_text("Just words.")
+    chat.wait_idle()
+    assert not [u for u in asked if u.split("?")[0].endswith(("/math.js", "/highlight.js"))], asked
+    chat.send("rich")
+    answer = chat.assistant().last
+    expect(answer.locator(".cw-content math")).to_have_count(1)
+    expect(answer.locator("code.hljs .hljs-keyword").first).to_have_text("def")
+    expect(answer.locator(".cw-math-pending")).to_have_count(0)
+    state = nb.add_and_run("print(sorted(k for k in app.get_state() if k.startswith('lib_')))").strip()
+    assert state == ("[]" if served else "['lib_highlight', 'lib_math']"), state

@@ -4,6 +4,7 @@
 // the tail grows as plain text, line by line (highlighted once it closes). When the stream
 // ends the whole text is rendered once.
 import type { Labels } from "../i18n";
+import { missCount, onLibrary } from "../lazy";
 import { renderMarkdown } from "../markdown";
 import { decorate } from "./decorate";
 
@@ -85,6 +86,8 @@ export class MarkdownView {
   private tailHtmlOf = "";
   private live: { start: number; code: HTMLElement; shown: number; partial: Text; pre: HTMLElement; head: HTMLElement; headOf: string } | null = null;
 
+  private waiting: (() => void) | null = null;
+
   constructor(labels: Labels, className = "cw-markdown") {
     this.labels = labels;
     this.el = document.createElement("div");
@@ -96,6 +99,29 @@ export class MarkdownView {
   }
 
   update(text: string, streaming: boolean): void {
+    const misses = missCount();
+    this.render(text, streaming);
+    if (missCount() !== misses) this.redrawWhenLoaded();
+  }
+
+  /** Math or highlighting was shown as plain text: draw again once the library is there. */
+  private redrawWhenLoaded(): void {
+    if (this.waiting) return;
+    this.waiting = onLibrary(() => {
+      this.waiting?.();
+      this.waiting = null;
+      if (!this.el.isConnected) return;
+      const { text, mode } = this;
+      this.mode = "empty";
+      if (mode === "final") this.update(text, false);
+      else if (mode === "stream") {
+        this.reset();
+        this.update(text, true);
+      }
+    });
+  }
+
+  private render(text: string, streaming: boolean): void {
     if (!streaming) {
       if (this.mode === "final" && text === this.text) return;
       this.renderFull(text);
