@@ -7,6 +7,7 @@ import { type ChatStore, type StoreChange, isMessage } from "../store";
 import { Composer } from "./composer";
 import { ElementView } from "./elements";
 import type { ExtrasHost } from "./extras";
+import { Paging } from "../paging";
 import { Fit } from "./fit";
 import { iconFor } from "./icons";
 import { renderMarkdown } from "../markdown";
@@ -94,8 +95,7 @@ export class ChatView implements ExtrasHost {
   private readonly items = new Map<string, ItemView>();
   labels: Labels;
   private language = "\0";
-  private hidden = 0; // number of oldest top-level items not rendered
-  private firstLayout = true;
+  private readonly paging = new Paging(PAGE);
   private stick = true;
   private lastTop = 0;
   private readonly fit: Fit | null = null;
@@ -219,7 +219,7 @@ export class ChatView implements ExtrasHost {
     if (typeof IntersectionObserver !== "undefined") {
       this.observer = new IntersectionObserver(
         (entries) => {
-          if (entries.some((e) => e.isIntersecting) && !this.earlier.hidden && !this.firstLayout) this.loadEarlier();
+          if (entries.some((e) => e.isIntersecting) && !this.earlier.hidden && this.paging.started) this.loadEarlier();
         },
         { root: this.scroller, rootMargin: "200px 0px 0px 0px" },
       );
@@ -459,15 +459,8 @@ export class ChatView implements ExtrasHost {
 
   private layout(): void {
     const { top, children } = this.store.layout();
-    if (this.firstLayout) {
-      this.hidden = Math.max(0, top.length - PAGE);
-      this.firstLayout = top.length === 0;
-    }
-    this.hidden = Math.min(this.hidden, top.length);
-    // A view that follows a growing conversation keeps at most two pages in the DOM: layout
-    // and scrolling cost what the DOM holds, and "load earlier" brings the rest back.
-    if (this.stick) this.hidden = Math.max(this.hidden, top.length - 2 * PAGE);
-    this.earlier.hidden = this.hidden === 0;
+    const hidden = this.paging.layout(top.length, this.stick);
+    this.earlier.hidden = hidden === 0;
     const placed = new Set<string>();
     const place = (container: HTMLElement, ids: string[], start: number): void => {
       let at = container.firstElementChild;
@@ -487,7 +480,7 @@ export class ChatView implements ExtrasHost {
         at = next;
       }
     };
-    place(this.flow, top, this.hidden);
+    place(this.flow, top, hidden);
     for (const [id, view] of this.items) {
       if (!placed.has(id)) {
         view.dispose();
@@ -514,9 +507,8 @@ export class ChatView implements ExtrasHost {
   }
 
   private loadEarlier(): void {
-    if (this.hidden === 0) return;
     const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
-    this.hidden = Math.max(0, this.hidden - PAGE);
+    if (!this.paging.earlier()) return;
     this.layout();
     this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
   }
