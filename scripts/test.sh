@@ -23,7 +23,7 @@ step "ruff check" ruff check .
 step "ruff format" ruff format --check .
 step "mypy" mypy
 step "tsc" npm --prefix js run --silent typecheck
-step "front-end unit tests" npm --prefix js test --silent
+step "front-end unit tests" env NO_COLOR=1 npm --prefix js test --silent
 
 rm -rf test-artifacts
 mkdir -p test-artifacts
