@@ -128,10 +128,10 @@ describe("requests", () => {
     expect(sent.protocol).toBe("1");
     model.custom({ kind: "reply", id: sent.id, ok: true, result: { protocol: "1" } });
     expect((await answered).ok).toBe(true);
-    const timedOut = store.request("stop");
+    const timedOut = store.request("stop", {});
     await vi.advanceTimersByTimeAsync(60_000);
     expect((await timedOut).error?.code).toBe("timeout");
-    const cancelled = store.request("stop");
+    const cancelled = store.request("stop", {});
     store.dispose();
     expect((await cancelled).error?.code).toBe("cancelled");
     expect(model.listening()).toBe(0);
