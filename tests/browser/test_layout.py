@@ -206,8 +206,8 @@ def test_chat_fills_a_box_with_a_fixed_height(notebook: MakeNotebook, page: Page
     nb = notebook(
         [
             APP
-            + "\nimport ipywidgets as w\napp.layout.width = '100%'\n"
-            + "w.VBox([app], layout=w.Layout(height='380px', width='600px'))"
+            + "\nimport ipywidgets as w\napp.widget.layout.width = '100%'\n"
+            + "w.VBox([app.widget], layout=w.Layout(height='380px', width='600px'))"
         ]
     )
     nb.run_all()

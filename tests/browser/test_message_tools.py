@@ -173,5 +173,5 @@ def test_math_and_highlighting_load_on_first_need(notebook: MakeNotebook, page: 
     expect(answer.locator(".cw-content math")).to_have_count(1)
     expect(answer.locator("code.hljs .hljs-keyword").first).to_have_text("def")
     expect(answer.locator(".cw-math-pending")).to_have_count(0)
-    state = nb.add_and_run("print(sorted(k for k in app.get_state() if k.startswith('lib_')))").strip()
+    state = nb.add_and_run("print(sorted(k for k in app.widget.get_state() if k.startswith('lib_')))").strip()
     assert state == ("[]" if served else "['lib_highlight', 'lib_math']"), state

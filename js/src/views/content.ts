@@ -2,7 +2,9 @@
 // last blank line outside a code fence or math block, or just after a closing fence) are
 // rendered once and frozen; only the trailing block is re-rendered. An open code fence in
 // the tail grows as plain text, line by line (highlighted once it closes). When the stream
-// ends the whole text is rendered once.
+// ends, only what follows the frozen blocks is rendered: a long message is never rendered
+// again as a whole. A long text rendered from scratch (history, a new view) is rendered in
+// slices of blocks, newest first, one short task each, so the page never freezes.
 import type { Labels } from "../i18n";
 import { missCount, onLibrary } from "../lazy";
 import { renderMarkdown } from "../markdown";
@@ -10,6 +12,24 @@ import { decorate } from "./decorate";
 
 /** A tail longer than this with no blank line is frozen at its last line break. */
 const SOFT_LIMIT = 16_384;
+
+/** A text longer than this is rendered from scratch in slices of about SLICE_CHARS. */
+const SLICE_OVER = 65_536;
+const SLICE_CHARS = 24_576;
+/** Time one slicing task may take before it yields to the page. */
+const SLICE_BUDGET_MS = 12;
+
+/** Run `fn` in a task of its own, soon (a message-channel task: no timer clamping). */
+const nextTask: (fn: () => void) => void = (() => {
+  if (typeof MessageChannel === "undefined") return (fn: () => void) => void setTimeout(fn, 0);
+  const queue: (() => void)[] = [];
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => queue.shift()?.();
+  return (fn: () => void) => {
+    queue.push(fn);
+    channel.port2.postMessage(0);
+  };
+})();
 
 /** A final text longer than this has its blocks grouped, so off-screen groups skip layout. */
 const GROUP_OVER = 20_000;
@@ -39,8 +59,8 @@ function newScan(from: number): Scan {
   return { pos: from, fence: null, math: null, safe: from };
 }
 
-/** Advance the scan over the complete lines of `text`. */
-function advance(scan: Scan, text: string): void {
+/** Advance the scan over the complete lines of `text`; `onSafe` hears every block end. */
+function advance(scan: Scan, text: string, onSafe?: (offset: number, splittable: boolean) => void): void {
   let pos = scan.pos;
   for (;;) {
     const nl = text.indexOf("\n", pos);
@@ -52,11 +72,13 @@ function advance(scan: Scan, text: string): void {
       if (t.length >= fence.len && t[0] === fence.char && t === fence.char.repeat(t.length)) {
         scan.fence = null;
         scan.safe = nl + 1;
+        onSafe?.(scan.safe, false);
       }
     } else if (scan.math) {
       if (line.trimEnd().endsWith(scan.math)) {
         scan.math = null;
         scan.safe = nl + 1;
+        onSafe?.(scan.safe, false);
       }
     } else {
       const m = FENCE_OPEN.exec(line);
@@ -67,11 +89,45 @@ function advance(scan: Scan, text: string): void {
         if (!line.trim().slice(2).endsWith(closer)) scan.math = closer;
       } else if (line.trim() === "") {
         scan.safe = nl + 1;
+        onSafe?.(scan.safe, true);
       }
     }
     pos = nl + 1;
   }
   scan.pos = pos;
+}
+
+/**
+ * Offsets that split `text` into runs of whole blocks of about `every` characters (the
+ * last run ends at the text's end). A single block far longer than `every` is split at a
+ * line break or a space, like a streaming tail past SOFT_LIMIT, unless it is code or math.
+ */
+export function blockCuts(text: string, every: number): number[] {
+  const ends: [number, boolean][] = []; // where each block ends, and whether it may be split
+  const scan = newScan(0);
+  advance(scan, text, (at, splittable) => ends.push([at, splittable]));
+  if (!ends.length || ends[ends.length - 1][0] < text.length) ends.push([text.length, !scan.fence && !scan.math]);
+  const cuts: number[] = [];
+  let last = 0;
+  let prev = 0;
+  for (const [at, splittable] of ends) {
+    if (at - prev > 4 * every && splittable) {
+      if (prev > last) cuts.push((last = prev));
+      while (at - last > 4 * every) cuts.push((last = softCut(text, last, every)));
+    }
+    if (at > last && (at - last >= every || at === text.length)) cuts.push((last = at));
+    prev = at;
+  }
+  if (!cuts.length || cuts[cuts.length - 1] !== text.length) cuts.push(text.length);
+  return cuts;
+}
+
+/** A cut about `every` characters after `from`, at a line break or a space if there is one. */
+function softCut(text: string, from: number, every: number): number {
+  const limit = from + 2 * every;
+  let at = text.lastIndexOf("\n", limit);
+  if (at < from + every / 2) at = text.lastIndexOf(" ", limit);
+  return at < from + every / 2 ? limit : at + 1;
 }
 
 export class MarkdownView {
@@ -124,11 +180,12 @@ export class MarkdownView {
   private render(text: string, streaming: boolean): void {
     if (!streaming) {
       if (this.mode === "final" && text === this.text) return;
-      this.renderFull(text);
+      if (this.mode === "stream" && this.continues(text)) this.finish(text);
+      else this.renderFull(text);
       return;
     }
     if (this.mode === "stream" && text === this.text) return;
-    if (this.mode !== "stream" || text.length < this.frozen || !text.startsWith(this.frozenText)) this.reset();
+    if (this.mode !== "stream" || !this.continues(text)) this.reset();
     this.text = text;
     advance(this.scan, text);
     let cut = this.scan.safe;
@@ -152,7 +209,85 @@ export class MarkdownView {
     this.renderTail();
   }
 
+  /**
+   * Whether `text` extends what is frozen. The store only appends while a step streams (a
+   * replace or a resync gives another text); comparing the ends of the frozen part keeps
+   * this check from costing the whole text on every frame.
+   */
+  private continues(text: string): boolean {
+    const frozen = this.frozen;
+    if (text.length < frozen) return false;
+    const edge = Math.min(frozen, 256);
+    return text.startsWith(this.frozenText.slice(0, edge)) && text.startsWith(this.frozenText.slice(frozen - edge), frozen - edge);
+  }
+
+  /** The stream ended with `text`: render what follows the frozen blocks, once, as final. */
+  private finish(text: string): void {
+    this.cancelSlices();
+    this.text = text;
+    const rest = text.slice(this.frozen);
+    this.mode = "final";
+    this.live = null;
+    const tail = this.tail;
+    this.tail = null;
+    if (rest.length > SLICE_OVER) {
+      // A long open block (a code fence) at the end: slice it like a fresh render.
+      tail?.remove();
+      this.renderSlices(text, this.frozen, null);
+      return;
+    }
+    const fragment = renderMarkdown(rest);
+    decorate(fragment, this.labels);
+    if (tail) {
+      tail.classList.remove("cw-tail");
+      tail.replaceChildren(fragment);
+    } else if (rest) {
+      const div = document.createElement("div");
+      div.className = "cw-chunk";
+      div.append(fragment);
+      this.el.append(div);
+    }
+  }
+
+  private slicing = 0;
+
+  private cancelSlices(): void {
+    this.slicing++;
+    this.el.removeAttribute("aria-busy");
+  }
+
+  /**
+   * Render `text` from `from` in runs of whole blocks, the last run first (the chat shows
+   * the bottom), each task stopping after SLICE_BUDGET_MS; runs go before `before`.
+   */
+  private renderSlices(text: string, from: number, before: Node | null): void {
+    const body = text.slice(from);
+    const cuts = blockCuts(body, SLICE_CHARS);
+    const token = ++this.slicing;
+    this.el.setAttribute("aria-busy", "true");
+    let i = cuts.length - 1;
+    let first: Node | null = before;
+    const run = () => {
+      if (token !== this.slicing) return;
+      const deadline = performance.now() + SLICE_BUDGET_MS;
+      do {
+        const div = document.createElement("div");
+        div.className = "cw-chunk";
+        const fragment = renderMarkdown(body.slice(i > 0 ? cuts[i - 1] : 0, cuts[i]));
+        decorate(fragment, this.labels);
+        div.append(fragment);
+        this.el.insertBefore(div, first);
+        first = div;
+        i--;
+      } while (i >= 0 && performance.now() < deadline);
+      if (i >= 0) nextTask(run);
+      else this.el.removeAttribute("aria-busy");
+    };
+    run();
+  }
+
   private reset(): void {
+    this.cancelSlices();
     this.el.replaceChildren();
     this.mode = "stream";
     this.text = "";
@@ -165,10 +300,16 @@ export class MarkdownView {
   }
 
   private renderFull(text: string): void {
+    this.cancelSlices();
     this.mode = "final";
     this.text = text;
     this.tail = null;
     this.live = null;
+    if (text.length > SLICE_OVER) {
+      this.el.replaceChildren();
+      this.renderSlices(text, 0, null);
+      return;
+    }
     const fragment = renderMarkdown(text);
     decorate(fragment, this.labels);
     if (text.length > GROUP_OVER) group(fragment);
