@@ -15,21 +15,31 @@ const SOFT_LIMIT = 16_384;
 
 /** A text longer than this is rendered from scratch in slices of about SLICE_CHARS. */
 const SLICE_OVER = 65_536;
-const SLICE_CHARS = 24_576;
-/** Time one slicing task may take before it yields to the page. */
-const SLICE_BUDGET_MS = 12;
-
-/** Run `fn` in a task of its own, soon (a message-channel task: no timer clamping). */
-const nextTask: (fn: () => void) => void = (() => {
-  if (typeof MessageChannel === "undefined") return (fn: () => void) => void setTimeout(fn, 0);
-  const queue: (() => void)[] = [];
-  const channel = new MessageChannel();
-  channel.port1.onmessage = () => queue.shift()?.();
-  return (fn: () => void) => {
-    queue.push(fn);
-    channel.port2.postMessage(0);
-  };
-})();
+const SLICE_CHARS = 4_096;
+/**
+ * New text put in the DOM per frame, at most (about; whole blocks): the browser lays out
+ * what is added before it paints, so this bounds each frame's work. A stream faster than
+ * this is shown a little behind and catches up, frame by frame. The budget adapts to the
+ * page: halved when frames come late (a busy machine), grown while they are on time.
+ */
+const frameBudget = {
+  chars: 16_384,
+  last: 0,
+  /** Called once per frame that adds text: adjusts the budget from the frame interval. */
+  tick(): number {
+    const now = performance.now();
+    const dt = now - this.last;
+    this.last = now;
+    if (dt < 200) {
+      if (dt > 34) this.chars = Math.max(2_048, this.chars / 2);
+      else if (dt < 20) this.chars = Math.min(65_536, this.chars * 1.25);
+    }
+    return this.chars;
+  },
+};
+const FRAME_CHARS = 16_384;
+/** JavaScript time one frame of slicing may take. */
+const SLICE_BUDGET_MS = 8;
 
 /** A final text longer than this has its blocks grouped, so off-screen groups skip layout. */
 const GROUP_OVER = 20_000;
@@ -138,6 +148,10 @@ export class MarkdownView {
   private frozen = 0;
   private frozenText = "";
   private scan: Scan = newScan(0);
+  /** Block ends found by the scan, and the first of them not frozen yet. */
+  private ends: number[] = [];
+  private endsAt = 0;
+  private pumping = 0;
   private tail: HTMLElement | null = null;
   private tailHtmlOf = "";
   private live: { start: number; code: HTMLElement; shown: number; partial: Text; pre: HTMLElement; head: HTMLElement; headOf: string } | null = null;
@@ -187,9 +201,27 @@ export class MarkdownView {
     if (this.mode === "stream" && text === this.text) return;
     if (this.mode !== "stream" || !this.continues(text)) this.reset();
     this.text = text;
-    advance(this.scan, text);
-    let cut = this.scan.safe;
-    if (!this.scan.fence && !this.scan.math && text.length - Math.max(cut, this.frozen) > SOFT_LIMIT) {
+    advance(this.scan, text, (at) => this.ends.push(at));
+    this.pump();
+  }
+
+  /** Freeze complete blocks, at most about FRAME_CHARS of them; the rest on later frames. */
+  private pump(): void {
+    if (this.pumping) cancelAnimationFrame(this.pumping);
+    this.pumping = 0;
+    if (this.mode !== "stream") return;
+    const text = this.text;
+    const ends = this.ends;
+    let cut = this.frozen;
+    const budget = this.endsAt < ends.length ? frameBudget.tick() : FRAME_CHARS;
+    while (this.endsAt < ends.length) {
+      const end = ends[this.endsAt];
+      if (end > this.frozen && cut > this.frozen && end - this.frozen > budget) break;
+      if (end > cut) cut = end;
+      this.endsAt++;
+    }
+    const backlog = this.endsAt < ends.length;
+    if (!backlog && !this.scan.fence && !this.scan.math && text.length - Math.max(cut, this.frozen) > SOFT_LIMIT) {
       // A huge block: cut at its last line break, or at its last space (a paragraph split
       // in two while streaming; the final render joins it again).
       let at = text.lastIndexOf("\n");
@@ -203,8 +235,16 @@ export class MarkdownView {
       if (this.scan.safe < cut) {
         // A soft cut: continue scanning from the cut as a fresh block.
         this.scan = newScan(cut);
-        advance(this.scan, text);
+        advance(this.scan, text, (at) => this.ends.push(at));
       }
+    }
+    if (backlog) {
+      // Blocks are still waiting: the tail would be all of them; show it when they are in.
+      this.tail?.replaceChildren();
+      this.tailHtmlOf = "";
+      this.live = null;
+      this.pumping = requestAnimationFrame(() => this.pump());
+      return;
     }
     this.renderTail();
   }
@@ -224,14 +264,16 @@ export class MarkdownView {
   /** The stream ended with `text`: render what follows the frozen blocks, once, as final. */
   private finish(text: string): void {
     this.cancelSlices();
+    if (this.pumping) cancelAnimationFrame(this.pumping);
+    this.pumping = 0;
     this.text = text;
     const rest = text.slice(this.frozen);
     this.mode = "final";
     this.live = null;
     const tail = this.tail;
     this.tail = null;
-    if (rest.length > SLICE_OVER) {
-      // A long open block (a code fence) at the end: slice it like a fresh render.
+    if (rest.length > FRAME_CHARS) {
+      // Blocks not frozen yet, or a long open code fence: rendered in slices like a fresh text.
       tail?.remove();
       this.renderSlices(text, this.frozen, null);
       return;
@@ -258,7 +300,7 @@ export class MarkdownView {
 
   /**
    * Render `text` from `from` in runs of whole blocks, the last run first (the chat shows
-   * the bottom), each task stopping after SLICE_BUDGET_MS; runs go before `before`.
+   * the bottom), about FRAME_CHARS per frame; runs go before `before`.
    */
   private renderSlices(text: string, from: number, before: Node | null): void {
     const body = text.slice(from);
@@ -270,7 +312,10 @@ export class MarkdownView {
     const run = () => {
       if (token !== this.slicing) return;
       const deadline = performance.now() + SLICE_BUDGET_MS;
+      const budget = frameBudget.tick();
+      let chars = 0;
       do {
+        chars += cuts[i] - (i > 0 ? cuts[i - 1] : 0);
         const div = document.createElement("div");
         div.className = "cw-chunk";
         const fragment = renderMarkdown(body.slice(i > 0 ? cuts[i - 1] : 0, cuts[i]));
@@ -279,8 +324,8 @@ export class MarkdownView {
         this.el.insertBefore(div, first);
         first = div;
         i--;
-      } while (i >= 0 && performance.now() < deadline);
-      if (i >= 0) nextTask(run);
+      } while (i >= 0 && chars < budget && performance.now() < deadline);
+      if (i >= 0) requestAnimationFrame(run);
       else this.el.removeAttribute("aria-busy");
     };
     run();
@@ -288,6 +333,10 @@ export class MarkdownView {
 
   private reset(): void {
     this.cancelSlices();
+    if (this.pumping) cancelAnimationFrame(this.pumping);
+    this.pumping = 0;
+    this.ends = [];
+    this.endsAt = 0;
     this.el.replaceChildren();
     this.mode = "stream";
     this.text = "";
