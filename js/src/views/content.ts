@@ -31,7 +31,7 @@ const frameBudget = {
     const dt = now - this.last;
     this.last = now;
     if (dt < 200) {
-      if (dt > 34) this.chars = Math.max(2_048, this.chars / 2);
+      if (dt > 34) this.chars = Math.max(8_192, this.chars / 2);
       else if (dt < 20) this.chars = Math.min(65_536, this.chars * 1.25);
     }
     return this.chars;
