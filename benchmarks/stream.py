@@ -1,6 +1,7 @@
 """Streaming benchmark: 100,000 tokens into one message, in a real JupyterLab page.
 
     .venv/bin/python benchmarks/stream.py [--tokens 100000] [--panel-seconds 60] [--no-panel]
+    .venv/bin/python benchmarks/stream.py --long [--tokens 1000000] [--runs 3]
 
 A user types into the chat's composer; the `on_message` handler streams the tokens as fast
 as it can, yielding to the loop every 100 tokens. Measured in the page (performance.now()
@@ -11,6 +12,14 @@ bytes the page received; in the kernel: comm messages sent and the cost per
 Panel's ChatInterface (`ChatMessage.stream(token)` per token) in a fresh notebook of the
 same JupyterLab, bounded in time. Prints a table and one JSON line (also written to
 benchmarks/results/stream.json); a screenshot of each run goes to benchmarks/results/.
+
+`--long`: a very long message (1,000,000 tokens, 4.7 MB, by default), streamed `--runs`
+times into one chat: the main thread's long tasks (a `longtask` PerformanceObserver, from
+the first token until the text is complete in the DOM, plus one second) — the longest,
+their count and total, min/median/max over the runs with the load average — and whether
+the text in the DOM is complete (benchmarks/results/stream-long.json). `--widget-only` shows
+the widget without the transcript copy that `app.display()` adds (JupyterLab renders that
+HTML output itself), to tell the widget's own long tasks from JupyterLab's.
 """
 
 from __future__ import annotations
@@ -18,6 +27,8 @@ from __future__ import annotations
 import argparse
 import bisect
 import importlib.util
+import json
+import os
 import secrets
 import time
 from typing import Any
@@ -457,13 +468,104 @@ def run_panel(s: Any, n: int, nonce: str, bound_s: float) -> dict[str, Any]:
     }
 
 
+# Done: the final render painted and no text still rendering in slices (aria-busy).
+LONG_DONE_JS = """() => window.__cwb.finalPaint !== null
+  && !document.querySelector('.cw-root .cw-markdown[aria-busy]')"""
+
+
+def run_long(s: Any, n: int, nonce: str, runs: int, widget_only: bool) -> list[dict[str, Any]]:
+    """Stream `n` tokens into one message, `runs` times in one chat; long tasks per run.
+
+    `widget_only`: show the widget alone, without the transcript copy `app.display()` puts
+    next to it for readers of the saved notebook (JupyterLab renders that HTML output
+    itself: its sanitizer, table of contents and MathJax run over the whole transcript)."""
+    page = s.page
+    chat_cell = CHAT.format()
+    if widget_only:
+        alone = "from IPython.display import display\ndisplay(app.widget)"
+        chat_cell = chat_cell.replace("app.display()", alone)
+    path = write_notebook(
+        s.lab.root, "stream_long", [SETUP.format(tokens_src=TOKENS_SRC, n=n, nonce=nonce), chat_cell]
+    )
+    nb = Notebook(page, path).open(s.lab, timeout=90_000)
+    nb.run_all(timeout=180_000)
+    chat = Chat.find(page)
+    expected = "".join(make_tokens(n, nonce))
+    nonws = len("".join(expected.split()))
+    out = []
+    for i in range(runs):
+        page.wait_for_timeout(1000)
+        page.evaluate(HOOK_JS, [nonce])
+        load = os.getloadavg()[0]
+        chat.send(f"Stream {n:,} tokens, please ({i + 1}).")
+        wait_page(page, LONG_DONE_JS, STATUS_JS, 600)
+        page.wait_for_timeout(1000)  # long tasks right after the text is complete count too
+        ks = kernel_json(nb.add_and_run(KERNEL_STATS, timeout=120_000))
+        r = page.evaluate(CW_RESULT_JS, [ks["step_id"]])
+        long_ms = [d for _, d in r["longtasks"]]
+        out.append(
+            {
+                "run": i + 1,
+                "load_1min": round(load, 2),
+                "longtask_ms_max": round(max(long_ms, default=0)),
+                "longtasks": len(long_ms),
+                "longtask_ms_total": round(sum(long_ms)),
+                "first_token_to_complete_s": round((r["finalPaint"] - r["firstPaint"]) / 1000, 2),
+                "complete_dom": r["domNonWs"] == nonws,
+                "complete_store": r["storeLen"] == len(expected),
+                "resyncs": r["resyncs"],
+                # when each long task started, s after the first token; and how long it took
+                "longtasks_at": [[round((t - r["first"]) / 1000, 2), round(d)] for t, d in r["longtasks"]],
+                "final_at_s": round((r["final"] - r["first"]) / 1000, 2),
+            }
+        )
+        print(json.dumps(out[-1]), flush=True)
+    page.screenshot(path=str(RESULTS / "stream-long.png"))
+    s.lab.shutdown_sessions()
+    return out
+
+
+def long_main(args: argparse.Namespace) -> None:
+    nonce = secrets.token_hex(4)
+    result: dict[str, Any] = {"benchmark": "stream-long", **environment(), "tokens": args.tokens}
+    with session("stream-long") as s:
+        runs = run_long(s, args.tokens, nonce, args.runs, args.widget_only)
+    result["runs"] = runs
+    result["widget_only"] = args.widget_only
+
+    def spread(key: str) -> str:
+        v = sorted(r[key] for r in runs)
+        return f"{v[0]} / {v[len(v) // 2]} / {v[-1]}"
+
+    rows = [
+        ("tokens in one message, runs", f"{args.tokens:,}, {len(runs)}", ""),
+        ("shown with", "the widget alone" if args.widget_only else "app.display() (+ transcript copy)", ""),
+        ("longest main-thread task, ms (min / median / max)", spread("longtask_ms_max"), "<= 50"),
+        ("long tasks per run (min / median / max)", spread("longtasks"), ""),
+        ("long tasks' total per run, ms (min / median / max)", spread("longtask_ms_total"), ""),
+        ("first token -> text complete, s (min / median / max)", spread("first_token_to_complete_s"), ""),
+        ("text complete in the DOM, every run", "yes" if all(r["complete_dom"] for r in runs) else "NO", ""),
+        ("load average (1 min) at each start", ", ".join(str(r["load_1min"]) for r in runs), ""),
+    ]
+    print(table(rows))
+    print(write_result("stream-long-widget" if args.widget_only else "stream-long", result))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tokens", type=int, default=100_000)
+    ap.add_argument("--tokens", type=int, default=None, help="default: 100,000; 1,000,000 with --long")
     ap.add_argument("--cost-tokens", type=int, default=200_000)
     ap.add_argument("--panel-seconds", type=float, default=60.0)
     ap.add_argument("--no-panel", action="store_true")
+    ap.add_argument("--long", action="store_true", help="one very long message, long tasks measured")
+    ap.add_argument("--runs", type=int, default=3, help="with --long: how many messages")
+    ap.add_argument("--widget-only", action="store_true", help="with --long: no transcript copy")
     args = ap.parse_args()
+    if args.long:
+        args.tokens = args.tokens or 1_000_000
+        long_main(args)
+        return
+    args.tokens = args.tokens or 100_000
     nonce = secrets.token_hex(4)
     has_panel = importlib.util.find_spec("panel") is not None and not args.no_panel
     t0 = time.monotonic()

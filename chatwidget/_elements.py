@@ -74,7 +74,7 @@ class ElementRegistry:
             return
         self._elements[element.id] = element
         if element.type == "plotly":
-            self._ship_library("plotly")
+            self.ship_library("plotly")
         if store and chat.writer is not None:
             chat.writer.element(element)
         chat.view_state(wire.element_key(element.id), element.to_dict())
@@ -89,14 +89,16 @@ class ElementRegistry:
                 owner.elements.append(element)
             chat.conversation.put(owner)
 
-    def _ship_library(self, name: str) -> None:
-        """Send a front-end library once, as a binary buffer (plotly.js from the plotly package)."""
+    def ship_library(self, name: str) -> bool:
+        """Send a front-end library once, as a binary buffer; False when it is not available."""
         if name in self._libraries:
-            return
+            return True
         data = front_end_library(name)
-        if data is not None:
-            self._libraries[name] = data
-            self._chat.view_state(wire.library_key(name), {"data": data})
+        if data is None:
+            return False
+        self._libraries[name] = data
+        self._chat.view_state(wire.library_key(name), {"data": data})
+        return True
 
     def remove(self, element: Element) -> None:
         if self._elements.pop(element.id, None) is None:

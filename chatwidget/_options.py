@@ -17,7 +17,7 @@ from .mcp import McpFeature
 
 #: The options the views read as their ``config``.
 VIEW_OPTIONS: tuple[str, ...] = ("cot", "assistant_name", "user_name", "placeholder")
-VIEW_OPTIONS += ("disable_while_running", "language", "file_upload", "mcp")
+VIEW_OPTIONS += ("disable_while_running", "language", "file_upload", "mcp", "avatars")
 
 
 def _default_error_details() -> str:
@@ -41,6 +41,11 @@ class ChatOptions(traitlets.HasTraits):
     disable_while_running = traitlets.Bool(True, help="Refuse new messages while answering. Default: True.")
     language = traitlets.Unicode(
         "", help="UI language, e.g. 'fr-FR'. Default: JupyterLab's or the browser's."
+    )
+    avatars = traitlets.Dict(
+        value_trait=traitlets.Unicode(),
+        help="Avatar images by author name: {name: http(s), relative or data:image URL}. "
+        "Default: {} (initials).",
     )
     file_upload = traitlets.Dict(
         {"enabled": False, "accept": ["*/*"], "max_files": 20, "max_size_mb": 500},

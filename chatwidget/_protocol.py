@@ -64,10 +64,11 @@ SHARE: Final = "share"  # {thread, shared} -> {shared}; the link is the server e
 ELEMENT_PROPS: Final = "element_props"  # {element, props} -> {props}: a custom element's updateProps
 MCP_CONNECT: Final = "mcp_connect"  # {name, transport, target: command line | URL} -> {name, tools}
 MCP_DISCONNECT: Final = "mcp_disconnect"  # {name} -> {disconnected}
+LIBRARY: Final = "library"  # {name: "math" | "highlight"} -> {shipped}: sent once as lib_<name> state
 REQUEST_KINDS: Final = frozenset(
     {HELLO, SEND, STOP, RESYNC, ASK_REPLY, ACTION, FEEDBACK, SETTINGS, UPLOAD_START, UPLOAD_CHUNK}
     | {UPLOAD_END, UPLOAD_ABORT, EDIT, PROFILE, NEW_CHAT, THREADS, RESUME, RENAME, DELETE_THREAD}
-    | {SHARE, ELEMENT_PROPS, MCP_CONNECT, MCP_DISCONNECT}
+    | {SHARE, ELEMENT_PROPS, MCP_CONNECT, MCP_DISCONNECT, LIBRARY}
 )
 
 #: Limits on what the browser may send; anything beyond is refused with a reply.
@@ -218,6 +219,10 @@ class McpDisconnectRequest(TypedDict):
     name: str
 
 
+class LibraryRequest(TypedDict):
+    name: str
+
+
 #: The fields of each request kind (the envelope's ``kind`` and ``id`` aside).
 REQUESTS: Final[dict[str, type]] = {
     HELLO: HelloRequest,
@@ -243,6 +248,7 @@ REQUESTS: Final[dict[str, type]] = {
     ELEMENT_PROPS: ElementPropsRequest,
     MCP_CONNECT: McpConnectRequest,
     MCP_DISCONNECT: McpDisconnectRequest,
+    LIBRARY: LibraryRequest,
 }
 
 

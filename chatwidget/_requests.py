@@ -284,6 +284,18 @@ def mcp_disconnect(chat: ChatSession, request_id: str, request: Request, buffers
     return run()
 
 
+def library(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    """A front-end library the browser could not load from the server (see js/src/lazy.ts)."""
+    name = wire.field(request, "name", str, max_chars=wire.MAX_ID_CHARS)
+    if name not in REQUESTABLE_LIBRARIES:
+        raise _refuse(request_id, "not_found", "No such front-end library.")
+    return {"shipped": chat.elements.ship_library(name)}
+
+
+#: Libraries a browser may ask for; plotly.js is shipped by the kernel when a figure is shown.
+REQUESTABLE_LIBRARIES = frozenset({"math", "highlight"})
+
+
 HANDLERS: dict[str, Handler] = {
     wire.HELLO: hello,
     wire.SEND: send,
@@ -308,6 +320,7 @@ HANDLERS: dict[str, Handler] = {
     wire.ELEMENT_PROPS: element_props,
     wire.MCP_CONNECT: mcp_connect,
     wire.MCP_DISCONNECT: mcp_disconnect,
+    wire.LIBRARY: library,
 }
 
 

@@ -180,15 +180,18 @@ class Plotly(Element):
 
 
 def front_end_library(name: str) -> bytes | None:
-    """A browser library that a Python package ships, if installed: only plotly.js for now."""
-    if name != "plotly":
-        return None
-    try:
-        from importlib.resources import files
+    """A browser library, if available: plotly.js from the ``plotly`` package, or one of the
+    front end's own libraries loaded on first need (``math``: KaTeX, ``highlight``)."""
+    from importlib.resources import files
 
-        return (files("plotly") / "package_data" / "plotly.min.js").read_bytes()
+    try:
+        if name == "plotly":
+            return (files("plotly") / "package_data" / "plotly.min.js").read_bytes()
+        if name in ("math", "highlight"):
+            return (files("chatwidget") / "static" / f"{name}.js").read_bytes()
     except (ImportError, FileNotFoundError, OSError):
         return None
+    return None
 
 
 @dataclass(kw_only=True)

@@ -1,15 +1,20 @@
-// Bundles the front end for anywidget: one self-contained ESM file and one CSS file,
-// written into the Python package (chatwidget/static/, a build artifact, gitignored).
+// Bundles the front end for anywidget: one self-contained ESM file (the core) and one CSS
+// file, and the libraries loaded on first need (math.js: KaTeX; highlight.js: highlight.js;
+// see src/lazy.ts), written into the Python package (chatwidget/static/, a build artifact,
+// gitignored). Sizes are printed raw and gzipped; the core must stay small (CORE_GZIP_LIMIT).
 //   node build.mjs            one minified build
 //   node build.mjs --watch    rebuild on change (unminified, with inline source maps)
 import * as esbuild from "esbuild";
-import { copyFileSync, mkdirSync, statSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { dirname, join, relative } from "node:path";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outdir = join(here, "..", "chatwidget", "static");
 const watch = process.argv.includes("--watch");
+/** The core bundle's budget, gzipped: what every chat costs before any message needs more. */
+const CORE_GZIP_LIMIT = 110 * 1024;
 
 const common = {
   bundle: true,
@@ -32,6 +37,14 @@ const builds = [
     define: { "process.env.NODE_ENV": '"production"' },
     loader: { ".html": "text" },
   },
+  ...["math", "highlight"].map((name) => ({
+    ...common,
+    entryPoints: [join(here, "src", "libs", `${name}-lib.ts`)],
+    outfile: join(outdir, `${name}.js`),
+    format: "esm",
+    platform: "browser",
+    external: [],
+  })),
   {
     ...common,
     entryPoints: [join(here, "src", "styles.css")],
@@ -40,8 +53,10 @@ const builds = [
 ];
 
 function report(b) {
-  const size = statSync(b.outfile).size;
-  console.log(`${relative(process.cwd(), b.outfile)}  ${(size / 1024).toFixed(1)} KiB`);
+  const bytes = readFileSync(b.outfile);
+  const gz = gzipSync(bytes, { level: 9 }).length;
+  console.log(`${relative(process.cwd(), b.outfile)}  ${(bytes.length / 1024).toFixed(1)} KiB, ${(gz / 1024).toFixed(1)} KiB gzip`);
+  return gz;
 }
 
 // The sandboxed frame's document, also served by the server for pages whose CSP forbids
@@ -61,5 +76,9 @@ if (watch) {
   console.log("watching…");
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
-  builds.forEach(report);
+  const [core] = builds.map(report);
+  if (core > CORE_GZIP_LIMIT) {
+    console.error(`the core bundle is ${(core / 1024).toFixed(1)} KiB gzip, over its ${CORE_GZIP_LIMIT / 1024} KiB budget`);
+    process.exit(1);
+  }
 }

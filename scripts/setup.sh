@@ -10,7 +10,7 @@ die() { echo "setup.sh: $*" >&2; exit 1; }
 
 for tool in node npm; do
   command -v "$tool" >/dev/null 2>&1 ||
-    die "'$tool' not found on PATH. Install Node.js >= 18 with npm (Debian: apt-get install nodejs npm) and run again."
+    die "'$tool' not found on PATH. Install Node.js >= 20 with npm (Debian: apt-get install nodejs npm) and run again."
 done
 PYTHON=${PYTHON:-python3}
 command -v "$PYTHON" >/dev/null 2>&1 || die "'$PYTHON' not found on PATH; install Python >= 3.10."

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole check, as CI runs it: setup, lint, types, then every test in one pytest run
-# (kernel tests, browser tests, example notebooks under nbval).
+# The whole check, as CI runs it: setup, lint, types, the front end's unit tests (vitest),
+# then every other test in one pytest run (kernel tests, browser tests, example notebooks
+# under nbval).
 #   scripts/test.sh                 everything
 #   scripts/test.sh -m "not browser" -x   extra arguments go to pytest
 # Artifacts (screenshots, server and console logs, junit.xml) land in test-artifacts/.
@@ -22,6 +23,7 @@ step "ruff check" ruff check .
 step "ruff format" ruff format --check .
 step "mypy" mypy
 step "tsc" npm --prefix js run --silent typecheck
+step "front-end unit tests" env NO_COLOR=1 npm --prefix js test --silent
 
 rm -rf test-artifacts
 mkdir -p test-artifacts

@@ -76,6 +76,9 @@ const en = {
   generation: "LLM call",
   tokens: "tokens",
   firstToken: "to first token",
+  resize: "Drag to resize the chat",
+  copyMessage: "Copy message",
+  feedbackPraise: "What was helpful? (optional)",
 };
 
 export type Labels = typeof en;
@@ -158,6 +161,9 @@ const fr: Labels = {
   generation: "Appel au LLM",
   tokens: "jetons",
   firstToken: "avant le premier jeton",
+  resize: "Faites glisser pour redimensionner le chat",
+  copyMessage: "Copier le message",
+  feedbackPraise: "Qu’est-ce qui vous a aidé ? (facultatif)",
 };
 
 const de: Labels = {
@@ -237,6 +243,9 @@ const de: Labels = {
   generation: "LLM-Aufruf",
   tokens: "Tokens",
   firstToken: "bis zum ersten Token",
+  resize: "Ziehen, um die Größe des Chats zu ändern",
+  copyMessage: "Nachricht kopieren",
+  feedbackPraise: "Was war hilfreich? (optional)",
 };
 
 /** A label with `{name}` placeholders filled in. */

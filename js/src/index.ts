@@ -4,54 +4,28 @@
 // `initialize` and `render` different wrapper objects for the same model.
 import type { AnyModel, Initialize, Render } from "@anywidget/types";
 import { libraryKey } from "./protocol";
+import { StoreRegistry } from "./registry";
 import { ChatStore } from "./store";
 import { ChatView } from "./views/chat";
-
-interface Entry {
-  store: ChatStore;
-  refs: number;
-}
-
-const byInstance = new Map<string, Entry>();
-const byModel = new WeakMap<AnyModel, Entry>();
 
 function instanceOf(model: AnyModel): string {
   const id = model.get("instance");
   return typeof id === "string" ? id : "";
 }
 
-function acquire(model: AnyModel): Entry {
-  const key = instanceOf(model);
-  let entry = key ? byInstance.get(key) : byModel.get(model);
-  if (!entry) {
-    entry = { store: new ChatStore(model, key), refs: 0 };
-    if (key) byInstance.set(key, entry);
-    else byModel.set(model, entry);
-  }
-  entry.refs++;
-  return entry;
-}
-
-function release(model: AnyModel, entry: Entry): void {
-  entry.refs--;
-  if (entry.refs > 0) return;
-  entry.store.dispose();
-  const key = entry.store.instance;
-  if (key && byInstance.get(key) === entry) byInstance.delete(key);
-  else byModel.delete(model);
-}
+const stores = new StoreRegistry<AnyModel, ChatStore>(instanceOf, (model, key) => new ChatStore(model, key));
 
 const initialize: Initialize = ({ model }) => {
-  const entry = acquire(model);
-  return () => release(model, entry);
+  const store = stores.acquire(model);
+  return () => stores.release(model, store);
 };
 
 const render: Render = ({ model, el }) => {
-  const entry = acquire(model);
-  const view = new ChatView(el, entry.store);
+  const store = stores.acquire(model);
+  const view = new ChatView(el, store);
   return () => {
     view.dispose();
-    release(model, entry);
+    stores.release(model, store);
   };
 };
 
@@ -104,7 +78,7 @@ function staticModel(thread: SharedThread, libraries: Record<string, ArrayBuffer
  * are fetched from each element's `url` (relative to the page). Returns a cleanup.
  */
 export function renderShared(el: HTMLElement, thread: SharedThread, options: SharedOptions = {}): () => void {
-  const store = new ChatStore(staticModel(thread ?? {}, options.libraries), "");
+  const store = new ChatStore(staticModel(thread ?? {}, options.libraries), "", false);
   const view = new ChatView(el, store, {
     readOnly: true,
     framesAllowed: false,

@@ -1,8 +1,7 @@
-// A small markdown-it plugin for TeX math: `$…$` inline, `$$…$$` inline display, and
-// `$$` blocks (opening line starts with `$$`, closing line ends with `$$`). Rendered by
-// KaTeX as MathML only (no KaTeX CSS or fonts needed), with untrusted input: `trust` off,
-// errors shown in place, a cache because a streaming tail is re-rendered every frame.
-import katex from "katex";
+// A small markdown-it plugin for TeX math: `$…$` and `\(…\)` inline, `$$…$$` and `\[…\]`
+// inline display, and `$$` / `\[` blocks (opening line starts with the delimiter, closing
+// line ends with `$$` / `\]`). Rendered by KaTeX (libs/math-lib.ts, loaded on first need).
+import { library } from "./lazy";
 import type { MarkdownIt, StateBlock, StateInline } from "markdown-it";
 
 const DOLLAR = 0x24;
@@ -10,30 +9,12 @@ const BACKSLASH = 0x5c;
 /** Inline math longer than this is not math (bounds the search for a closing `$`). */
 const MAX_INLINE = 2000;
 
-const cache = new Map<string, string>();
-const CACHE_LIMIT = 500;
-
+/** MathML for `tex`; until KaTeX is loaded, the source as text (redrawn once it is). */
 export function renderTex(tex: string, display: boolean): string {
-  const key = (display ? "D" : "I") + tex;
-  const hit = cache.get(key);
-  if (hit !== undefined) return hit;
-  let html: string;
-  try {
-    html = katex.renderToString(tex, {
-      displayMode: display,
-      output: "mathml",
-      throwOnError: false,
-      trust: false,
-      strict: "ignore",
-      maxSize: 20,
-      maxExpand: 500,
-    });
-  } catch {
-    html = `<code class="cw-math-error">${escapeHtml(tex)}</code>`;
-  }
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-  cache.set(key, html);
-  return html;
+  const html = library("math")?.renderTex(tex, display);
+  if (html) return html;
+  const cls = html === undefined ? "cw-math-pending" : "cw-math-error";
+  return `<code class="${cls}">${escapeHtml(tex)}</code>`;
 }
 
 export function escapeHtml(s: string): string {
@@ -95,17 +76,39 @@ function mathInline(state: StateInline, silent: boolean): boolean {
   return true;
 }
 
+/** `\(…\)` inline and `\[…\]` inline display. Runs before the escape rule, which would
+ * otherwise turn `\(` into a plain parenthesis. */
+function mathParen(state: StateInline, silent: boolean): boolean {
+  const src = state.src;
+  const start = state.pos;
+  if (src.charCodeAt(start) !== BACKSLASH) return false;
+  const open = src[start + 1];
+  if (open !== "(" && open !== "[") return false;
+  const closer = open === "(" ? "\\)" : "\\]";
+  const close = src.indexOf(closer, start + 2);
+  if (close < 0 || close + 2 > state.posMax || close === start + 2 || close - start > MAX_INLINE) return false;
+  if (!silent) {
+    const token = state.push(open === "(" ? "math_inline" : "math_inline_display", "math", 0);
+    token.content = src.slice(start + 2, close);
+    token.markup = open === "(" ? "\\(" : "\\[";
+  }
+  state.pos = close + 2;
+  return true;
+}
+
 function mathBlock(state: StateBlock, startLine: number, endLine: number, silent: boolean): boolean {
   let pos = state.bMarks[startLine] + state.tShift[startLine];
   let max = state.eMarks[startLine];
   if (state.sCount[startLine] - state.blkIndent >= 4) return false;
-  if (pos + 2 > max || state.src.slice(pos, pos + 2) !== "$$") return false;
+  const opener = state.src.slice(pos, pos + 2);
+  if (pos + 2 > max || (opener !== "$$" && opener !== "\\[")) return false;
+  const closer = opener === "$$" ? "$$" : "\\]";
   pos += 2;
   let firstLine = state.src.slice(pos, max);
   let lastLine = "";
   let next = startLine;
   let found = false;
-  if (firstLine.trim().endsWith("$$")) {
+  if (firstLine.trim().endsWith(closer)) {
     // $$ … $$ on one line.
     firstLine = firstLine.trim().slice(0, -2);
     found = true;
@@ -116,7 +119,7 @@ function mathBlock(state: StateBlock, startLine: number, endLine: number, silent
       max = state.eMarks[next];
       if (pos < max && state.sCount[next] < state.blkIndent) break;
       const line = state.src.slice(pos, max).trimEnd();
-      if (line.endsWith("$$")) {
+      if (line.endsWith(closer)) {
         lastLine = line.slice(0, -2);
         found = true;
         break;
@@ -130,13 +133,14 @@ function mathBlock(state: StateBlock, startLine: number, endLine: number, silent
   token.block = true;
   token.content = (firstLine.trim() ? firstLine + "\n" : "") + lines + (lastLine.trim() ? lastLine : "");
   token.map = [startLine, next + 1];
-  token.markup = "$$";
+  token.markup = opener;
   state.line = next + 1;
   return true;
 }
 
 export function mathPlugin(md: MarkdownIt): void {
   md.inline.ruler.after("escape", "math_inline", mathInline);
+  md.inline.ruler.before("escape", "math_paren", mathParen);
   md.block.ruler.before("fence", "math_block", mathBlock, { alt: ["paragraph", "reference", "blockquote", "list"] });
   md.renderer.rules.math_inline = (tokens, idx) => renderTex(tokens[idx].content, false);
   md.renderer.rules.math_inline_display = (tokens, idx) => renderTex(tokens[idx].content, true);

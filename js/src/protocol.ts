@@ -35,6 +35,8 @@ export const SHARE = "share" as const;
 export const ELEMENT_PROPS = "element_props" as const;
 export const MCP_CONNECT = "mcp_connect" as const;
 export const MCP_DISCONNECT = "mcp_disconnect" as const;
+/** The kernel ships a front-end library (lazy.ts) as `lib_<name>` state. */
+export const LIBRARY = "library" as const;
 
 /**
  * The fields of each request kind (the envelope's `kind` and `id` aside); mirrors
@@ -66,6 +68,7 @@ export interface Requests {
   mcp_connect: { name: string; transport: string; target: string };
   /** -> {disconnected} */
   mcp_disconnect: { name: string };
+  library: { name: "math" | "highlight" };
 }
 
 export type RequestKind = keyof Requests;
@@ -94,6 +97,8 @@ export interface StepDict {
   defaultOpen?: boolean | null;
   showInput?: boolean | string | null;
   generation?: Record<string, unknown> | null;
+  /** An icon name (Lucide) or an emoji, shown instead of the type's icon. */
+  icon?: string | null;
   command?: string | null;
   /** Element ids shown with the step (descriptions under `e<id>`, bytes under `b<id>`). */
   elements?: string[];
@@ -236,6 +241,8 @@ export interface ChatConfig {
   file_upload?: UploadRules & { enabled?: boolean };
   /** Whether users may connect MCP servers from the widget, and over which transports. */
   mcp?: { enabled: boolean; transports: string[] };
+  /** Avatar images by author name (http(s), relative, or data:image URLs); initials otherwise. */
+  avatars?: Record<string, string>;
 }
 
 /** One entry of the `connected_mcp` trait. */

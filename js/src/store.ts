@@ -25,10 +25,15 @@ import {
   REPLY,
   REQUEST_TIMEOUT_MS,
   RESYNC,
+  LIBRARY,
   STREAM,
   isStepKey,
   stepKey,
 } from "./protocol";
+import { type LibraryName, addLibrarySource } from "./lazy";
+
+/** How long a library shipped by the kernel may take to arrive after its request. */
+const LIBRARY_WAIT_MS = 20_000;
 
 /** What changed in one notification: step ids, whether the tree changed, whether traits changed. */
 export interface StoreChange {
@@ -91,6 +96,8 @@ export class ChatStore {
   private readonly pending = new Map<string, Pending>();
   private readonly listeners = new Set<Listener>();
   private askFor: string | null = null;
+  private readonly libraryWaiters = new Map<string, (() => void)[]>();
+  private readonly removeSource: (() => void) | null;
   private layoutCache: Layout | null = null;
   private configCache: ChatConfig | null = null;
   private head = 0;
@@ -109,7 +116,10 @@ export class ChatStore {
   private readonly onChange = (backbone?: { changedAttributes?: () => Record<string, unknown> | false }) => {
     const attrs = typeof backbone?.changedAttributes === "function" ? backbone.changedAttributes() : null;
     if (attrs && typeof attrs === "object") {
-      for (const key of Object.keys(attrs)) this.applyKey(key);
+      for (const key of Object.keys(attrs)) {
+      this.applyKey(key);
+      if (key.startsWith("lib_")) this.libraryArrived(key.slice(4));
+    }
     } else {
       this.scan();
     }
@@ -123,9 +133,11 @@ export class ChatStore {
     this.notify();
   };
 
-  constructor(model: AnyModel, instance: string) {
+  /** `live`: a kernel is behind the model (it can ship libraries); false for a stored thread. */
+  constructor(model: AnyModel, instance: string, live = true) {
     this.model = model;
     this.instance = instance;
+    this.removeSource = live ? addLibrarySource((name) => this.shipLibrary(name)) : null;
     model.on("change", this.onChange);
     model.on("msg:custom", this.onCustom);
     this.scan();
@@ -139,6 +151,9 @@ export class ChatStore {
     this.disposed = true;
     this.model.off("change", this.onChange);
     this.model.off("msg:custom", this.onCustom);
+    this.removeSource?.();
+    for (const waiters of this.libraryWaiters.values()) for (const w of waiters) w();
+    this.libraryWaiters.clear();
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
       p.resolve({ kind: REPLY, id, ok: false, error: { code: "cancelled", message: "the view was closed" } });
@@ -247,6 +262,34 @@ export class ChatStore {
     const text = new TextDecoder().decode(view);
     this.libraries.set(name, [d, text]);
     return text;
+  }
+
+  /** Ask the kernel for a front-end library and wait for its `lib_<name>` state; null if none. */
+  async shipLibrary(name: LibraryName): Promise<string | null> {
+    const have = this.library(name);
+    if (have !== null || this.disposed) return have;
+    const arrived = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, LIBRARY_WAIT_MS);
+      const list = this.libraryWaiters.get(name) ?? [];
+      list.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.libraryWaiters.set(name, list);
+    });
+    const reply = await this.request(LIBRARY, { name });
+    if (!reply.ok) {
+      this.libraryArrived(name);
+      return null;
+    }
+    if (this.library(name) === null) await arrived;
+    return this.library(name);
+  }
+
+  private libraryArrived(name: string): void {
+    const waiters = this.libraryWaiters.get(name);
+    this.libraryWaiters.delete(name);
+    for (const w of waiters ?? []) w();
   }
 
   /** Whether no message is shown (starters are offered then). */

@@ -512,3 +512,22 @@ async def test_a_custom_element_keeps_the_props_it_updates(app, wire, until, rep
     replies = {r["id"]: r for r in wire.customs("reply")}
     assert replies["p"]["result"] == {"props": {"count": 3}} and counter.props == {"count": 3}
     assert replies["x"]["error"]["code"] == "not_found" and replies["big"]["error"]["code"] == "too_large"
+
+
+async def test_the_browser_may_ask_for_the_math_and_highlight_libraries_only(app, wire, until, replied):
+    wire.browser_sends({"id": "m", "kind": "library", "name": "math"})
+    wire.browser_sends({"id": "m2", "kind": "library", "name": "math"})
+    wire.browser_sends({"id": "h", "kind": "library", "name": "highlight"})
+    wire.browser_sends({"id": "p", "kind": "library", "name": "../../etc/passwd"})
+    wire.browser_sends({"id": "q", "kind": "library", "name": "plotly"})
+    await until(replied(wire, "m", "m2", "h", "p", "q"))
+    replies = {r["id"]: r for r in wire.customs("reply")}
+    assert replies["m"]["result"] == replies["h"]["result"] == {"shipped": True}
+    assert replies["p"]["error"]["code"] == replies["q"]["error"]["code"] == "not_found"
+    app.flush()
+    state = app.widget.get_state()
+    assert b"renderTex" in state["lib_math"]["data"] and b"highlight" in state["lib_highlight"]["data"]
+    # Each library crosses the wire once, however often it is asked for.
+    shipped = [path for m in wire.sent for path in m["data"].get("buffer_paths", []) if path[0] == "lib_math"]
+    assert shipped == [["lib_math", "data"]]
+    assert "lib_plotly" not in state

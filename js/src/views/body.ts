@@ -1,6 +1,7 @@
 // The body of a message or a step output: markdown (possibly streaming), a code block
 // when a language is set, or pretty-printed JSON.
 import type { Labels } from "../i18n";
+import { missCount, onLibrary } from "../lazy";
 import { renderCode } from "../markdown";
 import { MarkdownView } from "./content";
 import { decorate } from "./decorate";
@@ -39,9 +40,19 @@ export class BodyView {
     const pretty = jsonAware && !streaming && (lang === null || lang.toLowerCase() === JSON_LANG) ? prettyJson(text) : null;
     if (pretty !== null || lang !== null) {
       this.markdown = null;
+      const misses = missCount();
       const fragment = renderCode(pretty ?? text, pretty !== null ? JSON_LANG : lang);
       decorate(fragment, this.labels);
       this.el.replaceChildren(fragment);
+      if (missCount() !== misses) {
+        // Highlighting arrives later: draw the block again then.
+        const off = onLibrary(() => {
+          off();
+          if (this.last?.text !== text || !this.el.isConnected) return;
+          this.last = null;
+          this.update(text, language, streaming, jsonAware);
+        });
+      }
       return;
     }
     if (!this.markdown) {

@@ -7,6 +7,10 @@ import { type ChatStore, type StoreChange, isMessage } from "../store";
 import { Composer } from "./composer";
 import { ElementView } from "./elements";
 import type { ExtrasHost } from "./extras";
+import { Paging } from "../paging";
+import { Fit } from "./fit";
+import { iconFor } from "./icons";
+import { renderMarkdown } from "../markdown";
 import { el } from "./format";
 import { Header, SettingsPanel } from "./header";
 import { McpPanel } from "./mcp";
@@ -78,6 +82,8 @@ export class ChatView implements ExtrasHost {
   private readonly overlayTitle = el("span", "cw-page-title");
   private pageView: ElementView | null = null;
   private readonly starters = el("div", "cw-starters");
+  private readonly intro = el("div", "cw-profile-intro");
+  private introKey = "";
   private startersKey = "";
   private readonly settingsPanel: SettingsPanel;
   private readonly mcpPanel: McpPanel;
@@ -89,9 +95,10 @@ export class ChatView implements ExtrasHost {
   private readonly items = new Map<string, ItemView>();
   labels: Labels;
   private language = "\0";
-  private hidden = 0; // number of oldest top-level items not rendered
-  private firstLayout = true;
+  private readonly paging = new Paging(PAGE);
   private stick = true;
+  private lastTop = 0;
+  private readonly fit: Fit | null = null;
   private frame = 0;
   private dirty = new Set<string>();
   private dirtyStructure = true;
@@ -177,6 +184,7 @@ export class ChatView implements ExtrasHost {
       if (e.key === "Escape") this.closePage();
     });
     this.starters.hidden = true;
+    this.intro.hidden = true;
     this.banner.setAttribute("role", "alert");
     this.banner.hidden = true;
     this.scroller.setAttribute("role", "log");
@@ -186,7 +194,7 @@ export class ChatView implements ExtrasHost {
     this.earlier.type = "button";
     this.earlier.hidden = true;
     this.earlier.addEventListener("click", () => this.loadEarlier());
-    this.scroller.append(this.earlier, this.flow, this.starters);
+    this.scroller.append(this.earlier, this.flow, this.intro, this.starters);
     this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
     this.composer = new Composer(store, this.labels);
     this.composer.el.hidden = this.readOnly;
@@ -202,12 +210,16 @@ export class ChatView implements ExtrasHost {
       this.mcpPanel.el,
       this.overlay,
     );
+    if (!this.readOnly) {
+      this.fit = new Fit(root, store.instance, labels);
+      root.append(this.fit.handle);
+    }
     host.append(root);
 
     if (typeof IntersectionObserver !== "undefined") {
       this.observer = new IntersectionObserver(
         (entries) => {
-          if (entries.some((e) => e.isIntersecting) && !this.earlier.hidden && !this.firstLayout) this.loadEarlier();
+          if (entries.some((e) => e.isIntersecting) && !this.earlier.hidden && this.paging.started) this.loadEarlier();
         },
         { root: this.scroller, rootMargin: "200px 0px 0px 0px" },
       );
@@ -215,6 +227,7 @@ export class ChatView implements ExtrasHost {
     }
     if (typeof ResizeObserver !== "undefined") {
       // Attached later, resized, images loaded, a step opened: keep following the bottom.
+      // Images, plots and frames that load late grow the flow after it was rendered.
       this.resize = new ResizeObserver(() => {
         if (this.stick) this.scrollToBottom();
       });
@@ -305,7 +318,28 @@ export class ChatView implements ExtrasHost {
     }
   }
 
+  /** While the chat is empty: the chosen profile's icon, name and markdown description. */
+  private updateIntro(): void {
+    const store = this.store;
+    const profiles = this.readOnly || !store.empty ? [] : store.profiles;
+    const chosen = profiles.find((p) => p.name === store.profile) ?? profiles.find((p) => p.default) ?? profiles[0];
+    const key = chosen ? JSON.stringify([chosen.name, chosen.icon, chosen.markdown_description]) : "";
+    if (key === this.introKey) return;
+    this.introKey = key;
+    this.intro.replaceChildren();
+    this.intro.hidden = !chosen || (!chosen.markdown_description && profiles.length < 2);
+    if (!chosen) return;
+    const head = el("div", "cw-profile-intro-name");
+    const icon = iconFor(chosen.icon, "cw-profile-icon", 22);
+    if (icon) head.append(icon);
+    head.append(el("span", "", chosen.name));
+    const body = el("div", "cw-profile-description cw-markdown");
+    if (typeof chosen.markdown_description === "string") body.append(renderMarkdown(chosen.markdown_description));
+    this.intro.append(head, body);
+  }
+
   private updateStarters(): void {
+    this.updateIntro();
     const starters = this.readOnly || !this.store.empty ? [] : this.store.starters;
     const key = JSON.stringify(starters);
     if (key === this.startersKey) return;
@@ -314,9 +348,8 @@ export class ChatView implements ExtrasHost {
       ...starters.map((s) => {
         const b = el("button", "cw-starter");
         b.type = "button";
-        if (typeof s.icon === "string" && Array.from(s.icon).length <= 2 && !/^[\w-]+$/.test(s.icon)) {
-          b.append(el("span", "cw-starter-icon", s.icon));
-        }
+        const icon = iconFor(s.icon, "cw-starter-icon", 18);
+        if (icon) b.append(icon);
         b.append(el("span", "cw-starter-label", typeof s.label === "string" && s.label ? s.label : s.message));
         b.title = s.message;
         b.addEventListener("click", () => void this.composer.sendStarter(s.message, s.command));
@@ -340,6 +373,7 @@ export class ChatView implements ExtrasHost {
     this.unsubscribe();
     this.observer?.disconnect();
     this.resize?.disconnect();
+    this.fit?.dispose();
     if (this.frame) cancelAnimationFrame(this.frame);
     this.root.remove();
   }
@@ -385,6 +419,7 @@ export class ChatView implements ExtrasHost {
         this.labels = labelsFor(config.language);
         this.earlier.textContent = this.labels.loadEarlier;
         this.scroller.setAttribute("aria-label", this.labels.messages);
+        this.fit?.setLabels(this.labels);
         if (!this.banner.hidden) this.showMismatch();
       }
       this.composer.setLabels(this.labels, config.placeholder);
@@ -424,15 +459,8 @@ export class ChatView implements ExtrasHost {
 
   private layout(): void {
     const { top, children } = this.store.layout();
-    if (this.firstLayout) {
-      this.hidden = Math.max(0, top.length - PAGE);
-      this.firstLayout = top.length === 0;
-    }
-    this.hidden = Math.min(this.hidden, top.length);
-    // A view that follows a growing conversation keeps at most two pages in the DOM: layout
-    // and scrolling cost what the DOM holds, and "load earlier" brings the rest back.
-    if (this.stick) this.hidden = Math.max(this.hidden, top.length - 2 * PAGE);
-    this.earlier.hidden = this.hidden === 0;
+    const hidden = this.paging.layout(top.length, this.stick);
+    this.earlier.hidden = hidden === 0;
     const placed = new Set<string>();
     const place = (container: HTMLElement, ids: string[], start: number): void => {
       let at = container.firstElementChild;
@@ -452,7 +480,7 @@ export class ChatView implements ExtrasHost {
         at = next;
       }
     };
-    place(this.flow, top, this.hidden);
+    place(this.flow, top, hidden);
     for (const [id, view] of this.items) {
       if (!placed.has(id)) {
         view.dispose();
@@ -479,22 +507,31 @@ export class ChatView implements ExtrasHost {
   }
 
   private loadEarlier(): void {
-    if (this.hidden === 0) return;
     const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
-    this.hidden = Math.max(0, this.hidden - PAGE);
+    if (!this.paging.earlier()) return;
     this.layout();
     this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
   }
 
   // ---- scrolling ---------------------------------------------------------------------------
 
+  /**
+   * Follow the bottom until the user scrolls up. Content growing below does not move
+   * scrollTop, so only a move up (by the user) lets go; coming back near the bottom follows
+   * again.
+   */
   private onScroll(): void {
     const s = this.scroller;
-    this.stick = s.scrollHeight - s.scrollTop - s.clientHeight <= STICK_SLACK;
+    const top = s.scrollTop;
+    const fromBottom = s.scrollHeight - top - s.clientHeight;
+    if (fromBottom <= STICK_SLACK && !(top < this.lastTop - 1 && fromBottom > 2)) this.stick = true;
+    else if (top < this.lastTop - 1) this.stick = false;
+    this.lastTop = top;
   }
 
   private scrollToBottom(): void {
     const s = this.scroller;
     s.scrollTop = s.scrollHeight;
+    this.lastTop = s.scrollTop;
   }
 }

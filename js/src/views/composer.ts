@@ -12,6 +12,7 @@ import { ASK_REPLY, SEND, STOP } from "../protocol";
 import type { ChatStore } from "../store";
 import { type UploadHandle, acceptAttribute, checkFile, upload } from "../upload";
 import { el } from "./format";
+import { iconFor } from "./icons";
 
 interface Attachment {
   handle: UploadHandle;
@@ -362,8 +363,11 @@ export class Composer {
     const buttons = commands.filter((c) => c.button);
     this.commandButtons.replaceChildren(
       ...buttons.map((c) => {
-        const b = el("button", "cw-command-button", c.id);
+        const b = el("button", "cw-command-button");
         b.type = "button";
+        const icon = iconFor(c.icon, "cw-command-icon", 14);
+        if (icon) b.append(icon);
+        b.append(c.id);
         b.dataset.command = c.id;
         if (c.description) b.title = c.description;
         b.setAttribute("aria-pressed", String(this.command === c.id));
@@ -414,6 +418,8 @@ export class Composer {
         item.setAttribute("role", "option");
         item.setAttribute("aria-selected", String(i === this.menuIndex));
         item.dataset.command = c.id;
+        const icon = iconFor(c.icon, "cw-command-icon", 14);
+        if (icon) item.append(icon);
         item.append(el("span", "cw-command-id", `/${c.id}`), el("span", "cw-command-description", c.description ?? ""));
         item.addEventListener("mousedown", (e) => {
           e.preventDefault();

@@ -2,13 +2,44 @@
 // last blank line outside a code fence or math block, or just after a closing fence) are
 // rendered once and frozen; only the trailing block is re-rendered. An open code fence in
 // the tail grows as plain text, line by line (highlighted once it closes). When the stream
-// ends the whole text is rendered once.
+// ends, only what follows the frozen blocks is rendered: a long message is never rendered
+// again as a whole. A long text rendered from scratch (history, a new view) is rendered in
+// slices of blocks, newest first, one short task each, so the page never freezes.
 import type { Labels } from "../i18n";
+import { missCount, onLibrary } from "../lazy";
 import { renderMarkdown } from "../markdown";
 import { decorate } from "./decorate";
 
 /** A tail longer than this with no blank line is frozen at its last line break. */
 const SOFT_LIMIT = 16_384;
+
+/** A text longer than this is rendered from scratch in slices of about SLICE_CHARS. */
+const SLICE_OVER = 65_536;
+const SLICE_CHARS = 4_096;
+/**
+ * New text put in the DOM per frame, at most (about; whole blocks): the browser lays out
+ * what is added before it paints, so this bounds each frame's work. A stream faster than
+ * this is shown a little behind and catches up, frame by frame. The budget adapts to the
+ * page: halved when frames come late (a busy machine), grown while they are on time.
+ */
+const frameBudget = {
+  chars: 16_384,
+  last: 0,
+  /** Called once per frame that adds text: adjusts the budget from the frame interval. */
+  tick(): number {
+    const now = performance.now();
+    const dt = now - this.last;
+    this.last = now;
+    if (dt < 200) {
+      if (dt > 34) this.chars = Math.max(8_192, this.chars / 2);
+      else if (dt < 20) this.chars = Math.min(65_536, this.chars * 1.25);
+    }
+    return this.chars;
+  },
+};
+const FRAME_CHARS = 16_384;
+/** JavaScript time one frame of slicing may take. */
+const SLICE_BUDGET_MS = 8;
 
 /** A final text longer than this has its blocks grouped, so off-screen groups skip layout. */
 const GROUP_OVER = 20_000;
@@ -30,16 +61,16 @@ const FENCE_OPEN = /^\s*(`{3,}|~{3,})([^`]*)$/;
 interface Scan {
   pos: number; // start of the next line to scan
   fence: { char: string; len: number; start: number; contentStart: number } | null;
-  math: boolean;
+  math: string | null; // the closing delimiter of an open math block
   safe: number; // last offset where a block may end
 }
 
 function newScan(from: number): Scan {
-  return { pos: from, fence: null, math: false, safe: from };
+  return { pos: from, fence: null, math: null, safe: from };
 }
 
-/** Advance the scan over the complete lines of `text`. */
-function advance(scan: Scan, text: string): void {
+/** Advance the scan over the complete lines of `text`; `onSafe` hears every block end. */
+function advance(scan: Scan, text: string, onSafe?: (offset: number, splittable: boolean) => void): void {
   let pos = scan.pos;
   for (;;) {
     const nl = text.indexOf("\n", pos);
@@ -51,26 +82,62 @@ function advance(scan: Scan, text: string): void {
       if (t.length >= fence.len && t[0] === fence.char && t === fence.char.repeat(t.length)) {
         scan.fence = null;
         scan.safe = nl + 1;
+        onSafe?.(scan.safe, false);
       }
     } else if (scan.math) {
-      if (line.trimEnd().endsWith("$$")) {
-        scan.math = false;
+      if (line.trimEnd().endsWith(scan.math)) {
+        scan.math = null;
         scan.safe = nl + 1;
+        onSafe?.(scan.safe, false);
       }
     } else {
       const m = FENCE_OPEN.exec(line);
       if (m && !(m[1][0] === "`" && m[2].includes("`"))) {
         scan.fence = { char: m[1][0], len: m[1].length, start: pos, contentStart: nl + 1 };
-      } else if (/^\s{0,3}\$\$/.test(line)) {
-        const rest = line.trim().slice(2);
-        if (!rest.endsWith("$$")) scan.math = true;
+      } else if (/^\s{0,3}(?:\$\$|\\\[)/.test(line)) {
+        const closer = line.trim().startsWith("$$") ? "$$" : "\\]";
+        if (!line.trim().slice(2).endsWith(closer)) scan.math = closer;
       } else if (line.trim() === "") {
         scan.safe = nl + 1;
+        onSafe?.(scan.safe, true);
       }
     }
     pos = nl + 1;
   }
   scan.pos = pos;
+}
+
+/**
+ * Offsets that split `text` into runs of whole blocks of about `every` characters (the
+ * last run ends at the text's end). A single block far longer than `every` is split at a
+ * line break or a space, like a streaming tail past SOFT_LIMIT, unless it is code or math.
+ */
+export function blockCuts(text: string, every: number): number[] {
+  const ends: [number, boolean][] = []; // where each block ends, and whether it may be split
+  const scan = newScan(0);
+  advance(scan, text, (at, splittable) => ends.push([at, splittable]));
+  if (!ends.length || ends[ends.length - 1][0] < text.length) ends.push([text.length, !scan.fence && !scan.math]);
+  const cuts: number[] = [];
+  let last = 0;
+  let prev = 0;
+  for (const [at, splittable] of ends) {
+    if (at - prev > 4 * every && splittable) {
+      if (prev > last) cuts.push((last = prev));
+      while (at - last > 4 * every) cuts.push((last = softCut(text, last, every)));
+    }
+    if (at > last && (at - last >= every || at === text.length)) cuts.push((last = at));
+    prev = at;
+  }
+  if (!cuts.length || cuts[cuts.length - 1] !== text.length) cuts.push(text.length);
+  return cuts;
+}
+
+/** A cut about `every` characters after `from`, at a line break or a space if there is one. */
+function softCut(text: string, from: number, every: number): number {
+  const limit = from + 2 * every;
+  let at = text.lastIndexOf("\n", limit);
+  if (at < from + every / 2) at = text.lastIndexOf(" ", limit);
+  return at < from + every / 2 ? limit : at + 1;
 }
 
 export class MarkdownView {
@@ -81,9 +148,15 @@ export class MarkdownView {
   private frozen = 0;
   private frozenText = "";
   private scan: Scan = newScan(0);
+  /** Block ends found by the scan, and the first of them not frozen yet. */
+  private ends: number[] = [];
+  private endsAt = 0;
+  private pumping = 0;
   private tail: HTMLElement | null = null;
   private tailHtmlOf = "";
   private live: { start: number; code: HTMLElement; shown: number; partial: Text; pre: HTMLElement; head: HTMLElement; headOf: string } | null = null;
+
+  private waiting: (() => void) | null = null;
 
   constructor(labels: Labels, className = "cw-markdown") {
     this.labels = labels;
@@ -96,17 +169,59 @@ export class MarkdownView {
   }
 
   update(text: string, streaming: boolean): void {
+    const misses = missCount();
+    this.render(text, streaming);
+    if (missCount() !== misses) this.redrawWhenLoaded();
+  }
+
+  /** Math or highlighting was shown as plain text: draw again once the library is there. */
+  private redrawWhenLoaded(): void {
+    if (this.waiting) return;
+    this.waiting = onLibrary(() => {
+      this.waiting?.();
+      this.waiting = null;
+      if (!this.el.isConnected) return;
+      const { text, mode } = this;
+      this.mode = "empty";
+      if (mode === "final") this.update(text, false);
+      else if (mode === "stream") {
+        this.reset();
+        this.update(text, true);
+      }
+    });
+  }
+
+  private render(text: string, streaming: boolean): void {
     if (!streaming) {
       if (this.mode === "final" && text === this.text) return;
-      this.renderFull(text);
+      if (this.mode === "stream" && this.continues(text)) this.finish(text);
+      else this.renderFull(text);
       return;
     }
     if (this.mode === "stream" && text === this.text) return;
-    if (this.mode !== "stream" || text.length < this.frozen || !text.startsWith(this.frozenText)) this.reset();
+    if (this.mode !== "stream" || !this.continues(text)) this.reset();
     this.text = text;
-    advance(this.scan, text);
-    let cut = this.scan.safe;
-    if (!this.scan.fence && !this.scan.math && text.length - Math.max(cut, this.frozen) > SOFT_LIMIT) {
+    advance(this.scan, text, (at) => this.ends.push(at));
+    this.pump();
+  }
+
+  /** Freeze complete blocks, at most about FRAME_CHARS of them; the rest on later frames. */
+  private pump(): void {
+    if (this.pumping) cancelAnimationFrame(this.pumping);
+    this.pumping = 0;
+    if (this.mode !== "stream") return;
+    const text = this.text;
+    const ends = this.ends;
+    let cut = this.frozen;
+    const budget = this.endsAt < ends.length ? frameBudget.tick() : FRAME_CHARS;
+    while (this.endsAt < ends.length) {
+      const end = ends[this.endsAt];
+      if (end > this.frozen && cut > this.frozen && end - this.frozen > budget) break;
+      if (end > cut) cut = end;
+      this.endsAt++;
+    }
+    const backlog = this.endsAt < ends.length;
+    if (!backlog && !this.scan.fence && !this.scan.math && text.length - Math.max(cut, this.frozen) > SOFT_LIMIT) {
       // A huge block: cut at its last line break, or at its last space (a paragraph split
       // in two while streaming; the final render joins it again).
       let at = text.lastIndexOf("\n");
@@ -120,13 +235,108 @@ export class MarkdownView {
       if (this.scan.safe < cut) {
         // A soft cut: continue scanning from the cut as a fresh block.
         this.scan = newScan(cut);
-        advance(this.scan, text);
+        advance(this.scan, text, (at) => this.ends.push(at));
       }
+    }
+    if (backlog) {
+      // Blocks are still waiting: the tail would be all of them; show it when they are in.
+      this.tail?.replaceChildren();
+      this.tailHtmlOf = "";
+      this.live = null;
+      this.pumping = requestAnimationFrame(() => this.pump());
+      return;
     }
     this.renderTail();
   }
 
+  /**
+   * Whether `text` extends what is frozen. The store only appends while a step streams (a
+   * replace or a resync gives another text); comparing the ends of the frozen part keeps
+   * this check from costing the whole text on every frame.
+   */
+  private continues(text: string): boolean {
+    const frozen = this.frozen;
+    if (text.length < frozen) return false;
+    const edge = Math.min(frozen, 256);
+    return text.startsWith(this.frozenText.slice(0, edge)) && text.startsWith(this.frozenText.slice(frozen - edge), frozen - edge);
+  }
+
+  /** The stream ended with `text`: render what follows the frozen blocks, once, as final. */
+  private finish(text: string): void {
+    this.cancelSlices();
+    if (this.pumping) cancelAnimationFrame(this.pumping);
+    this.pumping = 0;
+    this.text = text;
+    const rest = text.slice(this.frozen);
+    this.mode = "final";
+    this.live = null;
+    const tail = this.tail;
+    this.tail = null;
+    if (rest.length > FRAME_CHARS) {
+      // Blocks not frozen yet, or a long open code fence: rendered in slices like a fresh text.
+      tail?.remove();
+      this.renderSlices(text, this.frozen, null);
+      return;
+    }
+    const fragment = renderMarkdown(rest);
+    decorate(fragment, this.labels);
+    if (tail) {
+      tail.classList.remove("cw-tail");
+      tail.replaceChildren(fragment);
+    } else if (rest) {
+      const div = document.createElement("div");
+      div.className = "cw-chunk";
+      div.append(fragment);
+      this.el.append(div);
+    }
+  }
+
+  private slicing = 0;
+
+  private cancelSlices(): void {
+    this.slicing++;
+    this.el.removeAttribute("aria-busy");
+  }
+
+  /**
+   * Render `text` from `from` in runs of whole blocks, the last run first (the chat shows
+   * the bottom), about FRAME_CHARS per frame; runs go before `before`.
+   */
+  private renderSlices(text: string, from: number, before: Node | null): void {
+    const body = text.slice(from);
+    const cuts = blockCuts(body, SLICE_CHARS);
+    const token = ++this.slicing;
+    this.el.setAttribute("aria-busy", "true");
+    let i = cuts.length - 1;
+    let first: Node | null = before;
+    const run = () => {
+      if (token !== this.slicing) return;
+      const deadline = performance.now() + SLICE_BUDGET_MS;
+      const budget = frameBudget.tick();
+      let chars = 0;
+      do {
+        chars += cuts[i] - (i > 0 ? cuts[i - 1] : 0);
+        const div = document.createElement("div");
+        div.className = "cw-chunk";
+        const fragment = renderMarkdown(body.slice(i > 0 ? cuts[i - 1] : 0, cuts[i]));
+        decorate(fragment, this.labels);
+        div.append(fragment);
+        this.el.insertBefore(div, first);
+        first = div;
+        i--;
+      } while (i >= 0 && chars < budget && performance.now() < deadline);
+      if (i >= 0) requestAnimationFrame(run);
+      else this.el.removeAttribute("aria-busy");
+    };
+    run();
+  }
+
   private reset(): void {
+    this.cancelSlices();
+    if (this.pumping) cancelAnimationFrame(this.pumping);
+    this.pumping = 0;
+    this.ends = [];
+    this.endsAt = 0;
     this.el.replaceChildren();
     this.mode = "stream";
     this.text = "";
@@ -139,10 +349,16 @@ export class MarkdownView {
   }
 
   private renderFull(text: string): void {
+    this.cancelSlices();
     this.mode = "final";
     this.text = text;
     this.tail = null;
     this.live = null;
+    if (text.length > SLICE_OVER) {
+      this.el.replaceChildren();
+      this.renderSlices(text, 0, null);
+      return;
+    }
     const fragment = renderMarkdown(text);
     decorate(fragment, this.labels);
     if (text.length > GROUP_OVER) group(fragment);

@@ -1,6 +1,7 @@
 // Trusted decorations added to sanitized content from the DOM: a header with the code
 // block's language (textContent, never markup) and a copy button.
 import type { Labels } from "../i18n";
+import { copyText } from "./format";
 
 const LANG_CLASS = /^language-([A-Za-z0-9_+-]{1,32})$/;
 
@@ -27,14 +28,11 @@ function decorateCode(pre: HTMLElement, labels: Labels): void {
   copy.textContent = labels.copy;
   copy.setAttribute("aria-label", labels.copy);
   copy.addEventListener("click", () => {
-    const text = code?.textContent ?? "";
-    void navigator.clipboard?.writeText(text).then(
-      () => {
-        copy.textContent = labels.copied;
-        setTimeout(() => (copy.textContent = labels.copy), 1200);
-      },
-      () => undefined,
-    );
+    void copyText(code?.textContent ?? "").then((ok) => {
+      if (!ok) return;
+      copy.textContent = labels.copied;
+      setTimeout(() => (copy.textContent = labels.copy), 1200);
+    });
   });
   header.append(label, copy);
   const wrap = document.createElement("div");

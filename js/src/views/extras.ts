@@ -4,16 +4,11 @@
 import type { ActionDict, Requests, StepDict } from "../protocol";
 import { ACTION, ASK_REPLY, EDIT, FEEDBACK } from "../protocol";
 import { type ElementHost, ElementsView } from "./elements";
-import { button, el } from "./format";
-import { uiIcon } from "./icons";
+import { button, copyText, el } from "./format";
+import { iconFor, namedIcon, uiIcon } from "./icons";
 
 export interface ExtrasHost extends ElementHost {
   readonly readOnly: boolean;
-}
-
-/** An icon name is shown only when it is a short symbol (an emoji); names of icon sets are not. */
-function iconText(icon: unknown): string {
-  return typeof icon === "string" && icon && Array.from(icon).length <= 2 && !/^[\w-]+$/.test(icon) ? icon : "";
 }
 
 
@@ -30,7 +25,8 @@ export class MessageExtras {
   private actionsKey = "";
   private toolsKey = "";
   private editing = false;
-  private commenting = false;
+  /** The thumb whose optional comment box is open (1 up, 0 down), or null. */
+  private commenting: 0 | 1 | null = null;
 
   constructor(private readonly host: ExtrasHost, private readonly id: string, private readonly editSlot: HTMLElement) {
     this.el = el("div", "cw-extras");
@@ -90,8 +86,8 @@ export class MessageExtras {
   private actionButton(a: ActionDict, className: string): HTMLButtonElement {
     const label = typeof a.label === "string" && a.label ? a.label : String(a.name ?? "");
     const b = button(className, "");
-    const icon = iconText(a.icon);
-    if (icon) b.append(el("span", "cw-action-icon", icon));
+    const icon = iconFor(a.icon, "cw-action-icon", 14);
+    if (icon) b.append(icon);
     b.append(el("span", "cw-action-label", label));
     if (typeof a.tooltip === "string" && a.tooltip) b.title = a.tooltip;
     b.dataset.name = String(a.name ?? "");
@@ -129,7 +125,8 @@ export class MessageExtras {
     const feedback = step.type === "assistant_message" && !step.streaming && !step.isError;
     const value = step.feedback?.value ?? null;
     const editable = step.type === "user_message" && !running && !this.host.readOnly;
-    const key = JSON.stringify([feedback, value, step.feedback?.comment ?? null, editable, this.commenting, this.editing, labels.edit]);
+    const copyable = !step.streaming && (step.type === "user_message" || step.type === "assistant_message");
+    const key = JSON.stringify([feedback, value, step.feedback?.comment ?? null, editable, copyable, this.commenting, this.editing, labels.edit]);
     if (key === this.toolsKey) return;
     this.toolsKey = key;
     const parts: HTMLElement[] = [];
@@ -146,20 +143,34 @@ export class MessageExtras {
         up.hidden = value !== 1;
         down.hidden = value !== 0;
       } else {
-        up.addEventListener("click", () => void this.sendFeedback(value === 1 ? null : 1));
+        // Thumbs up counts at once and offers a comment; thumbs down asks for the comment first.
+        up.addEventListener("click", async () => {
+          if (value === 1) return void this.sendFeedback(null);
+          if (await this.sendFeedback(1)) this.openComment(1);
+        });
         down.addEventListener("click", () => {
           if (value === 0) void this.sendFeedback(null);
-          else {
-            this.commenting = !this.commenting;
-            this.toolsKey = "";
-            if (this.step) this.renderTools(this.step);
-            (this.tools.querySelector(".cw-feedback-input") as HTMLTextAreaElement | null)?.focus();
-          }
+          else this.openComment(this.commenting === 0 ? null : 0);
         });
       }
       box.append(up, down);
-      if (this.commenting && !this.host.readOnly) box.append(this.commentBox());
+      if (this.commenting !== null && !this.host.readOnly) box.append(this.commentBox(this.commenting));
       parts.push(box);
+    }
+    if (copyable) {
+      const copy = button("cw-copy-message", "", labels.copyMessage);
+      const icon = namedIcon("copy", 14);
+      if (icon) copy.append(icon);
+      copy.addEventListener("click", async () => {
+        if (!(await copyText(this.host.store.textOf(this.id)))) return;
+        copy.classList.add("cw-copied");
+        copy.title = labels.copied;
+        setTimeout(() => {
+          copy.classList.remove("cw-copied");
+          copy.title = labels.copyMessage;
+        }, 1200);
+      });
+      parts.push(copy);
     }
     if (editable && !this.editing) {
       const edit = button("cw-edit", "✎", labels.edit);
@@ -171,36 +182,42 @@ export class MessageExtras {
     if (!editable && this.editing) this.stopEdit();
   }
 
-  private commentBox(): HTMLElement {
+  private openComment(value: 0 | 1 | null): void {
+    this.commenting = value;
+    this.toolsKey = "";
+    if (this.step) this.renderTools(this.step);
+    (this.tools.querySelector(".cw-feedback-input") as HTMLTextAreaElement | null)?.focus();
+  }
+
+  private commentBox(value: 0 | 1): HTMLElement {
     const labels = this.host.labels;
     const box = el("div", "cw-feedback-comment");
+    box.dataset.value = String(value);
     const input = el("textarea", "cw-feedback-input");
     input.rows = 2;
-    input.placeholder = labels.feedbackComment;
-    input.setAttribute("aria-label", labels.feedbackComment);
+    input.placeholder = value === 1 ? labels.feedbackPraise : labels.feedbackComment;
+    input.setAttribute("aria-label", input.placeholder);
     input.addEventListener("keydown", (e) => e.stopPropagation());
     const submit = button("cw-feedback-submit", labels.submit);
-    submit.addEventListener("click", () => void this.sendFeedback(0, input.value.trim() || undefined));
-    const cancel = button("cw-feedback-cancel", labels.cancel);
-    cancel.addEventListener("click", () => {
-      this.commenting = false;
-      this.toolsKey = "";
-      if (this.step) this.renderTools(this.step);
+    submit.addEventListener("click", () => {
+      const comment = input.value.trim();
+      // Thumbs up was already counted: without a comment there is nothing more to send.
+      if (value === 1 && !comment) this.openComment(null);
+      else void this.sendFeedback(value, comment || undefined);
     });
+    const cancel = button("cw-feedback-cancel", labels.cancel);
+    cancel.addEventListener("click", () => this.openComment(null));
     box.append(input, submit, cancel);
     return box;
   }
 
-  private async sendFeedback(value: 0 | 1 | null, comment?: string): Promise<void> {
+  private async sendFeedback(value: 0 | 1 | null, comment?: string): Promise<boolean> {
     const fields: Requests["feedback"] = { step: this.id, value };
     if (comment) fields.comment = comment;
     const reply = await this.host.store.request(FEEDBACK, fields);
-    if (reply.ok) {
-      this.commenting = false;
-      this.toolsKey = "";
-      if (this.step) this.renderTools(this.step);
-    }
+    if (reply.ok) this.openComment(null);
     this.showError(reply.ok ? "" : reply.error?.message || this.host.labels.error);
+    return reply.ok;
   }
 
   private startEdit(): void {

@@ -36,3 +36,31 @@ export function button(className: string, text: string, title?: string): HTMLBut
   }
   return b;
 }
+
+/** Copy text to the clipboard; falls back to a selection copy where the Clipboard API is
+ * missing (Jupyter over plain http on a host name is not a secure context). */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    if (navigator.clipboard?.writeText) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // fall through to the selection copy
+  }
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.append(area);
+  area.select();
+  let ok = false;
+  try {
+    ok = document.execCommand("copy");
+  } catch {
+    ok = false;
+  }
+  area.remove();
+  return ok;
+}

@@ -13,6 +13,15 @@ const KIND: Record<string, string> = {
   system_message: "cw-system",
 };
 
+const AVATAR_URL = /^(?:https?:\/\/|\/|\.{0,2}\/|[\w-][\w./-]*$)|^data:image\/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$/;
+
+/** The avatar image the app gives an author (`config.avatars`), when its URL is safe to load. */
+export function avatarUrl(avatars: Record<string, string> | undefined, name: string): string {
+  if (!avatars || typeof avatars !== "object") return "";
+  const url = Object.prototype.hasOwnProperty.call(avatars, name) ? avatars[name] : undefined;
+  return typeof url === "string" && url.length <= 200_000 && AVATAR_URL.test(url.trim()) ? url.trim() : "";
+}
+
 export class MessageView {
   readonly el: HTMLElement;
   private readonly avatar = el("div", "cw-avatar");
@@ -23,6 +32,7 @@ export class MessageView {
   private readonly extras: MessageExtras;
   private lastStep: StepDict | null = null;
   private lastText = "";
+  private lastAvatar = "\0";
 
   constructor(readonly id: string, labels: Labels, host: ExtrasHost) {
     this.el = el("div", "cw-message");
@@ -43,9 +53,41 @@ export class MessageView {
     this.el.remove();
   }
 
+  /** The author shown and the avatar image the app gives them ("" for initials). */
+  private whoWrote(step: StepDict, config: ChatConfig, labels: Labels): { name: string; picture: string; key: string } {
+    const fallback =
+      step.type === "user_message"
+        ? config.user_name || labels.you
+        : step.type === "system_message"
+          ? labels.system
+          : config.assistant_name || labels.assistant;
+    const name = (typeof step.name === "string" && step.name.trim()) || fallback;
+    const picture = avatarUrl(config.avatars, name);
+    return { name, picture, key: JSON.stringify([name, picture]) };
+  }
+
+  private showAvatar(name: string, picture: string): void {
+    const initial = Array.from(name.trim())[0]?.toUpperCase() ?? "?";
+    this.avatar.classList.toggle("cw-avatar-picture", !!picture);
+    if (!picture) {
+      this.avatar.textContent = initial;
+      return;
+    }
+    const img = el("img", "cw-avatar-image");
+    img.alt = "";
+    img.referrerPolicy = "no-referrer";
+    img.addEventListener("error", () => {
+      this.avatar.classList.remove("cw-avatar-picture");
+      this.avatar.textContent = initial;
+    });
+    img.src = picture;
+    this.avatar.replaceChildren(img);
+  }
+
   update(step: StepDict, text: string, config: ChatConfig, labels: Labels): void {
     this.extras.update(step);
-    if (step === this.lastStep && text === this.lastText) return;
+    const who = this.whoWrote(step, config, labels);
+    if (step === this.lastStep && text === this.lastText && this.lastAvatar === who.key) return;
     const prev = this.lastStep;
     this.lastStep = step;
     this.lastText = text;
@@ -58,16 +100,10 @@ export class MessageView {
       if (streaming) this.el.setAttribute("aria-busy", "true");
       else this.el.removeAttribute("aria-busy");
     }
-    if (!prev || prev.name !== step.name || prev.type !== step.type) {
-      const fallback =
-        step.type === "user_message"
-          ? config.user_name || labels.you
-          : step.type === "system_message"
-            ? labels.system
-            : config.assistant_name || labels.assistant;
-      const name = (typeof step.name === "string" && step.name.trim()) || fallback;
-      this.author.textContent = name;
-      this.avatar.textContent = Array.from(name.trim())[0]?.toUpperCase() ?? "?";
+    if (who.key !== this.lastAvatar) {
+      this.lastAvatar = who.key;
+      this.author.textContent = who.name;
+      this.showAvatar(who.name, who.picture);
     }
     const when = step.createdAt || step.start || "";
     if (!prev || (prev.createdAt || prev.start || "") !== when) {

@@ -7,7 +7,7 @@ import { BodyView } from "./body";
 import { type ElementHost, ElementsView } from "./elements";
 import { duration, el } from "./format";
 import { GenerationView } from "./generation";
-import { stepIcon } from "./icons";
+import { namedIcon, stepIcon } from "./icons";
 
 
 export class StepView {
@@ -70,7 +70,10 @@ export class StepView {
     const streaming = step.streaming === true;
     this.el.className = ["cw-step", running ? "cw-running" : "", step.isError ? "cw-error" : ""].filter(Boolean).join(" ");
     this.el.dataset.type = step.type;
-    if (!prev || prev.type !== step.type) this.icon.replaceChildren(stepIcon(step.type));
+    if (!prev || prev.type !== step.type || prev.icon !== step.icon) {
+      // An icon named by the app (Lucide names), else the one of the step's type.
+      this.icon.replaceChildren((typeof step.icon === "string" && namedIcon(step.icon, 14)) || stepIcon(step.type));
+    }
     this.verb.textContent = running ? labels.using : labels.used;
     this.name.textContent = typeof step.name === "string" ? step.name : "";
     this.spinner.hidden = !running;

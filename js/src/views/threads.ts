@@ -5,22 +5,13 @@
 import type { Labels } from "../i18n";
 import { DELETE_THREAD, RENAME, RESUME, SHARE, THREADS, type ThreadSummary } from "../protocol";
 import type { ChatStore } from "../store";
+import { serverBase } from "../server";
 import { button, el } from "./format";
+
+export { serverBase };
 
 const DEBOUNCE_MS = 300;
 const DAY = 86_400_000;
-
-/** The server's base URL: JupyterLab's page config, else the document's base. */
-export function serverBase(): string {
-  try {
-    const node = document.getElementById("jupyter-config-data");
-    const config = node?.textContent ? (JSON.parse(node.textContent) as { baseUrl?: unknown }) : null;
-    if (config && typeof config.baseUrl === "string") return new URL(config.baseUrl, window.location.origin).href;
-  } catch {
-    /* fall through */
-  }
-  return document.baseURI;
-}
 
 /** The public link of a shared thread, as the server extension gives it; null without one. */
 export async function shareLink(threadId: string): Promise<string | null> {

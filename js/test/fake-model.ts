@@ -1,0 +1,69 @@
+// A widget model as anywidget hands it to the front end, in memory: state by key, `change`
+// listeners called with a Backbone-like object naming the changed keys, custom messages
+// both ways. What the store sends is kept in `sent`.
+import type { AnyModel } from "@anywidget/types";
+
+type Listener = (arg?: unknown) => void;
+
+export class FakeModel {
+  readonly state: Record<string, unknown>;
+  readonly sent: Record<string, unknown>[] = [];
+  private readonly listeners = new Map<string, Set<Listener>>();
+
+  constructor(state: Record<string, unknown> = {}) {
+    this.state = { instance: "i1", head: 0, config: {}, ...state };
+  }
+
+  get(key: string): unknown {
+    return this.state[key];
+  }
+
+  set(key: string, value: unknown): void {
+    this.state[key] = value;
+  }
+
+  save_changes(): void {}
+
+  on(event: string, fn: Listener): void {
+    if (!this.listeners.has(event)) this.listeners.set(event, new Set());
+    this.listeners.get(event)?.add(fn);
+  }
+
+  off(event: string, fn: Listener): void {
+    this.listeners.get(event)?.delete(fn);
+  }
+
+  send(msg: Record<string, unknown>): void {
+    this.sent.push(msg);
+  }
+
+  /** The kernel changes state keys (one `change` event naming them, as Backbone does). */
+  change(values: Record<string, unknown>): void {
+    Object.assign(this.state, values);
+    for (const fn of this.listeners.get("change") ?? []) fn({ changedAttributes: () => ({ ...values }) });
+  }
+
+  /** The kernel sends a custom message. */
+  custom(msg: Record<string, unknown>): void {
+    for (const fn of this.listeners.get("msg:custom") ?? []) fn(msg);
+  }
+
+  /** Requests the store sent, by kind. */
+  requests(kind: string): Record<string, unknown>[] {
+    return this.sent.filter((m) => m.kind === kind);
+  }
+
+  listening(): number {
+    let n = 0;
+    for (const set of this.listeners.values()) n += set.size;
+    return n;
+  }
+
+  asModel(): AnyModel {
+    return this as unknown as AnyModel;
+  }
+}
+
+export function step(id: string, fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, name: "Assistant", type: "assistant_message", output: "", streaming: false, parentId: null, ...fields };
+}

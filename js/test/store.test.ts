@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ChatStore, type StoreChange } from "../src/store";
+import { FakeModel, step } from "./fake-model";
+
+function storeOf(state: Record<string, unknown> = {}): { model: FakeModel; store: ChatStore; changes: StoreChange[] } {
+  const model = new FakeModel(state);
+  const store = new ChatStore(model.asModel(), "i1", false);
+  const changes: StoreChange[] = [];
+  store.subscribe((c) => changes.push({ steps: new Set(c.steps), structure: c.structure, meta: c.meta }));
+  return { model, store, changes };
+}
+
+const stream = (deltas: Record<string, unknown>[], seq = 1) => ({ kind: "stream", seq, deltas });
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("snapshot, then deltas", () => {
+  it("reads the steps a new view finds in the state", () => {
+    const { store } = storeOf({
+      head: 3,
+      s0: step("u", { type: "user_message", output: "hi" }),
+      s1: step("a", { output: "hello" }),
+      s2: step("t", { type: "tool", parentId: "a", output: "found" }),
+    });
+    expect(store.stepIds()).toEqual(["u", "a", "t"]);
+    expect(store.textOf("a")).toBe("hello");
+    // A tool step under a message is shown at top level: messages are never containers.
+    expect(store.layout().top).toEqual(["u", "a", "t"]);
+    expect(store.empty).toBe(false);
+  });
+
+  it("appends stream deltas at the known length and announces the step", () => {
+    const { model, store, changes } = storeOf({ head: 1, s0: step("a", { streaming: true }) });
+    model.custom(stream([{ step: "a", offset: 0, text: "Hel" }]));
+    model.custom(stream([{ step: "a", offset: 3, text: "lo" }], 2));
+    expect(store.textOf("a")).toBe("Hello");
+    expect(store.streamMessages).toBe(2);
+    expect(store.lastSeq).toBe(2);
+    expect(changes[changes.length - 1]?.steps.has("a")).toBe(true);
+  });
+
+  it("ignores covered deltas, appends only the uncovered part, and replaces on request", () => {
+    const { model, store } = storeOf({ head: 1, s0: step("a", { streaming: true }) });
+    model.custom(stream([{ step: "a", offset: 0, text: "abc" }]));
+    model.custom(stream([{ step: "a", offset: 1, text: "b" }]));
+    expect(store.textOf("a")).toBe("abc");
+    model.custom(stream([{ step: "a", offset: 1, text: "bcde" }]));
+    expect(store.textOf("a")).toBe("abcde");
+    model.custom(stream([{ step: "a", offset: 0, text: "new", replace: true }]));
+    expect(store.textOf("a")).toBe("new");
+  });
+
+  it("keeps the streamed text over a shorter streaming state, and takes the final state", () => {
+    const { model, store } = storeOf({ head: 1, s0: step("a", { streaming: true }) });
+    model.custom(stream([{ step: "a", offset: 0, text: "streamed text" }]));
+    model.change({ s0: step("a", { streaming: true, output: "stre" }) });
+    expect(store.textOf("a")).toBe("streamed text");
+    model.change({ s0: step("a", { streaming: false, output: "final text" }) });
+    expect(store.textOf("a")).toBe("final text");
+  });
+
+  it("follows new slots announced by head, and a removed step", () => {
+    const { model, store, changes } = storeOf({ head: 1, s0: step("a", { output: "one" }) });
+    model.change({ s1: step("b", { output: "two" }), head: 2 });
+    expect(store.stepIds()).toEqual(["a", "b"]);
+    expect(changes[changes.length - 1]?.structure).toBe(true);
+    model.change({ s0: null });
+    expect(store.stepIds()).toEqual(["b"]);
+    expect(store.step("a")).toBeUndefined();
+  });
+});
+
+describe("held updates", () => {
+  it("holds deltas for a step whose state has not arrived, and applies them when it does", () => {
+    const { model, store } = storeOf();
+    model.custom(stream([{ step: "late", offset: 0, text: "early " }]));
+    model.custom(stream([{ step: "late", offset: 6, text: "words" }]));
+    expect(store.step("late")).toBeUndefined();
+    model.change({ s0: step("late", { streaming: true }), head: 1 });
+    expect(store.textOf("late")).toBe("early words");
+    expect(model.requests("resync")).toHaveLength(0);
+  });
+
+  it("drops held deltas when the final state arrives first", () => {
+    const { model, store } = storeOf();
+    model.custom(stream([{ step: "x", offset: 0, text: "partial" }]));
+    model.change({ s0: step("x", { output: "the whole answer" }), head: 1 });
+    expect(store.textOf("x")).toBe("the whole answer");
+  });
+});
+
+describe("a gap asks for a resync", () => {
+  it("sends one resync, holds later deltas, and applies them after the reply", async () => {
+    const { model, store } = storeOf({ head: 1, s0: step("a", { streaming: true }) });
+    model.custom(stream([{ step: "a", offset: 0, text: "abc" }]));
+    model.custom(stream([{ step: "a", offset: 10, text: "KLM" }])); // 3..10 were lost
+    model.custom(stream([{ step: "a", offset: 13, text: "NO" }]));
+    const resyncs = model.requests("resync");
+    expect(resyncs).toHaveLength(1);
+    expect(resyncs[0].step).toBe("a");
+    expect(store.resyncs).toBe(1);
+    expect(store.textOf("a")).toBe("abc");
+    model.custom({ kind: "reply", id: resyncs[0].id, ok: true, result: { step: step("a", { streaming: true, output: "abcdefghij" }) } });
+    await vi.waitFor(() => expect(store.textOf("a")).toBe("abcdefghijKLMNO"));
+  });
+
+  it("gives up the held deltas when the resync fails; the final state carries the text", async () => {
+    const { model, store } = storeOf({ head: 1, s0: step("a", { streaming: true }) });
+    model.custom(stream([{ step: "a", offset: 5, text: "late" }]));
+    const [resync] = model.requests("resync");
+    model.custom({ kind: "reply", id: resync.id, ok: false, error: { code: "not_found", message: "gone" } });
+    await vi.waitFor(() => expect(store.resyncs).toBe(1));
+    await Promise.resolve();
+    expect(store.textOf("a")).toBe("");
+    model.change({ s0: step("a", { output: "final" }) });
+    expect(store.textOf("a")).toBe("final");
+  });
+});
+
+describe("requests", () => {
+  it("settle with the kernel's reply, a timeout, or a cancel when the store goes", async () => {
+    vi.useFakeTimers();
+    const { model, store } = storeOf();
+    const answered = store.request("hello", { protocol: "1" });
+    const [sent] = model.requests("hello");
+    expect(sent.protocol).toBe("1");
+    model.custom({ kind: "reply", id: sent.id, ok: true, result: { protocol: "1" } });
+    expect((await answered).ok).toBe(true);
+    const timedOut = store.request("stop", {});
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect((await timedOut).error?.code).toBe("timeout");
+    const cancelled = store.request("stop", {});
+    store.dispose();
+    expect((await cancelled).error?.code).toBe("cancelled");
+    expect(model.listening()).toBe(0);
+  });
+});
