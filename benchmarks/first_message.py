@@ -89,14 +89,11 @@ def main() -> None:
     unsaved = [one_run(False, args.gap) for _ in range(args.runs)]
     at_once = [one_run(True, 0.0) for _ in range(args.runs)]
     cw_s, aw_s = import_time("chatwidget"), import_time("anywidget")
-    print(
-        f"first message -> handler start, saving on, {args.gap:g} s after display (min/median/max): {spread(saved)}"
-    )
-    print(f"first message -> handler start, saving on, at once after display:  {spread(at_once)}")
-    print(f"first message -> handler start, persist=False (min/median/max):     {spread(unsaved)}")
-    print(
-        f"import chatwidget {cw_s * 1000:.0f} ms, import anywidget {aw_s * 1000:.0f} ms: {cw_s / aw_s:.2f}x"
-    )
+    head = "first message -> handler start (min/median/max)"
+    print(f"{head}, saving on, {args.gap:g} s after display: {spread(saved)}")
+    print(f"{head}, saving on, at once after display: {spread(at_once)}")
+    print(f"{head}, persist=False: {spread(unsaved)}")
+    print(f"import chatwidget {cw_s * 1000:.0f} ms, anywidget {aw_s * 1000:.0f} ms: {cw_s / aw_s:.2f}x")
     print(f"load average at end: {os.getloadavg()}")
 
 
