@@ -45,6 +45,8 @@ class AskBase(ABC):
         self.raise_on_timeout = raise_on_timeout
         self.id = str(uuid.uuid4())
         self.message: Message | None = None
+        #: The chat that asks; an answer (which arrives outside the handler) is shown there.
+        self.chat: ChatSession | None = None
         #: Why answers were refused (a file of the wrong type...), in order.
         self.rejections: list[str] = []
 
@@ -56,8 +58,8 @@ class AskBase(ABC):
         return Message(self.content, author=self.author)
 
     async def send(self) -> Any:
-        chat = require_chat()
-        self.message = await self.prompt().send()
+        chat = self.chat = require_chat()
+        self.message = await self.prompt().bind(chat).send()
         # A scripted answer that breaks the prompt's rules is refused, as in the browser,
         # and the next one is tried.
         while (scripted := self._scripted_answer()) is not _NO_SCRIPT:
@@ -85,6 +87,9 @@ class AskBase(ABC):
             )
             return None
         return chat.answers.pop(0)
+
+    def _asking(self) -> ChatSession:
+        return self.chat if self.chat is not None else require_chat()
 
     def reject(self, reason: str) -> None:
         log.info("chatwidget: %s refused an answer: %s", type(self).__name__, reason)
@@ -114,7 +119,8 @@ class AskUserMessage(AskBase):
         text = answer.get("output") if isinstance(answer, dict) else answer
         if not isinstance(text, str) or not text.strip():
             raise ValueError("The answer must be some text.")
-        reply = await Message(text, type="user_message", author=require_chat().app.user_name).send()
+        chat = self._asking()
+        reply = await Message(text, type="user_message", author=chat.app.user_name).bind(chat).send()
         return reply.to_dict()
 
 
@@ -171,7 +177,7 @@ class AskFileMessage(AskBase):
         return self.rules.to_dict()
 
     async def accept(self, answer: Any, *, scripted: bool = False) -> Any:
-        chat = require_chat()
+        chat = self._asking()
         if scripted:
             files = [self._scripted_file(chat, item) for item in answer]
         else:
@@ -182,7 +188,8 @@ class AskFileMessage(AskBase):
             raise ValueError(f"Send between 1 and {self.rules.max_files} file(s).")
         for f in files:
             self.rules.check_file(f.name, f.type, f.size)
-        await Message(", ".join(f.name for f in files), type="user_message", author=chat.app.user_name).send()
+        names = ", ".join(f.name for f in files)
+        await Message(names, type="user_message", author=chat.app.user_name).bind(chat).send()
         return [f.to_dict() for f in files]
 
     def _scripted_file(self, chat: ChatSession, item: Any) -> UploadedFile:

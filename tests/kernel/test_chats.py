@@ -157,3 +157,20 @@ def test_the_worker_threads_go_with_the_last_chat_that_uses_them():
     assert not pool._shutdown  # another chat may still need it
     workers.release()
     assert pool._shutdown and workers.pool() is not pool
+
+
+async def test_a_prompt_is_answered_from_the_browser_while_another_chat_is_open(two, until):
+    first, second = two  # two open chats: the answer must not need the "only open chat" rule
+
+    @first.on_message
+    async def ask(message):
+        res = await cw.AskUserMessage("Ticket number?", timeout=10).send()
+        await cw.Message(f"Ticket {res['output']}").send()
+
+    comm = first.widget.comm
+    comm.browser_sends({"kind": "send", "id": "r1", "content": "about my ticket"})
+    await until(lambda: first.ask.get("id"))
+    comm.browser_sends({"kind": "ask_reply", "id": "r2", "ask": first.ask["id"], "output": "4711"})
+    await until(lambda: "Ticket 4711" in first.transcript())
+    assert {r["id"]: r["ok"] for r in comm.customs("reply")} == {"r1": True, "r2": True}
+    assert second.messages == []
