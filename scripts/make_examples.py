@@ -464,15 +464,13 @@ print(later.transcript())
 ]
 
 NOTEBOOKS["voila_dashboard.ipynb"] = [
-    md("""
-# A chat dashboard for Voila
-
-Serve this notebook as an app: `voila examples/voila_dashboard.ipynb`. Each visitor gets a
-kernel of their own, so conversations are separate. To have the thread API, sharing and
-login available too, run Voila inside the Jupyter server instead (standalone Voila does not
-load server extensions): `jupyter server` and open `/voila/render/voila_dashboard.ipynb`.
-"""),
+    # Voila shows markdown cells and outputs to every visitor, and hides code: the notes for
+    # the notebook's developer are comments, and the headless check prints nothing.
     code("""
+# A chat dashboard for Voila. Serve this notebook as an app: `voila examples/voila_dashboard.ipynb`.
+# Each visitor gets a kernel of their own, so conversations are separate. For the thread API,
+# sharing and login too, run Voila inside the Jupyter server (standalone Voila loads no server
+# extensions): `jupyter server`, then open /voila/render/voila_dashboard.ipynb.
 import chatwidget as cw
 from chatwidget.demo import DemoModel
 
@@ -510,14 +508,13 @@ def support_desk(**options) -> cw.ChatApp:
 
 support_desk().display()
 """),
-    md("""
-The same app, driven headless (a separate instance, so visitors of the dashboard start
-with an empty chat): this is how the notebook is tested.
-"""),
     code("""
+# The same app, driven headless (a separate instance, so visitors start with an empty chat):
+# how the notebook is tested. It prints nothing, so visitors see the app only.
 check = support_desk(headless=True)
 await check.send_user_message("About my ticket", answers=["4711"])
-print(check.transcript())
+assert check.transcript().endswith("Ticket 4711 is being handled."), check.transcript()
+check.close()
 """),
 ]
 

@@ -155,6 +155,23 @@ def test_voila_dashboard_streams_asks_and_runs_actions(browser: Browser, dashboa
         page.context.close()
 
 
+def test_a_voila_visitor_sees_the_app_only(browser: Browser, dashboard: Voila) -> None:
+    context = browser.new_context(viewport={"width": 420, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto(dashboard.url, timeout=60_000)
+        chat = Chat.find(page, 0, timeout=60_000)
+        expect(chat.root.locator(".cw-message.cw-assistant").first).to_contain_text("Welcome")
+        text = page.locator("body").inner_text()
+        for note in ("voila examples/", "driven headless", "Ticket 4711", "jupyter server"):
+            assert note not in text, f"a visitor sees {note!r}"
+        box = chat.root.bounding_box()
+        assert box is not None and box["width"] <= 420
+        page.screenshot(path=str(ARTIFACTS / "voila-visitor-420.png"))
+    finally:
+        context.close()
+
+
 def test_two_voila_visitors_get_separate_conversations(browser: Browser, dashboard: Voila) -> None:
     first_page, first = open_dashboard(browser, dashboard)
     second_page, second = open_dashboard(browser, dashboard)
