@@ -28,6 +28,9 @@ npm --prefix js ci --no-audit --no-fund || npm --prefix js install --no-audit --
 # Always rebuild: a stale bundle must never survive a change of the sources.
 npm --prefix js run build
 
+# The hub tests' proxy (configurable-http-proxy): a small npm project of its own.
+npm --prefix tests/hub ci --no-audit --no-fund || npm --prefix tests/hub install --no-audit --no-fund
+
 # The Python install only needs to run again when the project metadata changed.
 stamp=.venv/.chatwidget-setup
 want="$(cat pyproject.toml js/package.json | sha256sum | cut -d' ' -f1)"

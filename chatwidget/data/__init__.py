@@ -1,5 +1,6 @@
 """Persistence: the data layer interface and its shapes."""
 
+from ._select import STORE_URL_ENV, default_data_layer
 from .base import BaseDataLayer, DataLayerError
 from .types import (
     ElementDict,
@@ -23,6 +24,8 @@ __all__ = [
     "Pagination",
     "PersistedUser",
     "ThreadDict",
+    "STORE_URL_ENV",
     "ThreadFilter",
     "User",
+    "default_data_layer",
 ]

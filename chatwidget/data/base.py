@@ -103,5 +103,11 @@ class BaseDataLayer(ABC):
         in the same transaction as the write; otherwise ``False``.
         """
 
+    async def authenticated_owner(self) -> str | None:
+        """Who the backend itself authenticated this process as, or ``None`` when it trusts the
+        owner its caller names (an embedded database). A remote store answers with the user of
+        the process's token, and a kernel writes as that owner whatever its environment says."""
+        return None
+
     async def close(self) -> None:  # noqa: B027 - optional for backends with nothing to release
         """Release connections."""
