@@ -15,6 +15,7 @@ from .types import (
 )
 
 __all__ = [
+    "STORE_URL_ENV",
     "BaseDataLayer",
     "DataLayerError",
     "ElementDict",
@@ -24,7 +25,6 @@ __all__ = [
     "Pagination",
     "PersistedUser",
     "ThreadDict",
-    "STORE_URL_ENV",
     "ThreadFilter",
     "User",
     "default_data_layer",

@@ -171,7 +171,9 @@ class RemoteDataLayer(BaseDataLayer):
         element_id, thread_id = element.get("id"), element.get("threadId")
         if not element_id or not thread_id:
             raise ValueError("an element needs an 'id' and a 'threadId'")
-        files = None if content is None else {"content": ("content", bytes(content), "application/octet-stream")}
+        files = (
+            None if content is None else {"content": ("content", bytes(content), "application/octet-stream")}
+        )
         answer = await self._request(
             "PUT",
             self._element_path(thread_id, element_id),

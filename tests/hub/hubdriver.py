@@ -20,7 +20,6 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 from tornado.httpclient import HTTPRequest
@@ -209,12 +208,18 @@ class Kernel:
                     },
                     "parent_header": {},
                     "metadata": {},
-                    "content": {"code": code, "silent": False, "store_history": False,
-                                "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
                     "channel": "shell",
                     "buffers": [],
                 }
-            )  # fmt: skip
+            )
         )
         out: list[str] = []
         error: str | None = None

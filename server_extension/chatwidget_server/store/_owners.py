@@ -55,11 +55,15 @@ class Owners:
         rows = await self._rows(select(ElementRow.thread_id).where(ElementRow.id == element_id))
         return rows[0][0] if rows else None
 
-    async def feedback_thread(self, *, feedback_id: str | None = None, for_id: str | None = None) -> str | None:
+    async def feedback_thread(
+        self, *, feedback_id: str | None = None, for_id: str | None = None
+    ) -> str | None:
         """The thread of the feedback with this id, or of the one given on step ``for_id``."""
         query = select(FeedbackRow.thread_id)
-        query = query.where(FeedbackRow.id == feedback_id) if feedback_id else query.where(
-            FeedbackRow.for_id == for_id
+        query = (
+            query.where(FeedbackRow.id == feedback_id)
+            if feedback_id
+            else query.where(FeedbackRow.for_id == for_id)
         )
         rows = await self._rows(query)
         return rows[0][0] if rows else None

@@ -63,6 +63,7 @@ class ThreadStore(Application):
     @default("elements_dir")
     def _default_elements_dir(self) -> str:
         return os.environ.get(ELEMENTS_ENV, "")
+
     bind_url = Unicode(
         help="The URL to listen on. Default: $JUPYTERHUB_SERVICE_URL, else http://127.0.0.1:10101."
     ).tag(config=True)
@@ -88,7 +89,10 @@ class ThreadStore(Application):
     ).tag(config=True)
     max_body_bytes = Int(
         512 * 1024 * 1024,
-        help="The largest request body accepted (an element's bytes travel in one). Default: 536870912 (512 MiB).",
+        help=(
+            "The largest request body accepted (an element's bytes travel in one). "
+            "Default: 536870912 (512 MiB)."
+        ),
     ).tag(config=True)
 
     aliases = {"config": "ThreadStore.config_file", "db-url": "ThreadStore.db_url"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any
+from typing import Any, Literal
 
 from tornado import web
 
@@ -153,11 +153,12 @@ class ThreadsHandler(StoreHandler):
             raise web.HTTPError(400, f"'first' must be an integer from 1 to {MAX_PAGE}")
         cursor = self.get_query_argument("cursor", None) or None
         search = (self.get_query_argument("search", None) or "").strip() or None
-        feedback = self.get_query_argument("feedback", None)
+        feedback_arg = self.get_query_argument("feedback", None)
         if (cursor and len(cursor) > MAX_CURSOR) or (search and len(search) > MAX_SEARCH):
             raise web.HTTPError(400, "'cursor' or 'search' is too long")
-        if feedback not in (None, "", "0", "1"):
+        if feedback_arg not in (None, "", "0", "1"):
             raise web.HTTPError(400, "'feedback' must be 0 or 1")
+        feedback: Literal[0, 1] | None = 1 if feedback_arg == "1" else 0 if feedback_arg == "0" else None
         user_id = await self.caller_user_id(create=False)
         if user_id is None:
             empty = {"hasNextPage": False, "startCursor": None, "endCursor": None}
@@ -166,7 +167,11 @@ class ThreadsHandler(StoreHandler):
         try:
             page = await self.layer.list_threads(
                 Pagination(first=first, cursor=cursor),
-                ThreadFilter(userId=user_id, search=search, feedback=1 if feedback == "1" else 0 if feedback == "0" else None),
+                ThreadFilter(
+                    userId=user_id,
+                    search=search,
+                    feedback=feedback,
+                ),
             )
         except ValueError as exc:
             raise web.HTTPError(400, "invalid pagination cursor") from exc
