@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up a development environment from a clean clone; safe to run again.
 #   .venv/ with the package installed editable and its test extras,
-#   the front end built into chatwidget/static/ from js/.
+#   the front end built into chatwidget/static/ from js/,
+#   configurable-http-proxy for the JupyterHub tests in tests/hub/node_modules/.
 # Environment: PYTHON (default python3) picks the interpreter for a new .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
