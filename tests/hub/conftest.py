@@ -37,6 +37,14 @@ async def _pg_admin(statement: str) -> None:
         await conn.close()
 
 
+def _run(statement: str) -> None:
+    loop = asyncio.new_event_loop()  # not asyncio.run(): it would unset the current loop
+    try:
+        loop.run_until_complete(_pg_admin(statement))
+    finally:
+        loop.close()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).resolve().parent
     for item in items:
@@ -48,14 +56,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def store_db_url() -> Iterator[str]:
     name = f"chatwidget_hub_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        _run(f'CREATE DATABASE "{name}"')
     except (OSError, asyncio.TimeoutError, ImportError) as exc:
         reason = f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({exc!r})"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"{reason}; CI must run the hub tests")
         pytest.skip(reason)
     yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -56,7 +56,7 @@ c.Authenticator.allowed_users = {users!r}
 c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = "{root}/home/{{username}}"
 c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
-c.Spawner.args = ["--ServerApp.log_level=INFO", "--allow-root"]
+c.Spawner.args = ["--ServerApp.log_level=INFO", "--allow-root", "--LabApp.expose_app_in_browser=True"]
 c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 60
 """
@@ -106,7 +106,10 @@ class Hub:
             raise RuntimeError(f"{CHP} is missing: run scripts/setup.sh (npm --prefix tests/hub install)")
         (self.root / "home").mkdir(parents=True, exist_ok=True)
         for user in USERS:
-            (self.root / "home" / user).mkdir(exist_ok=True)
+            # No "official Jupyter news?" toast over the browser tests' screenshots.
+            settings = self.root / "home" / user / ".jupyter/lab/user-settings/@jupyterlab/apputils-extension"
+            settings.mkdir(parents=True, exist_ok=True)
+            (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
         config = self.root / "jupyterhub_config.py"
         config.write_text(self.config_text())
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CHATWIDGET_", "JUPYTERHUB_"))}
@@ -189,7 +192,12 @@ class Kernel:
 
     def run(self, code: str, timeout: float = 60.0) -> str:
         """Run ``code`` (top-level ``await`` allowed); its printed output, or the kernel's error."""
-        return asyncio.run(self._run(code, timeout))
+        # A loop of its own: asyncio.run() would unset the thread's current loop for later tests.
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(self._run(code, timeout))
+        finally:
+            loop.close()
 
     async def _run(self, code: str, timeout: float) -> str:
         ws_url = self.base.replace("http://", "ws://") + f"api/kernels/{self.id}/channels"
