@@ -93,7 +93,7 @@ def test_alice_shares_bob_sees_nothing_anonymous_reads_while_shared(browser: Bro
         share = row.locator("button.cw-thread-share")
         share.click()
         expect(share).to_have_attribute("aria-pressed", "true")
-        link = row.locator("input.cw-share-link").input_value()
+        link = chat.root.locator(".cw-threads input.cw-share-link").input_value()
         assert link.startswith(f"{hub.url}/user/alice/chatwidget/share/"), link
         thread_id = link.rstrip("/").split("/")[-2]
         screenshot(alice, "alice-shared")

@@ -257,7 +257,7 @@ except Exception as exc:
 print(json.dumps({"error": app.storage_error, "raised": raised}))
 """
     result = json.loads(kernels["bob"].run(code).strip().splitlines()[-1])
-    assert "could not be saved" in result["error"] and "401" in result["error"]
+    assert "thread store refused" in result["error"] and "401" in result["error"]
     assert "401" in result["raised"]
 
 
