@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
 from typing import Any
 
 from .types import (
@@ -49,6 +50,17 @@ class BaseDataLayer(ABC):
 
     @abstractmethod
     async def read_element_content(self, thread_id: str, element_id: str) -> bytes | None: ...
+
+    async def stream_element_content(self, thread_id: str, element_id: str) -> AsyncIterator[bytes] | None:
+        """Like :meth:`read_element_content`, in chunks (a backend that can streams them)."""
+        content = await self.read_element_content(thread_id, element_id)
+        if content is None:
+            return None
+
+        async def whole() -> AsyncIterator[bytes]:
+            yield content
+
+        return whole()
 
     @abstractmethod
     async def delete_element(self, element_id: str, thread_id: str | None = None) -> None: ...

@@ -293,6 +293,30 @@ class SQLDataLayer(BaseDataLayer):
         content: bytes | None = await self._storage_call(self.storage.get(key))
         return content
 
+    async def stream_element_content(self, thread_id: str, element_id: str) -> AsyncIterator[bytes] | None:
+        """The element's bytes in chunks from the storage; storage errors are ``DataLayerError``
+        (raised before the first chunk when the storage can tell by then)."""
+        async with self._session(write=False) as session:
+            key = await session.scalar(
+                select(ElementRow.object_key).where(
+                    ElementRow.id == element_id, ElementRow.thread_id == thread_id
+                )
+            )
+        if not key:
+            return None
+        chunks: AsyncIterator[bytes] | None = await self._storage_call(self.storage.stream(key))
+        if chunks is None:
+            return None
+
+        async def checked() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in chunks:
+                    yield chunk
+            except OSError as exc:
+                raise DataLayerError(f"element storage error: {exc}") from exc
+
+        return checked()
+
     async def delete_element(self, element_id: str, thread_id: str | None = None) -> None:
         query = delete(ElementRow).where(ElementRow.id == element_id)
         if thread_id is not None:
