@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import boto3
 import httpx
 import pytest
+from chatwidget_server._files import FILE_CSP
 from server_support import Call, Seed
 
 from chatwidget.data.sql import SQLDataLayer
@@ -94,5 +95,5 @@ async def test_a_large_element_comes_down_from_s3_with_the_same_headers(
     assert reply.headers["Content-Type"] == "application/octet-stream"
     assert reply.headers["Content-Disposition"].startswith('attachment; filename="big.html"')
     assert reply.headers["X-Content-Type-Options"] == "nosniff"
-    assert reply.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert reply.headers["Content-Security-Policy"] == FILE_CSP  # as for a file on disk
     assert reply.headers["Cache-Control"] == "private, no-store"
