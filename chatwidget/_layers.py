@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 
-from .data import BaseDataLayer
+from .data import BaseDataLayer, default_data_layer
 
 
 class DataLayers:
     """The data layers built from a database URL, one per database, shared by the chats of a
     kernel (one engine, one connection pool) and closed when the last of them closes.
 
-    ``url``, else ``$CHATWIDGET_DATABASE_URL``, else SQLite in the Jupyter data directory.
+    Chosen by :func:`chatwidget.data.default_data_layer`: ``url``, else the thread store
+    (``$CHATWIDGET_STORE_URL``), else ``$CHATWIDGET_DATABASE_URL``, else SQLite in the
+    Jupyter data directory.
     """
 
     def __init__(self) -> None:
@@ -20,9 +22,7 @@ class DataLayers:
 
     def get(self, url: str, user: object) -> BaseDataLayer:
         if url not in self._layers:
-            from .data.sql import SQLDataLayer  # imported when first needed: SQLAlchemy is heavy
-
-            self._layers[url] = SQLDataLayer(url or None)
+            self._layers[url] = default_data_layer(url)  # SQLAlchemy is imported then, not before
         self._users.setdefault(url, set()).add(id(user))
         return self._layers[url]
 

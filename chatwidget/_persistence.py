@@ -115,6 +115,7 @@ class ThreadWriter(ConversationListener):
         self._lock = asyncio.Lock()  # one write at a time: a save waits for the one under way
         self._task: asyncio.Task[None] | None = None
         self._failures = 0
+        self._owner_settled = False
         self.error: BaseException | None = None
 
     @property
@@ -123,6 +124,14 @@ class ThreadWriter(ConversationListener):
         if self._layer is None:
             self._layer = self._make_layer()
         return self._layer
+
+    async def settle_owner(self) -> str:
+        """The owner, as the data layer authenticated it (a thread store's word beats the
+        kernel's environment); asked once, before the first read or write."""
+        if not self._owner_settled:
+            self.owner = await self.layer.authenticated_owner() or self.owner
+            self._owner_settled = True
+        return self.owner
 
     async def _warm(self) -> None:
         """Import the SQL layer in a worker thread: an import on the loop would delay the
@@ -286,6 +295,7 @@ class ThreadWriter(ConversationListener):
         """Write every thread's queue; a failure in one does not hold back the others."""
         errors: list[Exception] = []
         async with self._lock:
+            await self.settle_owner()
             for queue in self._writable():
                 try:
                     await self._write_thread(queue, checkpoint_all)

@@ -42,7 +42,7 @@ def _display(value: object) -> Display:
 async def list_threads(
     chat: ChatSession, search: str | None, cursor: str | None, first: int = 20
 ) -> dict[str, Any]:
-    service, owner = chat.threads()
+    service, owner = await chat.threads()
     return await service.list(owner, first=first, cursor=cursor, search=search)
 
 
@@ -79,7 +79,7 @@ def step_from_dict(data: dict[str, Any]) -> StepBase:
 
 
 async def resume(chat: ChatSession, thread_id: str) -> ThreadDict:
-    service, owner = chat.threads()
+    service, owner = await chat.threads()
     thread = await service.get(thread_id, owner)
     await chat.end()
     chat.clear(keep_settings=True)
@@ -121,12 +121,12 @@ async def resume(chat: ChatSession, thread_id: str) -> ThreadDict:
 
 
 async def rename(chat: ChatSession, thread_id: str, name: str) -> None:
-    service, owner = chat.threads()
+    service, owner = await chat.threads()
     await service.rename(thread_id, owner, name)
 
 
 async def delete(chat: ChatSession, thread_id: str) -> None:
-    service, owner = chat.threads()
+    service, owner = await chat.threads()
     await service.delete(thread_id, owner)
     if chat.writer is not None:
         chat.writer.forget(thread_id)
@@ -137,6 +137,6 @@ async def delete(chat: ChatSession, thread_id: str) -> None:
 async def share(chat: ChatSession, thread_id: str, shared: bool) -> dict[str, Any]:
     """Publish the thread or withdraw it; the share page's address is the server's to give
     (``GET {base_url}chatwidget/api/threads/{id}/share`` answers it to the owner's browser)."""
-    service, owner = chat.threads()
+    service, owner = await chat.threads()
     await service.share(thread_id, owner, shared)
     return {"shared": shared}

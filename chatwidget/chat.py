@@ -170,12 +170,13 @@ class ChatSession(traitlets.HasTraits):
             self.conversation.add_listener(self._writer)
         return self._writer
 
-    def threads(self) -> tuple[ThreadService, str]:
-        """The thread rules over this chat's data layer, and the owner they answer for."""
+    async def threads(self) -> tuple[ThreadService, str]:
+        """The thread rules over this chat's data layer, and the owner they answer for (as the
+        data layer authenticated it, for a thread store)."""
         writer = self.writer
         if writer is None:
             raise RuntimeError("This chat does not keep its threads (persist=False, or not signed in).")
-        return ThreadService(writer.layer), writer.owner
+        return ThreadService(writer.layer), await writer.settle_owner()
 
     def sign_in(self, token: object) -> bool:
         """Accept the identity a view passed on from the server; False if it proves nothing.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up a development environment from a clean clone; safe to run again.
 #   .venv/ with the package installed editable and its test extras,
-#   the front end built into chatwidget/static/ from js/.
+#   the front end built into chatwidget/static/ from js/,
+#   configurable-http-proxy for the JupyterHub tests in tests/hub/node_modules/.
 # Environment: PYTHON (default python3) picks the interpreter for a new .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,9 @@ echo "setup.sh: front end (npm ci + build in js/)"
 npm --prefix js ci --no-audit --no-fund || npm --prefix js install --no-audit --no-fund
 # Always rebuild: a stale bundle must never survive a change of the sources.
 npm --prefix js run build
+
+# The hub tests' proxy (configurable-http-proxy): a small npm project of its own.
+npm --prefix tests/hub ci --no-audit --no-fund || npm --prefix tests/hub install --no-audit --no-fund
 
 # The Python install only needs to run again when the project metadata changed.
 stamp=.venv/.chatwidget-setup

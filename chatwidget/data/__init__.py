@@ -1,5 +1,6 @@
 """Persistence: the data layer interface and its shapes."""
 
+from ._select import STORE_URL_ENV, default_data_layer
 from .base import BaseDataLayer, DataLayerError
 from .types import (
     ElementDict,
@@ -14,6 +15,7 @@ from .types import (
 )
 
 __all__ = [
+    "STORE_URL_ENV",
     "BaseDataLayer",
     "DataLayerError",
     "ElementDict",
@@ -25,4 +27,5 @@ __all__ = [
     "ThreadDict",
     "ThreadFilter",
     "User",
+    "default_data_layer",
 ]

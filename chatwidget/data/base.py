@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
 from typing import Any
 
 from .types import (
@@ -49,6 +50,17 @@ class BaseDataLayer(ABC):
 
     @abstractmethod
     async def read_element_content(self, thread_id: str, element_id: str) -> bytes | None: ...
+
+    async def stream_element_content(self, thread_id: str, element_id: str) -> AsyncIterator[bytes] | None:
+        """Like :meth:`read_element_content`, in chunks (a backend that can streams them)."""
+        content = await self.read_element_content(thread_id, element_id)
+        if content is None:
+            return None
+
+        async def whole() -> AsyncIterator[bytes]:
+            yield content
+
+        return whole()
 
     @abstractmethod
     async def delete_element(self, element_id: str, thread_id: str | None = None) -> None: ...
@@ -102,6 +114,12 @@ class BaseDataLayer(ABC):
         ``author``: update only if the thread's owner (user identifier) is this one, checked
         in the same transaction as the write; otherwise ``False``.
         """
+
+    async def authenticated_owner(self) -> str | None:
+        """Who the backend itself authenticated this process as, or ``None`` when it trusts the
+        owner its caller names (an embedded database). A remote store answers with the user of
+        the process's token, and a kernel writes as that owner whatever its environment says."""
+        return None
 
     async def close(self) -> None:  # noqa: B027 - optional for backends with nothing to release
         """Release connections."""

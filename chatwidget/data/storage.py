@@ -15,9 +15,17 @@ import re
 import secrets
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 _KEY = re.compile(r"[0-9a-f]{32}")
+#: Chunk size of streamed reads from disk.
+READ_CHUNK = 1024 * 1024
+
+
+async def _chunks(content: bytes, size: int = READ_CHUNK) -> AsyncIterator[bytes]:
+    for start in range(0, len(content), size):
+        yield content[start : start + size]
 
 
 def new_object_key() -> str:
@@ -44,6 +52,12 @@ class ElementStorage(ABC):
 
     @abstractmethod
     async def delete(self, key: str) -> None: ...
+
+    async def stream(self, key: str) -> AsyncIterator[bytes] | None:
+        """The bytes under ``key`` in chunks, or ``None`` if there are none. Errors that can be
+        known before the first byte (a store that is down) are raised by this call itself."""
+        content = await self.get(key)
+        return None if content is None else _chunks(content)
 
 
 class LocalElementStorage(ElementStorage):
@@ -91,3 +105,18 @@ class LocalElementStorage(ElementStorage):
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._delete, key)
+
+    async def stream(self, key: str) -> AsyncIterator[bytes] | None:
+        try:
+            file = await asyncio.to_thread(self._path(key).open, "rb")
+        except FileNotFoundError:
+            return None
+
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                while chunk := await asyncio.to_thread(file.read, READ_CHUNK):
+                    yield chunk
+            finally:
+                file.close()
+
+        return chunks()

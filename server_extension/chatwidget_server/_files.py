@@ -10,6 +10,7 @@ server's origin nor be shown inside another site's page.
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 from jupyter_server.base.handlers import JupyterHandler
@@ -50,10 +51,11 @@ def safe_filename(name: str | None) -> str:
     return cleaned[:200]
 
 
-async def send_element_bytes(
-    handler: JupyterHandler, content: bytes, mime: str | None, name: str | None, cache: str
+async def send_element_chunks(
+    handler: JupyterHandler, chunks: AsyncIterator[bytes], mime: str | None, name: str | None, cache: str
 ) -> None:
-    """Write ``content`` as the response of ``handler`` with the safe headers."""
+    """Write ``chunks`` as the response with the safe headers, each flushed as it comes: the
+    whole element is never held (without a known length the response is chunked)."""
     kind = _mime(mime)
     filename = safe_filename(name)
     ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
@@ -68,9 +70,8 @@ async def send_element_bytes(
     handler.set_header("Content-Security-Policy", FILE_CSP)
     handler.set_header("Cross-Origin-Resource-Policy", "same-origin")
     handler.set_header("Cache-Control", cache)
-    handler.set_header("Content-Length", str(len(content)))
-    view = memoryview(content)
-    for start in range(0, len(content), CHUNK):
-        handler.write(bytes(view[start : start + CHUNK]))
-        await handler.flush()
+    async for chunk in chunks:
+        for start in range(0, len(chunk), CHUNK):
+            handler.write(chunk[start : start + CHUNK])
+            await handler.flush()
     await handler.finish()

@@ -18,7 +18,8 @@ from traitlets import Bool, Instance, Type, Unicode, Union, default
 from traitlets import Callable as CallableTrait
 from traitlets.utils.importstring import import_item
 
-from chatwidget.data import BaseDataLayer, ThreadDict, User
+from chatwidget.data import STORE_URL_ENV, BaseDataLayer, ThreadDict, User
+from chatwidget.data.remote import RemoteDataLayer
 from chatwidget.data.sql import URL_ENV, SQLDataLayer
 
 from . import elements, share, static, threads
@@ -46,6 +47,19 @@ class ChatWidgetServer(ExtensionApp):
     @default("db_url")
     def _default_db_url(self) -> str:
         return os.environ.get(URL_ENV, "")
+
+    store_url = Unicode(
+        help=(
+            "URL of chatwidget's thread store service (python -m chatwidget_server.store, a "
+            "JupyterHub service). When set, threads are read and written through it with this "
+            "server's hub token ($JUPYTERHUB_API_TOKEN), as the hub user; db_url and "
+            "data_layer_class are not used. Default: $CHATWIDGET_STORE_URL, else empty."
+        ),
+    ).tag(config=True)
+
+    @default("store_url")
+    def _default_store_url(self) -> str:
+        return os.environ.get(STORE_URL_ENV, "")
 
     data_layer_class = Type(
         default_value=SQLDataLayer,
@@ -116,6 +130,8 @@ class ChatWidgetServer(ExtensionApp):
     # -- start and stop -----------------------------------------------------------------
 
     def initialize_settings(self) -> None:
+        if self.data_layer is None and self.store_url:
+            self.data_layer = RemoteDataLayer(self.store_url)
         if self.data_layer is None:
             factory: Callable[[str | None], BaseDataLayer] = self.data_layer_class  # type: ignore[assignment]
             self.data_layer = factory(self.db_url or None)

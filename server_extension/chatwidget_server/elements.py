@@ -12,7 +12,7 @@ from __future__ import annotations
 from tornado import web
 from tornado.web import RequestHandler
 
-from ._files import send_element_bytes
+from ._files import send_element_chunks
 from ._handler import ChatPageHandler, NotFound, check_id
 
 
@@ -35,9 +35,9 @@ async def send_stored_element(handler: ChatPageHandler, thread_id: str, element_
     The caller has checked that the requester may read ``thread_id``.
     """
     element = await handler.data_layer.get_element(thread_id, element_id)
-    content = (
-        None if element is None else await handler.data_layer.read_element_content(thread_id, element_id)
+    chunks = (
+        None if element is None else await handler.data_layer.stream_element_content(thread_id, element_id)
     )
-    if element is None or content is None:
+    if element is None or chunks is None:
         raise NotFound()
-    await send_element_bytes(handler, content, element.get("mime"), element.get("name"), cache=cache)
+    await send_element_chunks(handler, chunks, element.get("mime"), element.get("name"), cache=cache)

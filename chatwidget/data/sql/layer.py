@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import bindparam
 
 from ..base import BaseDataLayer, DataLayerError
+from ..s3 import s3_storage_from_env
 from ..storage import ElementStorage, LocalElementStorage, new_object_key
 from ..types import (
     ElementDict,
@@ -52,8 +53,9 @@ class SQLDataLayer(BaseDataLayer):
 
     ``url`` defaults to ``$CHATWIDGET_DATABASE_URL``, else a SQLite file ``chatwidget.db``
     in the Jupyter data directory; it is read when the layer is first used, not before.
-    Element bytes go to ``storage`` (default: a directory next to the SQLite file, or in
-    the Jupyter data directory for other databases). The schema is migrated to the newest
+    Element bytes go to ``storage`` (default: an S3 bucket when ``$BUCKET_NAME`` is set, see
+    :mod:`chatwidget.data.s3`; else a directory next to the SQLite file, or in the Jupyter
+    data directory for other databases). The schema is migrated to the newest
     version on first use (or explicitly with :meth:`migrate`).
 
     Every database error is raised as :class:`DataLayerError` with the driver's error as
@@ -97,6 +99,10 @@ class SQLDataLayer(BaseDataLayer):
     def storage(self) -> ElementStorage:
         if self._storage is None:
             path = sqlite_path(self.url)
+            s3 = s3_storage_from_env()
+            if s3 is not None:  # BUCKET_NAME set: an object store, whatever the database
+                self._storage = s3
+                return s3
             if path is not None:
                 root = path.with_name(path.stem + "-elements")
             elif self.dialect == "sqlite":  # in memory: the bytes live as long as the process
@@ -286,6 +292,30 @@ class SQLDataLayer(BaseDataLayer):
             return None
         content: bytes | None = await self._storage_call(self.storage.get(key))
         return content
+
+    async def stream_element_content(self, thread_id: str, element_id: str) -> AsyncIterator[bytes] | None:
+        """The element's bytes in chunks from the storage; storage errors are ``DataLayerError``
+        (raised before the first chunk when the storage can tell by then)."""
+        async with self._session(write=False) as session:
+            key = await session.scalar(
+                select(ElementRow.object_key).where(
+                    ElementRow.id == element_id, ElementRow.thread_id == thread_id
+                )
+            )
+        if not key:
+            return None
+        chunks: AsyncIterator[bytes] | None = await self._storage_call(self.storage.stream(key))
+        if chunks is None:
+            return None
+
+        async def checked() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in chunks:
+                    yield chunk
+            except OSError as exc:
+                raise DataLayerError(f"element storage error: {exc}") from exc
+
+        return checked()
 
     async def delete_element(self, element_id: str, thread_id: str | None = None) -> None:
         query = delete(ElementRow).where(ElementRow.id == element_id)

@@ -16,7 +16,7 @@ import { Header, SettingsPanel } from "./header";
 import { McpPanel } from "./mcp";
 import { MessageView } from "./message";
 import { StepView } from "./step";
-import { ThreadsPanel, serverBase } from "./threads";
+import { ThreadsPanel, serverBase, serverHeaders } from "./threads";
 
 /**
  * The server-signed identity the kernel needs to keep threads under a login provider
@@ -30,6 +30,7 @@ async function serverIdentity(): Promise<string | null> {
   try {
     const res = await fetch(new URL("chatwidget/api/identity", serverBase()).href, {
       credentials: "same-origin",
+      headers: serverHeaders(),
       signal: controller.signal,
     });
     if (!res.ok) return null;

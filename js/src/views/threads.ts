@@ -13,6 +13,16 @@ export { serverBase };
 const DEBOUNCE_MS = 300;
 const DAY = 86_400_000;
 
+/**
+ * Headers for a request to the server's own API. The `_xsrf` cookie's value goes along as
+ * `X-XSRFToken`, as JupyterLab's own requests send it: a JupyterHub single-user server
+ * refuses cookie-authenticated API requests without it, even GETs.
+ */
+export function serverHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  const match = document.cookie.match(/(?:^|;\s*)_xsrf=([^;]*)/);
+  return match ? { ...extra, "X-XSRFToken": decodeURIComponent(match[1]) } : extra;
+}
+
 /** The public link of a shared thread, as the server extension gives it; null without one. */
 export async function shareLink(threadId: string): Promise<string | null> {
   const base = serverBase();
@@ -21,7 +31,10 @@ export async function shareLink(threadId: string): Promise<string | null> {
     base.endsWith("/") ? base : `${base}/`,
   );
   try {
-    const response = await fetch(url.href, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const response = await fetch(url.href, {
+      credentials: "same-origin",
+      headers: serverHeaders({ Accept: "application/json" }),
+    });
     if (!response.ok) return null;
     const body = (await response.json()) as { shareUrl?: unknown };
     if (typeof body.shareUrl !== "string" || !/^(\/|https?:)/i.test(body.shareUrl)) return null;
