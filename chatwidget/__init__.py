@@ -15,11 +15,17 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import input_widget
 from ._context import NoChatError
-from ._sync import run_sync
+from ._sync import make_async, run_sync, sleep
 from .action import Action
 from .app import ChatApp
 from .ask import AskActionMessage, AskElementMessage, AskFileMessage, AskTimeoutError, AskUserMessage
+from .chainlit._errors import ChainlitFeatureError
+from .chainlit._loader import load_chainlit_app
+from .chat_context import chat_context
+from .context import context
+from .data.types import PersistedUser, User
 from .element import (
     Audio,
     CustomElement,
@@ -32,6 +38,7 @@ from .element import (
     Pyplot,
     Task,
     TaskList,
+    TaskStatus,
     Text,
     Video,
 )
@@ -58,7 +65,7 @@ from .settings import (
     TextInput,
 )
 from .step import Step, step
-from .types import ChatProfile, Command, Feedback, Starter
+from .types import AskFileResponse, ChatProfile, Command, Feedback, Starter, StarterCategory
 
 try:
     __version__ = version("chatwidget")
@@ -70,9 +77,11 @@ __all__ = [
     "AskActionMessage",
     "AskElementMessage",
     "AskFileMessage",
+    "AskFileResponse",
     "AskTimeoutError",
     "AskUserMessage",
     "Audio",
+    "ChainlitFeatureError",
     "ChatApp",
     "ChatGeneration",
     "ChatProfile",
@@ -98,22 +107,32 @@ __all__ = [
     "NoChatError",
     "NumberInput",
     "Pdf",
+    "PersistedUser",
     "Plotly",
     "Pyplot",
     "RadioGroup",
     "Select",
     "Slider",
     "Starter",
+    "StarterCategory",
     "Step",
     "Switch",
     "Tags",
     "Task",
     "TaskList",
+    "TaskStatus",
     "Text",
     "TextInput",
+    "User",
     "Video",
     "__version__",
+    "chat_context",
+    "context",
+    "input_widget",
+    "load_chainlit_app",
+    "make_async",
     "run_sync",
+    "sleep",
     "step",
     "user_session",
 ]

@@ -149,7 +149,7 @@ def test_file_prompt_rejects_a_cpp_file_and_honours_max_files(
         chat.root.locator(".cw-message", has_text="2 file(s) uploaded: a.txt, b.txt (34 bytes)")
     ).to_have_count(1)
     expect(composer).to_have_attribute("data-ask", "")
-    expect(chat.root.locator(".cw-message.cw-user .cw-content")).to_have_text(["a.txt, b.txt"])
+    expect(chat.root.locator(".cw-message.cw-user")).to_have_count(0)  # as the reference: no echo of names
     chat.wait_idle()
 
 
