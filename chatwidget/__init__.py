@@ -51,6 +51,7 @@ from .mcp import (
     McpStreamableHttpConnection,
 )
 from .message import ErrorMessage, Message
+from .modes import Mode, ModeOption
 from .session import user_session
 from .settings import (
     ChatSettings,
@@ -64,6 +65,7 @@ from .settings import (
     Tags,
     TextInput,
 )
+from .sidebar import ElementSidebar
 from .step import Step, step
 from .types import AskFileResponse, ChatProfile, Command, Feedback, Starter, StarterCategory
 
@@ -92,6 +94,7 @@ __all__ = [
     "CustomElement",
     "Dataframe",
     "Element",
+    "ElementSidebar",
     "ErrorMessage",
     "Feedback",
     "File",
@@ -103,6 +106,8 @@ __all__ = [
     "McpStdioConnection",
     "McpStreamableHttpConnection",
     "Message",
+    "Mode",
+    "ModeOption",
     "MultiSelect",
     "NoChatError",
     "NumberInput",

@@ -25,7 +25,7 @@ from . import step as _step_module  # noqa: F401
 
 # isort: split
 from .. import input_widget
-from .._context import current_chat, require_chat
+from .._context import current_chat, open_chats, require_chat
 from .._sync import make_async, on_loop, run_sync, sleep
 from ..action import Action
 from ..app import ChatApp
@@ -66,9 +66,10 @@ _default: ChatApp | None = None
 
 
 def default_app() -> ChatApp:
-    """This module's own app, made on first use, for files imported without the loader."""
+    """This module's own app, made on first use (and again once closed), for files imported
+    without the loader."""
     global _default
-    if _default is None:
+    if _default is None or _default.chat not in open_chats:
         _default = ChatApp(title="Assistant")
     return _default
 

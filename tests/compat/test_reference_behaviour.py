@@ -58,13 +58,15 @@ async def test_elements_set_inside_an_open_step_are_shipped_stored_and_removable
 
 async def test_elements_appended_to_a_sent_message_reach_the_browser_on_update(browser_app):
     app = browser_app()
-    msg = await cw.Message("look").send()
-    chart = cw.Text(name="later", content="added after send")
-    msg.elements.append(chart)
-    await msg.update()
+    with app:
+        msg = await cw.Message("look").send()
+        chart = cw.Text(name="later", content="added after send")
+        msg.elements.append(chart)
+        await msg.update()
     assert shipped(app)[chart.id]["forId"] == msg.id
     assert wire_of(app, msg)["elements"] == [chart.id]
-    await chart.remove()
+    with app:
+        await chart.remove()
     assert chart.id not in shipped(app) and msg.elements == []
 
 

@@ -2,8 +2,10 @@
 
 The reference hands ``create_element`` an element object; chatwidget hands it the
 element's dict and bytes. A subclass written for the reference gets what its method
-signature asks for. Writes are queued until the first user message in any case, so
-``queue_until_user_message`` has nothing left to do.
+signature asks for: an object view of the element, and only the keyword arguments of
+``update_thread`` it declares (whose ``None`` result counts as done). Writes are queued
+until the first user message in any case, so ``queue_until_user_message`` has nothing
+left to do.
 """
 
 from __future__ import annotations
@@ -39,10 +41,12 @@ class BaseDataLayer(_BaseDataLayer):
             taken = set(inspect.signature(update).parameters)
 
             @functools.wraps(update)
-            async def update_thread(self: Any, thread_id: str, **fields: Any) -> Any:
-                return await update(self, thread_id, **{k: v for k, v in fields.items() if k in taken})
+            async def update_thread(self: Any, thread_id: str, *args: Any, **fields: Any) -> bool:
+                # The reference's returns nothing: a write that raised nothing was done.
+                done = await update(self, thread_id, *args, **{k: v for k, v in fields.items() if k in taken})
+                return True if done is None else bool(done)
 
-            cls.update_thread = update_thread  # type: ignore[method-assign,assignment]
+            cls.update_thread = update_thread  # type: ignore[method-assign]
 
     async def read_element_content(self, thread_id: str, element_id: str) -> bytes | None:
         return None
