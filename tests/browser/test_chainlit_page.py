@@ -15,14 +15,16 @@ import chatwidget as cw
 
 root = pathlib.Path("chainlit_project")
 (root / ".chainlit").mkdir(parents=True, exist_ok=True)
-(root / ".chainlit" / "config.toml").write_text('[project]\\nuser_env = ["API_KEY"]\\n[UI]\\nname = "Helper"\\n')
+config = '[project]\\nuser_env = ["API_KEY"]\\n[UI]\\nname = "Helper"\\n'
+(root / ".chainlit" / "config.toml").write_text(config)
 (root / "chainlit.md").write_text("# Welcome to the helper")
 (root / "app.py").write_text(textwrap.dedent("""
     import chainlit as cl
 
     @cl.set_starter_categories
     async def categories():
-        return [cl.StarterCategory(label="Creative", starters=[cl.Starter(label="poem", message="Write a poem")])]
+        poem = cl.Starter(label="poem", message="Write a poem")
+        return [cl.StarterCategory(label="Creative", starters=[poem])]
 
     @cl.on_chat_start
     async def start():

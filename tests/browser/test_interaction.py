@@ -268,7 +268,7 @@ async def start():
     res = await cw.AskElementMessage(content="Fill in the form", element=form, timeout=120).send()
     events.append(res)
     if res and res["submitted"]:
-        await cw.Message(content=f"Submitted: {res['data']['name']}").send()
+        await cw.Message(content=f"Submitted: {res['name']}").send()
 
 app.display()
 """,
@@ -288,7 +288,7 @@ app.display()
     expect(chat.root.locator(".cw-message", has_text="Submitted: Jeeves")).to_have_count(1)
     expect(chat.root.locator("button.cw-ask-cancel")).to_be_hidden()
     chat.wait_idle()
-    assert kernel_events(nb) == [{"submitted": True, "data": {"name": "Jeeves"}}]
+    assert kernel_events(nb) == [{"name": "Jeeves", "submitted": True}]  # the reference's shape
 
 
 ECHO = """
