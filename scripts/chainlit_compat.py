@@ -10,6 +10,10 @@ through the widget's wire protocol, as the front end sends it. The checks below 
 per app, what its ``spec.cy.ts`` asserts on the page, in terms of the conversation
 (``.step`` elements are the entries of the chat: messages and steps). Prints a table:
 app, pass/fail, reason. The apps are read from the checkout, never copied.
+
+The apps' own dependencies must be installed (``aiofiles``, ``pandas``, ``plotly``,
+``matplotlib``, ``llama-index-core``). The file is long because it holds one check per app
+(54 of them): each is short and reads next to the spec it restates.
 """
 
 from __future__ import annotations
