@@ -130,6 +130,14 @@ def set_starters(fn: F) -> F:
     return target_app().set_starters(fn)
 
 
+def on_mcp_connect(fn: F) -> F:
+    return target_app().on_mcp_connect(fn)
+
+
+def on_mcp_disconnect(fn: F) -> F:
+    return target_app().on_mcp_disconnect(fn)
+
+
 def on_window_message(fn: F) -> F:
     return target_app().on_window_message(fn)
 
@@ -271,6 +279,8 @@ __all__ = [
     "on_chat_start",
     "on_feedback",
     "on_logout",
+    "on_mcp_connect",
+    "on_mcp_disconnect",
     "on_message",
     "on_settings_edit",
     "on_settings_update",

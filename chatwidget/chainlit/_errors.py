@@ -16,8 +16,6 @@ REASONS: dict[str, str] = {
     "on_audio_end": "voice input is not supported",
     "InputAudioChunk": "voice input is not supported",
     "OutputAudioChunk": "voice input is not supported",
-    "on_mcp_connect": "MCP connections from the browser are not supported",
-    "on_mcp_disconnect": "MCP connections from the browser are not supported",
     "on_slack_reaction_added": "Slack, Teams and Discord bots are not supported",
     "slack": "Slack, Teams and Discord bots are not supported",
     "teams": "Slack, Teams and Discord bots are not supported",
