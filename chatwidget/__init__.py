@@ -15,11 +15,17 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import input_widget
 from ._context import NoChatError
-from ._sync import run_sync
+from ._sync import make_async, run_sync, sleep
 from .action import Action
 from .app import ChatApp
 from .ask import AskActionMessage, AskElementMessage, AskFileMessage, AskTimeoutError, AskUserMessage
+from .chainlit._errors import ChainlitFeatureError
+from .chainlit._loader import load_chainlit_app
+from .chat_context import chat_context
+from .context import context
+from .data.types import PersistedUser, User
 from .element import (
     Audio,
     CustomElement,
@@ -32,6 +38,7 @@ from .element import (
     Pyplot,
     Task,
     TaskList,
+    TaskStatus,
     Text,
     Video,
 )
@@ -44,6 +51,7 @@ from .mcp import (
     McpStreamableHttpConnection,
 )
 from .message import ErrorMessage, Message
+from .modes import Mode, ModeOption
 from .session import user_session
 from .settings import (
     ChatSettings,
@@ -57,8 +65,9 @@ from .settings import (
     Tags,
     TextInput,
 )
+from .sidebar import ElementSidebar
 from .step import Step, step
-from .types import ChatProfile, Command, Feedback, Starter
+from .types import AskFileResponse, ChatProfile, Command, Feedback, Starter, StarterCategory
 
 try:
     __version__ = version("chatwidget")
@@ -70,9 +79,11 @@ __all__ = [
     "AskActionMessage",
     "AskElementMessage",
     "AskFileMessage",
+    "AskFileResponse",
     "AskTimeoutError",
     "AskUserMessage",
     "Audio",
+    "ChainlitFeatureError",
     "ChatApp",
     "ChatGeneration",
     "ChatProfile",
@@ -83,6 +94,7 @@ __all__ = [
     "CustomElement",
     "Dataframe",
     "Element",
+    "ElementSidebar",
     "ErrorMessage",
     "Feedback",
     "File",
@@ -94,26 +106,38 @@ __all__ = [
     "McpStdioConnection",
     "McpStreamableHttpConnection",
     "Message",
+    "Mode",
+    "ModeOption",
     "MultiSelect",
     "NoChatError",
     "NumberInput",
     "Pdf",
+    "PersistedUser",
     "Plotly",
     "Pyplot",
     "RadioGroup",
     "Select",
     "Slider",
     "Starter",
+    "StarterCategory",
     "Step",
     "Switch",
     "Tags",
     "Task",
     "TaskList",
+    "TaskStatus",
     "Text",
     "TextInput",
+    "User",
     "Video",
     "__version__",
+    "chat_context",
+    "context",
+    "input_widget",
+    "load_chainlit_app",
+    "make_async",
     "run_sync",
+    "sleep",
     "step",
     "user_session",
 ]

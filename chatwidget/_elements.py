@@ -73,6 +73,8 @@ class ElementRegistry:
             Message("", elements=[element]).bind(chat)._send_now()
             return
         self._elements[element.id] = element
+        if element.for_id == "" and element.id not in chat.chat_elements:  # the chat's own
+            chat.chat_elements = [*chat.chat_elements, element.id]
         if element.type == "plotly":
             self.ship_library("plotly")
         if store and chat.writer is not None:
@@ -105,6 +107,8 @@ class ElementRegistry:
             return
         chat = self._chat
         self._data_digest.pop(element.id, None)
+        if element.id in chat.chat_elements:
+            chat.chat_elements = [i for i in chat.chat_elements if i != element.id]
         chat.view_state(wire.element_key(element.id), None)
         chat.view_state(wire.element_data_key(element.id), None)
         owner = chat.conversation.get(element.for_id or "")

@@ -18,7 +18,10 @@ NAMES = frozenset(
         "on_stop",
         "on_feedback",
         "on_settings_update",
+        "on_settings_edit",
+        "on_window_message",
         "set_starters",
+        "set_starter_categories",
         "set_chat_profiles",
         "on_mcp_connect",
         "on_mcp_disconnect",
@@ -83,6 +86,18 @@ class HandlerDecorators:
     def on_settings_update(self, fn: F) -> F:
         """Called with the new values when the user changes the chat settings."""
         return self._register("on_settings_update", fn)
+
+    def on_settings_edit(self, fn: F) -> F:
+        """Called with the values while the user edits the settings, before they confirm."""
+        return self._register("on_settings_edit", fn)
+
+    def on_window_message(self, fn: F) -> F:
+        """Called with the data the page embedding the chat posted to it (``window.postMessage``)."""
+        return self._register("on_window_message", fn)
+
+    def set_starter_categories(self, fn: F) -> F:
+        """``fn(user, language, profile)`` (or fewer) returns the ``StarterCategory`` list."""
+        return self._register("set_starter_categories", fn)
 
     def set_starters(self, fn: F) -> F:
         """``fn(user, language)`` (sync or async; fewer parameters are fine) returns the starters."""

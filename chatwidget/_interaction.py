@@ -10,10 +10,14 @@ from typing import TYPE_CHECKING, Any
 from ._base import StepBase
 from ._runner import call_with_accepted
 from .settings import ChatSettings
-from .types import ChatProfile, Command, Feedback, Starter
+from .types import ChatProfile, Command, Feedback, Starter, StarterCategory
 
 if TYPE_CHECKING:
     from .chat import ChatSession
+
+
+#: Options a profile cannot change: where threads go.
+_NOT_OVERRIDABLE = frozenset({"data_layer", "db_url", "persist"})
 
 
 class Interaction:
@@ -22,6 +26,8 @@ class Interaction:
         self.commands: list[Command] = []
         self.profiles: list[ChatProfile] = []
         self.chat_settings: ChatSettings | None = None
+        #: The options the current profile's config_overrides replaced, with their own values.
+        self._overridden: dict[str, Any] = {}
 
     # -- feedback and settings -------------------------------------------------------------
     def set_feedback(self, step: StepBase, feedback: Feedback) -> None:
@@ -57,27 +63,52 @@ class Interaction:
         chat.user_session["chat_settings"] = values
         if chat.writer is not None:
             chat.writer.remember({"chat_settings": values})
-        chat.settings = {"inputs": [i.to_dict() for i in self.chat_settings.inputs], "values": values}
+        chat.settings = {"inputs": self.chat_settings.input_dicts(), "values": values}
 
     # -- starters, profiles, commands --------------------------------------------------------
     async def load_starters_and_profiles(self) -> None:
         chat = self._chat
         language = chat.app.language or None
+        user = chat.user_session.get("user")
         if fn := chat.handlers.get("set_chat_profiles"):
-            profiles = await _call(fn, None, language)
+            profiles = await _call(fn, user, language)
             self.profiles = list(profiles or [])
             chat.profiles = [p.to_dict() for p in self.profiles]
             if not chat.profile and self.profiles:
                 default = next((p for p in self.profiles if p.default), self.profiles[0])
                 chat.profile = default.name
+            if chat.profile and not self._overridden:
+                self.apply_overrides(chat.profile)
             chat.user_session["chat_profile"] = chat.profile or None
         starters: list[Starter] = []
         if fn := chat.handlers.get("set_starters"):
-            starters = list(await _call(fn, None, language) or [])
+            starters = list(await _call(fn, user, language) or [])
         profile = next((p for p in self.profiles if p.name == chat.profile), None)
         if profile is not None and profile.starters:
             starters = profile.starters
         chat.starters = [s.to_dict() for s in starters]
+        categories: list[StarterCategory] = []
+        if fn := chat.handlers.get("set_starter_categories"):
+            categories = list(await _call(fn, user, language, chat.profile or None) or [])
+        chat.starter_categories = [c.to_dict() for c in categories]
+
+    def apply_overrides(self, name: str) -> None:
+        """Put back what the previous profile changed, then apply ``name``'s ``config_overrides``."""
+        app = self._chat.app
+        for option, value in self._overridden.items():
+            setattr(app, option, value)
+        self._overridden = {}
+        profile = next((p for p in self.profiles if p.name == name), None)
+        overrides = profile.config_overrides if profile is not None else None
+        if not overrides:
+            return
+        if not isinstance(overrides, dict):
+            raise TypeError(f"Profile {name!r}: config_overrides must be a dict of ChatApp options.")
+        for option, value in overrides.items():
+            if not app.has_trait(option) or option in _NOT_OVERRIDABLE:
+                raise ValueError(f"Profile {name!r}: a profile cannot change the option {option!r}.")
+            self._overridden[option] = getattr(app, option)
+            setattr(app, option, value)
 
     def switch_profile(self, name: str) -> Any:
         chat = self._chat
@@ -85,6 +116,7 @@ class Interaction:
         async def run() -> dict[str, str]:
             await chat.new_chat()
             chat.profile = name
+            self.apply_overrides(name)
             chat.user_session["chat_profile"] = name
             if chat.writer is not None:
                 chat.writer.remember({"chat_profile": name})
@@ -118,6 +150,7 @@ class Interaction:
             self.chat_settings = None
             self._chat.settings = {}
         self._chat.starters = []
+        self._chat.starter_categories = []
 
 
 async def _call(fn: Any, *args: Any) -> Any:

@@ -18,6 +18,7 @@ from .mcp import McpFeature
 #: The options the views read as their ``config``.
 VIEW_OPTIONS: tuple[str, ...] = ("cot", "assistant_name", "user_name", "placeholder")
 VIEW_OPTIONS += ("disable_while_running", "language", "file_upload", "mcp", "avatars")
+VIEW_OPTIONS += ("readme", "user_env_keys")
 
 
 def _default_error_details() -> str:
@@ -50,6 +51,12 @@ class ChatOptions(traitlets.HasTraits):
     file_upload = traitlets.Dict(
         {"enabled": False, "accept": ["*/*"], "max_files": 20, "max_size_mb": 500},
         help="Attachments in the composer: enabled, accept, max_files, max_size_mb. Default: disabled.",
+    )
+    readme = traitlets.Unicode(
+        "", help="Markdown shown on an empty chat (a project's chainlit.md). Default: ''."
+    )
+    user_env_keys: traitlets.List[str] = traitlets.List(
+        help="Keys each user must give, asked for on an empty chat (user_session 'env'). Default: none."
     )
     persist = traitlets.Bool(
         True, help="Keep conversations in the data layer (resume them later). Default: True (False headless)."

@@ -37,6 +37,9 @@ FLUSH_INTERVAL: Final = 0.03
 # Kinds sent by the kernel.
 REPLY: Final = "reply"
 STREAM: Final = "stream"
+WINDOW_MESSAGE: Final = "window_message"  # {data}: to the page hosting the chat; also a request, {data}
+TOAST: Final = "toast"  # {message, type}
+TOAST_TYPES: Final = ("info", "success", "warning", "error")
 
 # Kinds sent by the browser (each is a request: it carries an ``id``).
 HELLO: Final = "hello"  # {protocol, identity?} -> {protocol, signed_in}; starts the chat
@@ -65,10 +68,18 @@ ELEMENT_PROPS: Final = "element_props"  # {element, props} -> {props}: a custom 
 MCP_CONNECT: Final = "mcp_connect"  # {name, transport, target: command line | URL} -> {name, tools}
 MCP_DISCONNECT: Final = "mcp_disconnect"  # {name} -> {disconnected}
 LIBRARY: Final = "library"  # {name: "math" | "highlight"} -> {shipped}: sent once as lib_<name> state
+ELEMENT_ACTION: Final = (
+    "element_action"  # {element, name, payload?} -> {started}: a custom element's callAction
+)
+ELEMENT_DELETE: Final = "element_delete"  # {element} -> {deleted}: a custom element's deleteElement
+ELEMENT_MESSAGE: Final = "element_message"  # {element, content, command?} -> {message_id}: sendUserMessage
+USER_ENV: Final = "user_env"  # {values} -> {keys}: the user's values for the chat's user_env keys
+SETTINGS_EDIT: Final = "settings_edit"  # {values} -> {edited}: values being edited, not yet confirmed
 REQUEST_KINDS: Final = frozenset(
     {HELLO, SEND, STOP, RESYNC, ASK_REPLY, ACTION, FEEDBACK, SETTINGS, UPLOAD_START, UPLOAD_CHUNK}
     | {UPLOAD_END, UPLOAD_ABORT, EDIT, PROFILE, NEW_CHAT, THREADS, RESUME, RENAME, DELETE_THREAD}
     | {SHARE, ELEMENT_PROPS, MCP_CONNECT, MCP_DISCONNECT, LIBRARY}
+    | {ELEMENT_ACTION, ELEMENT_DELETE, ELEMENT_MESSAGE, USER_ENV, SETTINGS_EDIT, WINDOW_MESSAGE}
 )
 
 #: Limits on what the browser may send; anything beyond is refused with a reply.
@@ -107,6 +118,7 @@ class _SendContent(TypedDict):
 class SendRequest(_SendContent, total=False):
     files: list[str]
     command: str | None
+    modes: dict[str, str]
 
 
 class StepRequest(TypedDict):
@@ -223,6 +235,40 @@ class LibraryRequest(TypedDict):
     name: str
 
 
+class _ElementActionName(TypedDict):
+    element: str
+    name: str
+
+
+class ElementActionRequest(_ElementActionName, total=False):
+    payload: dict[str, Any]
+
+
+class ElementRequest(TypedDict):
+    """element_delete."""
+
+    element: str
+
+
+class _ElementMessageContent(TypedDict):
+    element: str
+    content: str
+
+
+class ElementMessageRequest(_ElementMessageContent, total=False):
+    command: str | None
+
+
+class ValuesRequest(TypedDict):
+    """user_env, settings_edit."""
+
+    values: dict[str, Any]
+
+
+class WindowMessageRequest(TypedDict):
+    data: Any
+
+
 #: The fields of each request kind (the envelope's ``kind`` and ``id`` aside).
 REQUESTS: Final[dict[str, type]] = {
     HELLO: HelloRequest,
@@ -249,6 +295,12 @@ REQUESTS: Final[dict[str, type]] = {
     MCP_CONNECT: McpConnectRequest,
     MCP_DISCONNECT: McpDisconnectRequest,
     LIBRARY: LibraryRequest,
+    ELEMENT_ACTION: ElementActionRequest,
+    ELEMENT_DELETE: ElementRequest,
+    ELEMENT_MESSAGE: ElementMessageRequest,
+    USER_ENV: ValuesRequest,
+    SETTINGS_EDIT: ValuesRequest,
+    WINDOW_MESSAGE: WindowMessageRequest,
 }
 
 

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import _protocol as wire
 from ._mcp_policy import first_cause
+from ._page_requests import PAGE_HANDLERS
 from ._thread_requests import delete_thread, rename, resume, share, threads
 from ._uploads import CHUNK_BYTES, UploadError
 from .mcp import McpRefusedError, connection_from_dialog
 from .message import Message
+from .modes import check_modes
 from .types import Feedback
 
 if TYPE_CHECKING:
@@ -69,7 +71,11 @@ def send(chat: ChatSession, request_id: str, request: Request, buffers: list[byt
         uploaded = chat.uploads.take(files, "message", rules) if files and rules else []
     except UploadError as exc:
         raise _refuse(request_id, "upload", str(exc)) from None
-    message = chat.accept_user_message(content, uploaded, command)
+    try:
+        modes = check_modes(chat.modes, request.get("modes"))
+    except ValueError as exc:
+        raise _refuse(request_id, "bad_request", str(exc)) from None
+    message = chat.accept_user_message(content, uploaded, command, modes)
     asyncio.get_running_loop().create_task(chat.answer_after_start(message))
     return {"message_id": message.id}
 
@@ -221,6 +227,8 @@ def profile(chat: ChatSession, request_id: str, request: Request, buffers: list[
 def new_chat(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     async def run() -> Any:
         await chat.new_chat()
+        # The view is still there: the new chat starts at once (starters, on_chat_start).
+        asyncio.get_running_loop().create_task(chat.start())
         return {"thread_id": chat.thread_id}
 
     return run()
@@ -321,6 +329,7 @@ HANDLERS: dict[str, Handler] = {
     wire.MCP_CONNECT: mcp_connect,
     wire.MCP_DISCONNECT: mcp_disconnect,
     wire.LIBRARY: library,
+    **PAGE_HANDLERS,
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import functools
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -76,3 +77,28 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         coro.close()
         raise RuntimeError("run_sync() would block the event loop here: use `await` instead.")
     return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
+
+def make_async(fn: Callable[..., T]) -> Callable[..., Coroutine[Any, Any, T]]:
+    """``await cw.make_async(blocking_fn)(*args)``: run a blocking function in a worker thread.
+
+    The worker gets a copy of the caller's context, so the chat API (and ``run_sync``)
+    works inside it as in a synchronous handler; the event loop keeps serving the chat.
+    """
+
+    @functools.wraps(fn)
+    async def run(*args: Any, **kwargs: Any) -> T:
+        remember_loop()
+        context = contextvars.copy_context()
+        call = functools.partial(context.run, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(_workers, call)
+
+    return run
+
+
+def sleep(seconds: float) -> Coroutine[Any, Any, None]:
+    """``await cw.sleep(1)``: pause a handler without blocking the chat."""
+    return asyncio.sleep(seconds)
+
+
+_workers = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="chatwidget-make-async")

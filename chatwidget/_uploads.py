@@ -67,32 +67,55 @@ class UploadRules:
         if size > self.max_size_mb * 1024 * 1024:
             raise UploadError(f"{name} is larger than {self.max_size_mb:g} MB.")
         if not accepts(self.accept, name, mime):
-            raise UploadError(f"{name}: files of type {mime or 'unknown'} are not accepted here.")
+            extension = os.path.splitext(name)[1].lower() or "no extension"
+            raise UploadError(
+                f"{name} is not accepted here: accepted are {describe_accept(self.accept)}; "
+                f"this file was detected as {mime or 'an unknown type'} ({extension})."
+            )
 
 
 def accepts(accept: list[str] | dict[str, list[str]], name: str, mime: str) -> bool:
-    """Whether a file matches the rules: exact MIME, wildcards such as ``image/*``, or extensions."""
+    """Whether a file matches the rules: a MIME pattern (``image/*`` too) OR an extension.
+
+    A map ``{"text/plain": [".py", ".txt"]}`` accepts a file whose type matches a key or
+    whose extension is listed under any key, as a browser's file picker does: browsers
+    disagree on the type of many files (``.py`` is ``text/x-python`` in Chromium,
+    ``text/plain`` elsewhere), so requiring both would refuse the very files asked for.
+    """
     mime = (mime or "application/octet-stream").split(";", 1)[0].strip().lower()
     extension = os.path.splitext(name)[1].lower()
     svg = mime == SVG or extension == ".svg"
+    patterns, extensions = _accepted(accept)
 
     def matches(pattern: str) -> bool:
-        pattern = pattern.lower()
         if svg and ("*" in pattern or "?" in pattern):
             return False  # SVG only where it is named
         return fnmatch.fnmatchcase(mime, pattern)
 
+    return extension in extensions or any(matches(p) for p in patterns)
+
+
+def _accepted(accept: list[str] | dict[str, list[str]]) -> tuple[list[str], set[str]]:
+    """The MIME patterns and the extensions (lower case, with their dot) that ``accept`` allows."""
+    entries = list(accept) if isinstance(accept, dict) else accept
+    patterns = [e.lower() for e in entries if not e.startswith(".")]
+    extensions = {e.lower() for e in entries if e.startswith(".")}
     if isinstance(accept, dict):
-        for pattern, extensions in accept.items():
-            if matches(pattern) and (not extensions or extension in {e.lower() for e in extensions}):
-                return True
-        return False
-    for pattern in accept:
-        if pattern.startswith(".") and extension == pattern.lower():
-            return True
-        if matches(pattern):
-            return True
-    return False
+        extensions.update(
+            e.lower() if e.startswith(".") else f".{e.lower()}" for v in accept.values() for e in v
+        )
+    return patterns, extensions
+
+
+def describe_accept(accept: list[str] | dict[str, list[str]]) -> str:
+    """What ``accept`` allows, for an error message: ``text/plain, text/x-python or .py, .txt files``."""
+    patterns, extensions = _accepted(accept)
+    parts = []
+    if patterns:
+        parts.append(", ".join(patterns))
+    if extensions:
+        parts.append(", ".join(sorted(extensions)) + " files")
+    return " or ".join(parts) or "no file"
 
 
 def check_content(file: UploadedFile) -> None:

@@ -50,6 +50,10 @@ class ChatWidget(anywidget.AnyWidget):
     profile = traitlets.Unicode("").tag(sync=True)
     storage_error = traitlets.Unicode("").tag(sync=True)
     connected_mcp: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    starter_categories: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    modes: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
+    element_sidebar = traitlets.Dict().tag(sync=True)
+    chat_elements: traitlets.List[str] = traitlets.List().tag(sync=True)
 
     def __init__(self, snapshot: Snapshot, on_request: RequestHandler, **kwargs: Any) -> None:
         # Set before super().__init__: opening the comm already asks for the state.

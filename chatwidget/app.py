@@ -31,6 +31,7 @@ from .chat import ChatSession
 from .conversation import Conversation
 from .mcp import McpConnection, McpServers
 from .message import Message
+from .modes import check_modes
 
 #: The chat's state traits the widget mirrors.
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 _MIRRORED: tuple[str, ...] = ("running", "ask", "settings", "starters", "commands", "profiles", "profile")
 _MIRRORED += ("storage_error", "connected_mcp")
+_MIRRORED += ("starter_categories", "modes", "element_sidebar", "chat_elements")
 
 
 def _mirror(name: str) -> Any:
@@ -90,24 +92,52 @@ class ChatApp(ChatOptions, HandlerDecorators):
         """The composer's ``/`` commands: :class:`~chatwidget.types.Command` objects or dicts."""
         self.chat.interaction.set_commands(commands)
 
+    def set_modes(self, modes: list[Any]) -> None:
+        """The composer's pickers: :class:`~chatwidget.Mode` objects (or dicts); [] removes them."""
+        self.chat.page.set_modes(modes)
+
+    def set_element_sidebar(
+        self, *, title: str | None = None, elements: list[Any] | None = None, key: str | None = None
+    ) -> None:
+        """Open the element sidebar with ``elements`` (an empty list closes it) and/or a ``title``."""
+        self.chat.page.set_element_sidebar(title=title, elements=elements, key=key)
+
+    def send_window_message(self, data: Any) -> None:
+        """Post ``data`` (JSON) to the page embedding the chat, when it is shown in a frame."""
+        self.chat.page.send_window_message(data)
+
+    def toast(self, message: str, type: str = "info") -> None:
+        """A short notice over the chat: ``type`` is info, success, warning or error."""
+        self.chat.page.toast(message, type)
+
+    def set_user_env(self, values: dict[str, Any]) -> None:
+        """The user's values for ``user_env_keys`` (``cw.user_session.get("env")``)."""
+        self.chat.page.set_user_env(values)
+
     # -- driving the chat from code ----------------------------------------------------------
     async def start(self) -> None:
         """Run ``on_chat_start`` if this chat has not started yet."""
         await self.chat.start()
 
     async def send_user_message(
-        self, content: str, *, answers: list[Any] | None = None, command: str | None = None
+        self,
+        content: str,
+        *,
+        answers: list[Any] | None = None,
+        command: str | None = None,
+        modes: dict[str, str] | None = None,
     ) -> Message:
         """Act as the user typing ``content``; returns when ``on_message`` has finished.
 
         ``answers`` feed, in order, the ask prompts the handler raises: text for
         ``AskUserMessage``, an action name for ``AskActionMessage``, a list of paths (or of
         ``{"name", "content", "type"}`` dicts) for ``AskFileMessage``, the submitted data
-        for ``AskElementMessage``; ``None`` stands for a timeout.
+        for ``AskElementMessage``; ``None`` stands for a timeout. ``modes`` picks options
+        of the composer's modes (the others keep their defaults).
         """
         await self.chat.start()
         await self.chat.runner.wait()
-        message = self.chat.accept_user_message(content, [], command)
+        message = self.chat.accept_user_message(content, [], command, check_modes(self.modes, modes))
         task = self.chat.answer(message, answers)
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
@@ -215,6 +245,10 @@ class ChatApp(ChatOptions, HandlerDecorators):
     profile = _mirror("profile")
     storage_error = _mirror("storage_error")
     connected_mcp = _mirror("connected_mcp")
+    starter_categories = _mirror("starter_categories")
+    modes = _mirror("modes")
+    element_sidebar = _mirror("element_sidebar")
+    chat_elements = _mirror("chat_elements")
 
     # -- showing it ---------------------------------------------------------------------
     def _require_widget(self) -> ChatWidget:

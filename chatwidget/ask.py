@@ -23,6 +23,7 @@ from ._uploads import UploadedFile, UploadRules, clean_name
 from .action import Action
 from .element import CustomElement
 from .message import Message
+from .types import AskFileResponse
 
 if TYPE_CHECKING:
     from .chat import ChatSession
@@ -76,6 +77,15 @@ class AskBase(ABC):
             return self._timed_out()
         finally:
             chat.asks.close(self)
+
+    async def remove(self) -> bool:
+        """Take the prompt's message away (and the prompt, if it still waits for an answer)."""
+        if self.message is None:
+            return False
+        chat = self.message.chat
+        if chat.asks.get(self.id) is not None:
+            chat.asks.close(self)
+        return await self.message.remove()
 
     def _scripted_answer(self) -> Any:
         chat = current_chat.get()
@@ -156,7 +166,7 @@ class AskActionMessage(AskBase):
 
 
 class AskFileMessage(AskBase):
-    """Ask for files; returns a list of file dicts (``id, name, path, size, type``), or ``None``."""
+    """Ask for files; returns a list of :class:`AskFileResponse` (``id, name, path, size, type``) or None."""
 
     kind = "file"
 
@@ -188,9 +198,10 @@ class AskFileMessage(AskBase):
             raise ValueError(f"Send between 1 and {self.rules.max_files} file(s).")
         for f in files:
             self.rules.check_file(f.name, f.type, f.size)
-        names = ", ".join(f.name for f in files)
-        await Message(names, type="user_message", author=chat.app.user_name).bind(chat).send()
-        return [f.to_dict() for f in files]
+        if self.message is not None:  # the prompt says what it received, as no user message is added
+            self.message.metadata["received_files"] = [f.name for f in files]
+            await self.message.update()
+        return [AskFileResponse(id=f.id, name=f.name, path=f.path, size=f.size, type=f.type) for f in files]
 
     def _scripted_file(self, chat: ChatSession, item: Any) -> UploadedFile:
         """A test's answer: a path, or a dict with ``name``, ``content`` and ``type``."""
@@ -209,7 +220,12 @@ class AskFileMessage(AskBase):
 
 
 class AskElementMessage(AskBase):
-    """Show a custom element and wait for it to ``submit``: ``{"submitted": True, "data": {...}}``."""
+    """Show a custom element and wait for it to ``submit``; returns what it submitted.
+
+    The answer is the submitted object itself with ``"submitted": True`` added (so
+    ``res["summary"]`` reads a field), ``{"submitted": False}`` if the user cancelled, or
+    ``None`` on timeout.
+    """
 
     kind = "element"
 
@@ -235,10 +251,13 @@ class AskElementMessage(AskBase):
         if not isinstance(answer, dict):
             raise ValueError("The answer must be an object.")
         submitted = answer.get("submitted", True) is not False
-        data = answer.get("data", {} if submitted else None)
+        # The wire form is {"submitted", "data"}; a script may also give the fields themselves.
+        data = (
+            answer.get("data") if "data" in answer else {k: v for k, v in answer.items() if k != "submitted"}
+        )
         if submitted and not isinstance(data, dict):
             raise ValueError("'data' must be an object.")
-        return {"submitted": submitted, "data": data} if submitted else {"submitted": False}
+        return {**(data or {}), "submitted": True} if submitted else {"submitted": False}
 
 
 class PendingAsks:

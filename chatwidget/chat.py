@@ -28,6 +28,7 @@ from ._elements import ElementRegistry
 from ._emitter import ViewSync
 from ._interaction import Interaction
 from ._layers import data_layers
+from ._page import PageExtras
 from ._persistence import ThreadWriter
 from ._runner import HandlerRunner, workers
 from ._uploads import UploadedFile, UploadRules, Uploads
@@ -79,6 +80,12 @@ class ChatSession(traitlets.HasTraits):
     connected_mcp: traitlets.List[dict[str, Any]] = traitlets.List(
         help="The chat's connected MCP servers: name, transport, target, tools."
     )
+    starter_categories: traitlets.List[dict[str, Any]] = traitlets.List(help="Starters grouped under labels.")
+    modes: traitlets.List[dict[str, Any]] = traitlets.List(help="The composer's mode pickers.")
+    element_sidebar = traitlets.Dict(help="The element sidebar: title, element ids, key; {} when closed.")
+    chat_elements: traitlets.List[str] = traitlets.List(
+        help="Ids of the elements of the chat, not of a message."
+    )
 
     def __init__(self, app: ChatApp) -> None:
         super().__init__()
@@ -101,6 +108,7 @@ class ChatSession(traitlets.HasTraits):
             on_disconnect=lambda name, session: self._mcp_handler("on_mcp_disconnect", name, session),
             on_change=lambda servers: setattr(self, "connected_mcp", servers),
         )
+        self.page = PageExtras(self)
         self.view: ViewSync | None = None
         #: The context of the cell that displayed the chat, where handlers' output goes
         #: (set by ``app.display()`` when the app shows the author everything); else None.
@@ -216,7 +224,11 @@ class ChatSession(traitlets.HasTraits):
             self.conversation.flush()
 
     def accept_user_message(
-        self, content: str, files: list[UploadedFile], command: str | None = None
+        self,
+        content: str,
+        files: list[UploadedFile],
+        command: str | None = None,
+        modes: dict[str, str] | None = None,
     ) -> Message:
         """Show what the user sent (as the composer does) and start its thread's record."""
         elements = [
@@ -225,6 +237,7 @@ class ChatSession(traitlets.HasTraits):
         ]
         message = Message(content, type="user_message", author=self.app.user_name, elements=elements)
         message.command = command
+        message.modes = modes or {}
         message.bind(self)
         if self.writer is not None:
             self.writer.thread_started(content or ", ".join(f.name for f in files))
@@ -284,6 +297,8 @@ class ChatSession(traitlets.HasTraits):
         """Empty the views for another chat; what was stored stays stored."""
         self.conversation.clear()
         self.elements.clear()
+        self.element_sidebar = {}
+        self.modes = []
         self.uploads.close()
         self.interaction.reset(keep_settings=keep_settings)
 
@@ -292,7 +307,9 @@ class ChatSession(traitlets.HasTraits):
         await self.end()
         self.clear()
         await self.switch_thread(str(uuid.uuid4()))
-        self.user_session = {"id": self.thread_id, "chat_profile": self.profile or None}
+        # The user and their keys are the user's, not the chat's: a new chat keeps them.
+        kept: dict[str, Any] = {k: self.user_session[k] for k in ("user", "env") if k in self.user_session}
+        self.user_session = {"id": self.thread_id, "chat_profile": self.profile or None, **kept}
         self.started = False
         self.conversation.flush()
 

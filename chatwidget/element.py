@@ -11,7 +11,9 @@ import io
 import json
 import mimetypes
 import uuid
+from collections.abc import Generator
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -77,7 +79,8 @@ class Element:
         """Show the element on its own, or attached to the step or message ``for_id``."""
         from ._context import require_chat
 
-        self.for_id = for_id or self.for_id
+        if for_id is not None:  # "" is the chat itself (a task list, the sidebar): no message
+            self.for_id = for_id
         chat = require_chat()
         on_loop(lambda: chat.elements.put(self))
         return self
@@ -195,11 +198,22 @@ def front_end_library(name: str) -> bytes | None:
 
 
 @dataclass(kw_only=True)
-class Dataframe(Element):
-    """A pandas DataFrame, shown as a paged, sortable table."""
-
+class _DataframeFields(Element):
     type: ClassVar[str] = "dataframe"
     data_frame: Any = None
+
+
+class Dataframe(_DataframeFields):
+    """A pandas DataFrame, shown as a paged, sortable table: ``Dataframe(data=df, name=...)``.
+
+    ``data_frame=`` is accepted too. (``data`` cannot be a field: ``Element.data()`` is the
+    method that gives the bytes the browser receives.)
+    """
+
+    def __init__(self, *, data: Any = None, data_frame: Any = None, **fields: Any) -> None:
+        if data is not None and data_frame is not None:
+            raise TypeError("Dataframe takes data= or data_frame=, not both.")
+        super().__init__(data_frame=data if data is not None else data_frame, **fields)
 
     def data(self) -> bytes | None:
         frame = self.data_frame
@@ -217,14 +231,31 @@ class Dataframe(Element):
         return "application/json"
 
 
+class TaskStatus(str, Enum):
+    """The state of a :class:`Task`; plain strings (``"done"``) work as well."""
+
+    READY = "ready"
+    RUNNING = "running"
+    FAILED = "failed"
+    DONE = "done"
+
+
+class _Done:
+    """An awaitable that has already finished: ``add_task`` works awaited or not."""
+
+    def __await__(self) -> Generator[None, None, None]:
+        return
+        yield
+
+
 @dataclass
 class Task:
     title: str
-    status: Literal["ready", "running", "done", "failed"] = "ready"
+    status: TaskStatus | Literal["ready", "running", "done", "failed"] = TaskStatus.READY
     for_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "status": self.status, "forId": self.for_id}
+        return {"title": self.title, "status": TaskStatus(self.status).value, "forId": self.for_id}
 
 
 @dataclass(kw_only=True)
@@ -237,8 +268,14 @@ class TaskList(Element):
     tasks: list[Task] = field(default_factory=list)
     status: str = "Running..."
 
-    def add_task(self, task: Task) -> None:
+    async def send(self, for_id: str | None = None) -> Element:
+        """Show the list: beside the chat on its own, or with the message ``for_id``."""
+        return await super().send(for_id if for_id is not None else (self.for_id or ""))
+
+    def add_task(self, task: Task) -> _Done:
+        """Append a task; ``await task_list.add_task(t)`` as in the reference (no need to, though)."""
         self.tasks.append(task)
+        return _Done()
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()

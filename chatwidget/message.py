@@ -46,6 +46,8 @@ class Message(StepBase):
         self.actions: list[Action] = list(actions or [])
         self.elements = list(elements or [])
         self.command = command
+        #: The composer's mode choices when the user sent it: ``{mode id: option id}``.
+        self.modes: dict[str, str] = {}
 
     @property
     def content(self) -> str:

@@ -7,8 +7,10 @@ refused, and the previous values stay.
 
 from __future__ import annotations
 
+import datetime
+import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from ._context import require_chat
 from ._sync import on_loop
@@ -152,14 +154,101 @@ class Tags(InputWidget):
         return value
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any, what: str) -> str | None:
+    """A date as ``YYYY-MM-DD`` (a ``date`` or such a string), or ValueError naming ``what``."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.date):
+        return value.isoformat()[:10]
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        datetime.date.fromisoformat(value)  # a real day of a real month
+        return value
+    raise ValueError(f"{what} must be a date (YYYY-MM-DD), not {value!r}.")
+
+
+@dataclass(kw_only=True)
+class DatePicker(InputWidget):
+    """A date (``mode="single"``) or a ``(start, end)`` pair (``mode="range"``), as ISO strings."""
+
+    type: ClassVar[str] = "datepicker"
+    mode: Literal["single", "range"] = "single"
+    initial: Any = None
+    min_date: Any = None
+    max_date: Any = None
+    format: str | None = None
+    placeholder: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("single", "range"):
+            raise ValueError("DatePicker mode must be 'single' or 'range'.")
+        self.min_date = _iso_date(self.min_date, "min_date")
+        self.max_date = _iso_date(self.max_date, "max_date")
+        if self.mode == "range" and self.initial is not None:
+            if not isinstance(self.initial, tuple | list) or len(self.initial) != 2:
+                raise ValueError("DatePicker 'initial' must be a (start, end) pair in range mode.")
+            self.initial = [_iso_date(d, "initial") for d in self.initial]
+        elif self.initial is not None:
+            self.initial = _iso_date(self.initial, "initial")
+
+    def _check_day(self, value: Any) -> str:
+        try:
+            day = _iso_date(value, f"'{self.id}'")
+        except ValueError:
+            day = None
+        _need(day is not None, self, "a date (YYYY-MM-DD)")
+        assert day is not None
+        _need(self.min_date is None or day >= self.min_date, self, f"on or after {self.min_date}")
+        _need(self.max_date is None or day <= self.max_date, self, f"on or before {self.max_date}")
+        return day
+
+    def check(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if self.mode == "range":
+            _need(isinstance(value, list) and len(value) == 2, self, "a [start, end] pair of dates")
+            start, end = (self._check_day(v) for v in value)
+            _need(start <= end, self, "a range that ends after it starts")
+            return [start, end]
+        return self._check_day(value)
+
+
+@dataclass
+class Tab:
+    """A tab of the settings panel holding some of its inputs."""
+
+    id: str
+    label: str
+    inputs: list[InputWidget] = field(default_factory=list)
+
+
 class ChatSettings:
     """``settings = await cw.ChatSettings([cw.Slider(id="temperature", ...), ...]).send()``."""
 
-    def __init__(self, inputs: list[InputWidget]) -> None:
-        ids = [i.id for i in inputs]
+    def __init__(self, inputs: list[InputWidget] | list[Tab]) -> None:
+        self.tabs = [t for t in inputs if isinstance(t, Tab)]
+        self.inputs: list[InputWidget] = []
+        self._tab_of: dict[str, str] = {}
+        for item in inputs:
+            for widget in item.inputs if isinstance(item, Tab) else [item]:
+                self.inputs.append(widget)
+                if isinstance(item, Tab):
+                    self._tab_of[widget.id] = item.label or item.id
+        ids = [i.id for i in self.inputs]
         if len(set(ids)) != len(ids):
             raise ValueError("Each settings input needs its own id.")
-        self.inputs = list(inputs)
+
+    def input_dicts(self) -> list[dict[str, Any]]:
+        """The inputs as the panel shows them; an input in a tab says which (``tab``)."""
+        out = []
+        for widget in self.inputs:
+            data = widget.to_dict()
+            if widget.id in self._tab_of:
+                data["tab"] = self._tab_of[widget.id]
+            out.append(data)
+        return out
 
     def initial_values(self) -> dict[str, Any]:
         return {i.id: i.initial for i in self.inputs}

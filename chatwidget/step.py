@@ -12,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 from ._base import StepBase
 from ._context import current_step
+from ._protocol import StepDict
 from ._sync import on_loop
 from ._util import utc_now
 
@@ -41,6 +42,8 @@ class Step(StepBase):
         default_open: bool = False,
         show_input: bool | str = "json",
         elements: list[Any] | None = None,
+        icon: str | None = None,
+        auto_collapse: bool = False,
     ) -> None:
         super().__init__(
             name=name,
@@ -55,7 +58,19 @@ class Step(StepBase):
             show_input=show_input,
         )
         self.elements = list(elements or [])
+        #: A Lucide icon name shown instead of the author's avatar (``"search"``).
+        self.icon = icon
+        #: Fold the step once it has finished.
+        self.auto_collapse = auto_collapse
         self._context_token: Token[Step | None] | None = None
+
+    def to_dict(self) -> StepDict:
+        data = super().to_dict()
+        if self.icon:
+            data["icon"] = self.icon
+        if self.auto_collapse:
+            data["autoCollapse"] = True
+        return data
 
     @property
     def input(self) -> str:
@@ -143,6 +158,10 @@ def step(
     default_open: bool = False,
     tags: list[str] | None = None,
     metadata: dict[str, Any] | None = None,
+    icon: str | None = None,
+    auto_collapse: bool = False,
+    id: str | None = None,
+    parent_id: str | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
 
@@ -157,8 +176,16 @@ def step(
     default_open: bool = False,
     tags: list[str] | None = None,
     metadata: dict[str, Any] | None = None,
+    icon: str | None = None,
+    auto_collapse: bool = False,
+    id: str | None = None,
+    parent_id: str | None = None,
 ) -> Any:
-    """Run a function as a step: its arguments become the input, its result the output."""
+    """Run a function as a step: its arguments become the input, its result the output.
+
+    ``id`` and ``parent_id`` fix the step's identity and place (default: a new id, and the
+    step open around the call); ``icon`` and ``auto_collapse`` are as on :class:`Step`.
+    """
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(func)
@@ -172,6 +199,10 @@ def step(
                 default_open=default_open,
                 tags=tags,
                 metadata=metadata,
+                icon=icon,
+                auto_collapse=auto_collapse,
+                id=id,
+                parent_id=parent_id,
             )
             try:
                 bound = signature.bind(*args, **kwargs)

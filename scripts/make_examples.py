@@ -257,8 +257,8 @@ async def upload(message: cw.Message):
     asks.append(ask)
     files = await ask.send()
     if files:
-        text = Path(files[0]["path"]).read_text()
-        await cw.Message(content=f"{files[0]['name']} says: {text}").send()
+        text = Path(files[0].path).read_text()
+        await cw.Message(content=f"{files[0].name} says: {text}").send()
 
 
 await files_app.send_user_message("here", answers=[[folder / "main.cpp"], [folder / "notes.txt"]])
@@ -333,7 +333,7 @@ async def show(message: cw.Message):
     await tasks.send()  # updates the task list; the other elements' bytes are not resent
     answer = await cw.AskElementMessage(content="One question:", element=form, timeout=60).send()
     if answer and answer["submitted"]:
-        await cw.Message(content=f"Thanks: {answer['data']['answer']}").send()
+        await cw.Message(content=f"Thanks: {answer['answer']}").send()
 
 
 app.display()

@@ -39,6 +39,8 @@ class StepDict(TypedDict, total=False):
     showInput: bool | str | None
     generation: dict[str, Any] | None
     command: str
+    icon: str
+    autoCollapse: bool
     slot: int
 
 

@@ -1,7 +1,8 @@
 """LlamaIndex events as steps: add ``LlamaIndexCallbackHandler()`` to a ``CallbackManager``.
 
 A query is a ``tool`` step (its response as output), a retrieval a ``tool`` step whose
-output and ``metadata["source_nodes"]`` list the nodes found (text, score, metadata), an
+output and ``metadata["source_nodes"]`` list the nodes found (text, score, metadata), each
+also a side text element ``Source <n>`` of the step, an
 LLM call an ``llm`` step with a :class:`~chatwidget.ChatGeneration` or
 :class:`~chatwidget.CompletionGeneration`, a function call a ``tool`` step named after the
 tool. Other events (chunking, embedding, synthesis, templating...) are not shown: their
@@ -21,6 +22,7 @@ from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 from llama_index.core.callbacks.schema import CBEventType, EventPayload
 
 from .._context import current_step
+from ..element import Element, Text
 from ..generation import ChatGeneration, CompletionGeneration, GenerationMessage
 from ..step import Step
 from ._common import Timing, completion_text, generation_message, iso, message_dicts, on_chat_loop, plain
@@ -32,6 +34,14 @@ _NOT_SETTINGS = frozenset({"class_name", "callback_manager", "system_prompt", "o
 
 
 # -- readable values -------------------------------------------------------------------------
+def _source_elements(nodes: list[dict[str, Any]]) -> list[Element]:
+    """Each node found, as a side text ``Source <n>`` linked from the step (as the reference does)."""
+    return [
+        Text(name=f"Source {i}", content=str(n.get("text") or "Empty node"), display="side")
+        for i, n in enumerate(nodes)
+    ]
+
+
 def _message(message: Any) -> GenerationMessage:
     role = getattr(message, "role", "user")
     content = getattr(message, "content", None)
@@ -195,6 +205,7 @@ class LlamaIndexCallbackHandler(BaseCallbackHandler):
             nodes = [_node(n) for n in payload.get(EventPayload.NODES) or []]
             step.metadata["source_nodes"] = nodes
             step.output = nodes
+            step.elements = _source_elements(nodes)
         elif event.event_type == CBEventType.QUERY:
             response = payload.get(EventPayload.RESPONSE)
             if response is not None:
@@ -202,6 +213,7 @@ class LlamaIndexCallbackHandler(BaseCallbackHandler):
                 sources = getattr(response, "source_nodes", None)
                 if sources:
                     step.metadata["source_nodes"] = [_node(n) for n in sources]
+                    step.elements = _source_elements(step.metadata["source_nodes"])
         elif EventPayload.FUNCTION_OUTPUT in payload:
             step.output = plain(payload[EventPayload.FUNCTION_OUTPUT])
         if (error := payload.get(EventPayload.EXCEPTION)) is not None:

@@ -37,6 +37,14 @@ export const MCP_CONNECT = "mcp_connect" as const;
 export const MCP_DISCONNECT = "mcp_disconnect" as const;
 /** The kernel ships a front-end library (lazy.ts) as `lib_<name>` state. */
 export const LIBRARY = "library" as const;
+export const ELEMENT_ACTION = "element_action" as const;
+export const ELEMENT_DELETE = "element_delete" as const;
+export const ELEMENT_MESSAGE = "element_message" as const;
+export const USER_ENV = "user_env" as const;
+export const SETTINGS_EDIT = "settings_edit" as const;
+export const WINDOW_MESSAGE = "window_message" as const;
+// Kernel → browser events besides replies and streams (a window message goes both ways).
+export const TOAST = "toast";
 
 /**
  * The fields of each request kind (the envelope's `kind` and `id` aside); mirrors
@@ -44,7 +52,7 @@ export const LIBRARY = "library" as const;
  */
 export interface Requests {
   hello: { protocol?: string; identity?: string };
-  send: { content: string; files?: string[]; command?: string | null };
+  send: { content: string; files?: string[]; command?: string | null; modes?: Record<string, string> };
   stop: Record<string, never>;
   resync: { step: string };
   ask_reply: { ask: string; output?: string; action?: string; files?: string[]; submitted?: boolean; data?: unknown };
@@ -69,6 +77,12 @@ export interface Requests {
   /** -> {disconnected} */
   mcp_disconnect: { name: string };
   library: { name: "math" | "highlight" };
+  element_action: { element: string; name: string; payload?: Record<string, unknown> };
+  element_delete: { element: string };
+  element_message: { element: string; content: string; command?: string | null };
+  user_env: { values: Record<string, unknown> };
+  settings_edit: { values: Record<string, unknown> };
+  window_message: { data: unknown };
 }
 
 export type RequestKind = keyof Requests;
@@ -166,6 +180,12 @@ export interface InputDict {
   step?: number | null;
   options?: { label: string; value: string }[];
   max_tags?: number;
+  /** The label of the settings tab this input is in. */
+  tab?: string;
+  /** A datepicker's mode and bounds (YYYY-MM-DD). */
+  mode?: "single" | "range";
+  min_date?: string | null;
+  max_date?: string | null;
 }
 
 export interface SettingsState {
@@ -229,7 +249,30 @@ export interface ReplyMessage {
   error?: ErrorInfo;
 }
 
-export type KernelMessage = StreamMessage | ReplyMessage;
+/** Any other message the kernel sends (`window_message`, `toast`): an event for the page. */
+export interface EventMessage {
+  kind: string;
+  [field: string]: unknown;
+}
+
+export type KernelMessage = StreamMessage | ReplyMessage | EventMessage;
+
+export interface ModeDict {
+  id: string;
+  name: string;
+  options: { id: string; name: string; description?: string | null; icon?: string | null; default?: boolean }[];
+}
+
+export interface StarterCategory {
+  label: string;
+  icon?: string | null;
+  starters: Starter[];
+}
+
+export interface ElementSidebarState {
+  title?: string;
+  elements?: string[];
+}
 
 export interface ChatConfig {
   cot: "full" | "tool_call" | "hidden";
@@ -243,6 +286,8 @@ export interface ChatConfig {
   mcp?: { enabled: boolean; transports: string[] };
   /** Avatar images by author name (http(s), relative, or data:image URLs); initials otherwise. */
   avatars?: Record<string, string>;
+  readme?: string;
+  user_env_keys?: string[];
 }
 
 /** One entry of the `connected_mcp` trait. */

@@ -9,6 +9,10 @@ import {
   type Command,
   type ElementDict,
   type McpServerInfo,
+  type ElementSidebarState,
+  type EventMessage,
+  type ModeDict,
+  type StarterCategory,
   type SettingsState,
   type Starter,
   elementDataKey,
@@ -95,6 +99,9 @@ export class ChatStore {
   private readonly resyncing = new Set<string>();
   private readonly pending = new Map<string, Pending>();
   private readonly listeners = new Set<Listener>();
+  private readonly eventListeners = new Map<string, Set<(msg: EventMessage) => void>>();
+  /** The composer's mode choices, sent with each message: mode id → option id. */
+  chosenModes: Record<string, string> = {};
   private askFor: string | null = null;
   private readonly libraryWaiters = new Map<string, (() => void)[]>();
   private readonly removeSource: (() => void) | null;
@@ -128,8 +135,9 @@ export class ChatStore {
 
   private readonly onCustom = (msg: KernelMessage) => {
     if (!msg || typeof msg !== "object") return;
-    if (msg.kind === REPLY) this.settle(msg);
-    else if (msg.kind === STREAM) this.applyStream(msg);
+    if (msg.kind === REPLY) this.settle(msg as ReplyMessage);
+    else if (msg.kind === STREAM) this.applyStream(msg as StreamMessage);
+    else for (const listen of this.eventListeners.get(msg.kind) ?? []) listen(msg as EventMessage);
     this.notify();
   };
 
@@ -228,6 +236,42 @@ export class ChatStore {
   /** The chat's connected MCP servers (`connected_mcp`). */
   get connectedMcp(): McpServerInfo[] {
     return this.trait<McpServerInfo[]>("connected_mcp", Array.isArray, []).filter((s) => s && typeof s.name === "string");
+  }
+
+  get modes(): ModeDict[] {
+    return this.trait<ModeDict[]>("modes", Array.isArray, []).filter((m) => m && typeof m.id === "string" && Array.isArray(m.options));
+  }
+
+  get starterCategories(): StarterCategory[] {
+    return this.trait<StarterCategory[]>("starter_categories", Array.isArray, []).filter((c) => c && Array.isArray(c.starters));
+  }
+
+  get elementSidebar(): ElementSidebarState {
+    return this.trait<ElementSidebarState>("element_sidebar", (v) => !!v && typeof v === "object", {});
+  }
+
+  /** Elements of the chat itself (task lists, the sidebar's), not of a message. */
+  get chatElements(): string[] {
+    return this.trait<string[]>("chat_elements", Array.isArray, []).filter((k) => typeof k === "string");
+  }
+
+  /** Keys the user must provide (the app's `user_env_keys` option). */
+  get userEnvKeys(): string[] {
+    const keys = this.config.user_env_keys;
+    return Array.isArray(keys) ? keys.filter((k) => typeof k === "string") : [];
+  }
+
+  /** The project's readme, shown on an empty chat (the app's `readme` option). */
+  get readme(): string {
+    return typeof this.config.readme === "string" ? this.config.readme : "";
+  }
+
+  /** Listen to one kind of event message from the kernel; returns the way to stop. */
+  onEvent(kind: string, listen: (msg: EventMessage) => void): () => void {
+    let set = this.eventListeners.get(kind);
+    if (!set) this.eventListeners.set(kind, (set = new Set()));
+    set.add(listen);
+    return () => set.delete(listen);
   }
 
   get storageError(): string {

@@ -15,21 +15,21 @@ function extension(name: string): string {
   return at > 0 ? name.slice(at).toLowerCase() : "";
 }
 
-/** Whether a file matches `accept` (the kernel's rule, in `chatwidget/_uploads.py`). */
+/** Whether a file matches `accept` (the kernel's rule, in `chatwidget/_uploads.py`): a MIME
+ * pattern OR a listed extension, since browsers disagree on many files' types. */
 export function accepts(accept: UploadRules["accept"], name: string, mime: string): boolean {
+  if (!accept) return true;
   const type = (mime || "application/octet-stream").toLowerCase();
   const ext = extension(name);
-  if (!accept) return true;
-  if (Array.isArray(accept)) {
-    return accept.some((p) => {
-      const pattern = String(p).toLowerCase();
-      return (pattern.startsWith(".") && ext === pattern) || mimeMatch(type, pattern);
-    });
+  const entries = Array.isArray(accept) ? accept.map(String) : Object.keys(accept);
+  const exts = entries.filter((e) => e.startsWith("."));
+  if (!Array.isArray(accept)) {
+    for (const listed of Object.values(accept)) {
+      if (Array.isArray(listed)) exts.push(...listed.map((e) => (String(e).startsWith(".") ? String(e) : `.${e}`)));
+    }
   }
-  return Object.entries(accept).some(
-    ([pattern, exts]) =>
-      mimeMatch(type, pattern) && (!Array.isArray(exts) || !exts.length || exts.some((e) => String(e).toLowerCase() === ext)),
-  );
+  if (exts.some((e) => e.toLowerCase() === ext)) return true;
+  return entries.some((p) => !p.startsWith(".") && mimeMatch(type, p));
 }
 
 /** The file chooser's `accept` attribute for the rules. */
@@ -37,7 +37,7 @@ export function acceptAttribute(accept: UploadRules["accept"]): string {
   if (!accept) return "";
   const parts = Array.isArray(accept)
     ? accept.map(String)
-    : Object.entries(accept).flatMap(([mime, exts]) => (Array.isArray(exts) && exts.length ? exts.map(String) : [mime]));
+    : Object.entries(accept).flatMap(([mime, exts]) => [mime, ...(Array.isArray(exts) ? exts.map(String) : [])]);
   return parts.includes("*/*") || parts.includes("*") ? "" : parts.join(",");
 }
 

@@ -149,7 +149,7 @@ def test_file_prompt_rejects_a_cpp_file_and_honours_max_files(
         chat.root.locator(".cw-message", has_text="2 file(s) uploaded: a.txt, b.txt (34 bytes)")
     ).to_have_count(1)
     expect(composer).to_have_attribute("data-ask", "")
-    expect(chat.root.locator(".cw-message.cw-user .cw-content")).to_have_text(["a.txt, b.txt"])
+    expect(chat.root.locator(".cw-message.cw-user")).to_have_count(0)  # as the reference: no echo of names
     chat.wait_idle()
 
 
@@ -268,7 +268,7 @@ async def start():
     res = await cw.AskElementMessage(content="Fill in the form", element=form, timeout=120).send()
     events.append(res)
     if res and res["submitted"]:
-        await cw.Message(content=f"Submitted: {res['data']['name']}").send()
+        await cw.Message(content=f"Submitted: {res['name']}").send()
 
 app.display()
 """,
@@ -288,7 +288,7 @@ app.display()
     expect(chat.root.locator(".cw-message", has_text="Submitted: Jeeves")).to_have_count(1)
     expect(chat.root.locator("button.cw-ask-cancel")).to_be_hidden()
     chat.wait_idle()
-    assert kernel_events(nb) == [{"submitted": True, "data": {"name": "Jeeves"}}]
+    assert kernel_events(nb) == [{"name": "Jeeves", "submitted": True}]  # the reference's shape
 
 
 ECHO = """

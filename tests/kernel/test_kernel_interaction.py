@@ -99,10 +99,13 @@ async def test_ask_file_rejects_a_cpp_file_when_text_and_pdf_are_accepted(app, t
     await app.send_user_message("go", answers=[[source]])
     ask, files = prompts[0]
     assert files is None  # refused, then no answer left: it times out
-    assert ask.rejections == ["main.cpp: files of type text/x-c++src are not accepted here."]
+    assert ask.rejections == [
+        "main.cpp is not accepted here: accepted are text/plain, application/pdf; "
+        "this file was detected as text/x-c++src (.cpp)."
+    ]
 
 
-async def test_ask_file_honours_max_files_and_returns_file_dicts(app, tmp_path):
+async def test_ask_file_honours_max_files_and_returns_file_responses(app, tmp_path):
     paths = []
     for i in range(3):
         p = tmp_path / f"note{i}.txt"
@@ -117,8 +120,8 @@ async def test_ask_file_honours_max_files_and_returns_file_dicts(app, tmp_path):
     await app.send_user_message("ok", answers=[paths[:2]])
     files = got[0]
     assert [f["name"] for f in files] == ["note0.txt", "note1.txt"]
-    assert all(set(f) == {"id", "name", "path", "size", "type"} for f in files)
-    assert Path(files[0]["path"]).read_text() == "note 0" and files[0]["size"] == 6
+    assert all(isinstance(f, cw.AskFileResponse) for f in files)
+    assert Path(files[0].path).read_text() == "note 0" and files[0].size == 6
 
     await app.send_user_message("too many", answers=[paths, paths[2:]])
     assert [f["name"] for f in got[1]] == ["note2.txt"]  # three files break max_files=2: refused
@@ -136,7 +139,7 @@ async def test_ask_element_returns_the_submitted_data(app):
 
     await app.send_user_message("go", answers=[{"submitted": True, "data": {"email": "a@b.c"}}])
     await app.send_user_message("go", answers=[{"submitted": False}])
-    assert got == [{"submitted": True, "data": {"email": "a@b.c"}}, {"submitted": False}]
+    assert got == [{"submitted": True, "email": "a@b.c"}, {"submitted": False}]
 
 
 # -- ask prompts, through the comm --------------------------------------------------------

@@ -2,7 +2,7 @@
 // composer. Store changes are coalesced per animation frame; only changed items re-render.
 // A long history shows the newest PAGE top-level items and renders older ones on demand.
 import { type Labels, labels as labelsFor } from "../i18n";
-import { ELEMENT_PROPS, HELLO, PROTOCOL_VERSION } from "../protocol";
+import { ELEMENT_ACTION, ELEMENT_DELETE, ELEMENT_MESSAGE, ELEMENT_PROPS, HELLO, PROTOCOL_VERSION } from "../protocol";
 import { type ChatStore, type StoreChange, isMessage } from "../store";
 import { Composer } from "./composer";
 import { ElementView } from "./elements";
@@ -15,6 +15,7 @@ import { el } from "./format";
 import { Header, SettingsPanel } from "./header";
 import { McpPanel } from "./mcp";
 import { MessageView } from "./message";
+import { type PageHost, PageExtras } from "./page";
 import { StepView } from "./step";
 import { ThreadsPanel, serverBase, serverHeaders } from "./threads";
 
@@ -63,7 +64,7 @@ export interface ChatRoot extends HTMLElement {
   __chatwidget?: { store: ChatStore };
 }
 
-export class ChatView implements ExtrasHost {
+export class ChatView implements ExtrasHost, PageHost {
   readonly root: ChatRoot;
   readonly readOnly: boolean;
   readonly framesAllowed: boolean;
@@ -93,6 +94,7 @@ export class ChatView implements ExtrasHost {
   private readonly earlier = el("button", "cw-load-earlier");
   private readonly flow = el("div", "cw-flow");
   private readonly composer: Composer;
+  private readonly page: PageExtras;
   private readonly items = new Map<string, ItemView>();
   labels: Labels;
   private language = "\0";
@@ -195,17 +197,20 @@ export class ChatView implements ExtrasHost {
     this.earlier.type = "button";
     this.earlier.hidden = true;
     this.earlier.addEventListener("click", () => this.loadEarlier());
-    this.scroller.append(this.earlier, this.flow, this.intro, this.starters);
+    this.page = new PageExtras(this, this.labels);
+    this.scroller.append(this.earlier, this.flow, this.intro, this.starters, this.page.empty);
     this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
     this.composer = new Composer(store, this.labels);
     this.composer.el.hidden = this.readOnly;
-    this.main.append(this.scroller, this.side);
+    this.main.append(this.scroller, this.page.sidebar, this.side);
     root.append(
       this.header.el,
       this.banner,
       this.storageBanner,
       this.main,
+      this.page.bar,
       this.composer.el,
+      this.page.toasts,
       this.settingsPanel.el,
       this.threadsPanel.el,
       this.mcpPanel.el,
@@ -280,6 +285,15 @@ export class ChatView implements ExtrasHost {
 
   elementPropsChanged(id: string, props: Record<string, unknown>): void {
     if (!this.readOnly) void this.store.request(ELEMENT_PROPS, { element: id, props }).catch(() => undefined);
+  }
+
+  sendStarter(message: string, command?: string | null): void {
+    void this.composer.sendStarter(message, command);
+  }
+
+  elementCall(id: string, call: string, fields: Record<string, unknown>): void {
+    const kind = { action: ELEMENT_ACTION, delete: ELEMENT_DELETE, message: ELEMENT_MESSAGE }[call];
+    if (!this.readOnly && kind) void this.store.request(kind, { ...fields, element: id }).catch(() => undefined);
   }
 
   elementSubmitted(id: string, data: unknown): void {
@@ -370,6 +384,7 @@ export class ChatView implements ExtrasHost {
     this.disposed = true;
     this.closeSide();
     this.closePage();
+    this.page.dispose();
     for (const view of this.items.values()) view.dispose();
     this.unsubscribe();
     this.observer?.disconnect();
@@ -444,6 +459,7 @@ export class ChatView implements ExtrasHost {
     for (const id of dirtyExtras) if (!dirty.has(id)) this.renderItem(id);
     this.refreshOpen();
     this.updateStarters();
+    this.page.update();
     if (this.stick) this.scrollToBottom();
   }
 

@@ -491,6 +491,7 @@ export class Composer {
     this.refresh();
     const fields: Requests["send"] = { content: message };
     if (command) fields.command = command;
+    if (Object.keys(this.store.chosenModes).length) fields.modes = { ...this.store.chosenModes };
     const reply = await this.store.request(SEND, fields);
     this.sending = false;
     this.refresh();
@@ -524,6 +525,7 @@ export class Composer {
     const fields: Requests["send"] = { content };
     if (files.length) fields.files = files;
     if (this.command) fields.command = this.command;
+    if (Object.keys(this.store.chosenModes).length) fields.modes = { ...this.store.chosenModes };
     const reply = await this.store.request(SEND, fields);
     this.sending = false;
     this.refresh();

@@ -22,6 +22,8 @@ export interface ElementHost {
   elementSubmitted(id: string, data: unknown): void;
   /** A custom element called `updateProps(props)`: the kernel keeps them. */
   elementPropsChanged(id: string, props: Record<string, unknown>): void;
+  /** A custom element called `callAction`, `deleteElement` or `sendUserMessage`. */
+  elementCall?(id: string, call: string, fields: Record<string, unknown>): void;
 }
 
 /** http(s) or a relative reference; anything with another scheme is refused. */
@@ -319,6 +321,7 @@ export class ElementView {
         {
           submit: (data) => this.host.elementSubmitted(this.id, data),
           updateProps: (props) => this.host.elementPropsChanged(this.id, props),
+          call: (call, fields) => this.host.elementCall?.(this.id, call, fields),
         },
         desc.name || "custom element",
         this.host.frameDocumentUrl,

@@ -12,6 +12,8 @@ const MAX_HEIGHT = 800;
 export interface FrameEvents {
   submit?: (data: unknown) => void;
   updateProps?: (props: Record<string, unknown>) => void;
+  /** The reference's runtime calls: `callAction`, `deleteElement`, `sendUserMessage`. */
+  call?: (call: string, fields: Record<string, unknown>) => void;
 }
 
 export class SandboxFrame {
@@ -29,6 +31,9 @@ export class SandboxFrame {
     else if (m.type === "updateProps" && m.props && typeof m.props === "object") {
       this.props = { ...this.props, ...(m.props as Record<string, unknown>) };
       this.events.updateProps?.(m.props as Record<string, unknown>);
+    } else if (m.type === "call" && typeof (m as { call?: unknown }).call === "string") {
+      const { cw: _cw, type: _type, call, ...fields } = m as Record<string, unknown>;
+      this.events.call?.(call as string, fields);
     }
   };
 

@@ -1,7 +1,7 @@
 // The header: the title, the chat profile selector, and buttons for a new chat, the thread
 // list and the settings panel (its inputs from the `settings` trait; Confirm sends them).
 import type { Labels } from "../i18n";
-import { type InputDict, NEW_CHAT, PROFILE, SETTINGS } from "../protocol";
+import { type InputDict, NEW_CHAT, PROFILE, SETTINGS, SETTINGS_EDIT } from "../protocol";
 import type { ChatStore } from "../store";
 import { button, el } from "./format";
 
@@ -37,6 +37,8 @@ export class SettingsPanel {
     this.el.hidden = true;
     // Keys typed in the panel are ours, not the notebook's shortcuts.
     this.el.addEventListener("keydown", (e) => e.stopPropagation());
+    // Values being edited, before Confirm, for @on_settings_edit (nothing is kept).
+    this.form.addEventListener("change", () => void this.store.request(SETTINGS_EDIT, { values: this.values() }));
   }
 
   get isOpen(): boolean {
@@ -63,9 +65,16 @@ export class SettingsPanel {
   build(): void {
     const { inputs = [], values = {} } = this.store.settings;
     this.readers = new Map();
-    this.form.replaceChildren(
-      ...inputs.filter((i) => i && typeof i.id === "string").map((input) => this.field(input, input.id in values ? values[input.id] : input.initial)),
-    );
+    // Inputs of a tab (ChatSettings([Tab(...)])) come grouped, under the tab's label.
+    const nodes: HTMLElement[] = [];
+    let tab = "";
+    for (const input of inputs.filter((i) => i && typeof i.id === "string")) {
+      const label = typeof input.tab === "string" ? input.tab : "";
+      if (label && label !== tab) nodes.push(el("div", "cw-setting-tab", label));
+      tab = label;
+      nodes.push(this.field(input, input.id in values ? values[input.id] : input.initial));
+    }
+    this.form.replaceChildren(...nodes);
   }
 
   private field(input: InputDict, value: unknown): HTMLElement {
@@ -148,6 +157,26 @@ export class SettingsPanel {
         );
         break;
       }
+      case "datepicker": {
+        // One date, or a [start, end] range, as YYYY-MM-DD (the kernel checks min/max again).
+        const range = input.mode === "range";
+        const days = (range ? [0, 1] : [0]).map((i) => {
+          const field = el("input", "cw-setting-input");
+          field.type = "date";
+          if (i === 0) field.id = uid;
+          if (typeof input.min_date === "string") field.min = input.min_date;
+          if (typeof input.max_date === "string") field.max = input.max_date;
+          const v = range && Array.isArray(value) ? value[i] : value;
+          field.value = typeof v === "string" ? v : "";
+          wrap.append(field);
+          return field;
+        });
+        this.readers.set(input.id, () => {
+          const picked = days.map((d) => d.value || null);
+          return range ? (picked.every(Boolean) ? picked : null) : picked[0];
+        });
+        break;
+      }
       case "tags": {
         const field = el("input", "cw-setting-input");
         field.id = uid;
@@ -177,9 +206,14 @@ export class SettingsPanel {
     return wrap;
   }
 
-  private async submit(): Promise<void> {
+  private values(): Record<string, unknown> {
     const values: Record<string, unknown> = {};
     for (const [id, read] of this.readers) values[id] = read();
+    return values;
+  }
+
+  private async submit(): Promise<void> {
+    const values = this.values();
     this.confirm.disabled = true;
     const reply = await this.store.request(SETTINGS, { values });
     this.confirm.disabled = false;

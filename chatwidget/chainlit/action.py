@@ -1,0 +1,5 @@
+"""``chainlit.action``."""
+
+from ..action import Action
+
+__all__ = ["Action"]

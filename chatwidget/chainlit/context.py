@@ -1,0 +1,5 @@
+"""``chainlit.context``."""
+
+from ..context import Context, context
+
+__all__ = ["Context", "context"]

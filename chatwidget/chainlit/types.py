@@ -1,0 +1,18 @@
+"""``chainlit.types``: the shapes handlers receive and data layers speak."""
+
+from ..data.types import PageInfo, PaginatedResponse, Pagination, ThreadDict, ThreadFilter
+from ..types import AskFileResponse, ChatProfile, Command, Feedback, Starter, StarterCategory
+
+__all__ = [
+    "AskFileResponse",
+    "ChatProfile",
+    "Command",
+    "Feedback",
+    "PageInfo",
+    "PaginatedResponse",
+    "Pagination",
+    "Starter",
+    "StarterCategory",
+    "ThreadDict",
+    "ThreadFilter",
+]
