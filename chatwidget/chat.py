@@ -13,10 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import re
-import traceback
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import traitlets
@@ -26,6 +23,7 @@ from ._base import StepBase
 from ._context import open_chats
 from ._elements import ElementRegistry
 from ._emitter import ViewSync
+from ._errors import report_error
 from ._interaction import Interaction
 from ._layers import data_layers
 from ._page import PageExtras
@@ -39,7 +37,6 @@ from .element import File, Image
 from .identity import identity_required, local_owner, verify_identity
 from .mcp import McpServers
 from .message import ErrorMessage, Message
-from .step import Step
 
 if TYPE_CHECKING:
     from ._handlers import Handlers
@@ -49,23 +46,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("chatwidget")
 
 NOT_SIGNED_IN = "Not signed in"
-
-
-def _fenced(text: str) -> str:
-    """``text`` as a code block whatever backticks it holds."""
-    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
-    return f"{fence}text\n{text}\n{fence}"
-
-
-_PACKAGE = str(Path(__file__).parent)
-
-
-def _user_traceback(exc: BaseException) -> str:
-    """The traceback from the handler's own frames on (chatwidget's frames that called it left out)."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE):
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
 
 
 class ChatSession(traitlets.HasTraits):
@@ -320,24 +300,8 @@ class ChatSession(traitlets.HasTraits):
             asyncio.get_running_loop().create_task(self.runner.invoke(name, handler, *args))
 
     def report_error(self, name: str, exc: Exception) -> None:
-        """Tell the user that ``name`` failed, with as much detail as the app's ``error_details``.
-
-        Exception texts are shown literally, never as markdown. A traceback is a collapsible
-        step under the error that only this chat's views see: it is never stored, so a
-        shared page or a resumed thread does not show it.
-        """
-        mode = self.app.error_details
-        if mode == "none":
-            self.say(f"An error occurred ({type(exc).__name__}).", error=True)
-            return
-        notice = self.say(
-            f"An error occurred in {name}:\n\n{_fenced(f'{type(exc).__name__}: {exc}')}", error=True
-        )
-        if mode == "traceback":
-            trace = Step(name="Traceback", type="undefined", parent_id=notice.id, language="text")
-            trace.output = _user_traceback(exc)
-            trace.is_error, trace.ephemeral = True, True
-            trace.bind(self)._send_now()
+        """Tell the user that ``name`` failed, as much as the app's ``error_details`` shows."""
+        report_error(self, name, exc)
 
     def upload_rules(self, purpose: str = "message") -> UploadRules | None:
         """The rules for an upload: the composer's (if enabled) or the pending file prompt's."""

@@ -1,7 +1,7 @@
 """Persistence: the data layer interface and its shapes."""
 
-from ._select import STORE_URL_ENV, default_data_layer
-from .base import BaseDataLayer, DataLayerError
+from ._select import default_data_layer
+from .base import STORE_URL_ENV, BaseDataLayer, DataLayerError
 from .types import (
     ElementDict,
     FeedbackDict,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 
-from .base import BaseDataLayer
+from .base import STORE_URL_ENV, BaseDataLayer
 
 #: The thread store's URL (e.g. ``http://127.0.0.1:8000/services/chatwidget-store/``).
-STORE_URL_ENV = "CHATWIDGET_STORE_URL"
 
 
 def default_data_layer(url: str = "") -> BaseDataLayer:

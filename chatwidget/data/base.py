@@ -18,6 +18,9 @@ from .types import (
     User,
 )
 
+#: The URL of the thread store service (under JupyterHub); when set, kernels write through it.
+STORE_URL_ENV = "CHATWIDGET_STORE_URL"
+
 
 class DataLayerError(RuntimeError):
     """A storage operation failed; it is raised to the caller, never swallowed."""

@@ -24,9 +24,7 @@ from urllib.parse import quote
 
 import httpx
 
-from .._protocol import StepDict
-from ._select import STORE_URL_ENV
-from .base import BaseDataLayer, DataLayerError
+from .base import STORE_URL_ENV, BaseDataLayer, DataLayerError
 from .types import (
     ElementDict,
     FeedbackDict,
@@ -34,6 +32,7 @@ from .types import (
     PaginatedResponse,
     Pagination,
     PersistedUser,
+    StepDict,
     ThreadDict,
     ThreadFilter,
     User,

@@ -414,4 +414,6 @@ class Chat:
         expect(self.root).to_have_attribute("data-running", "false", timeout=timeout)
 
     def texts(self) -> list[str]:
-        return [t.strip() for t in self.root.locator(".cw-message .cw-content").all_inner_texts()]
+        # textContent: messages out of view are not laid out (content-visibility), so their
+        # innerText is empty.
+        return [t.strip() for t in self.root.locator(".cw-message .cw-content").all_text_contents()]
