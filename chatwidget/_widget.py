@@ -10,17 +10,28 @@ import asyncio
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
 
 from . import _protocol as wire
+from ._emitter import ViewSync
+from ._options import VIEW_OPTIONS, ChatOptions
+from ._requests import dispatch
+
+if TYPE_CHECKING:
+    from .chat import ChatSession
 
 _STATIC = Path(__file__).parent / "static"
 _MISSING_BUNDLE = """export default { render({ el }) {
   el.textContent = "chatwidget: the front end is not built. Run `npm --prefix js run build`.";
 } };"""
+
+#: The chat's state traits the widget mirrors.
+MIRRORED: tuple[str, ...] = ("running", "ask", "settings", "starters", "commands", "profiles", "profile")
+MIRRORED += ("storage_error", "connected_mcp")
+MIRRORED += ("starter_categories", "modes", "element_sidebar", "chat_elements")
 
 Snapshot = Callable[[], dict[str, Any]]
 RequestHandler = Callable[[Any, list[Any]], None]
@@ -66,6 +77,22 @@ class ChatWidget(anywidget.AnyWidget):
         self._home_thread = threading.get_ident()
         super().__init__(**kwargs)
         self.on_msg(self._received)
+
+    @classmethod
+    def linked(cls, app: ChatOptions, chat: ChatSession) -> ChatWidget:
+        """The views of ``chat``: its state traits mirrored, the app's options as ``config``,
+        every change of the conversation sent through a view sync."""
+        widget = cls(
+            chat.snapshot, lambda content, buffers: dispatch(chat, content, buffers), instance=chat.id
+        )
+        traitlets.dlink((app, "title"), (widget, "title"))
+        for name in MIRRORED:
+            traitlets.dlink((chat, name), (widget, name))
+        head = lambda: chat.conversation.head  # noqa: E731 - read at each flush
+        chat.attach_view(ViewSync(widget.send_state_keys, widget.send, chat.wire, chat.shows_text, head))
+        app.observe(lambda _: setattr(widget, "config", app.view_config()), names=list(VIEW_OPTIONS))
+        widget.config = app.view_config()
+        return widget
 
     def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
         state: dict[str, Any] = super().get_state(key, drop_defaults)

@@ -16,37 +16,28 @@ import threading
 from contextvars import Token
 from typing import TYPE_CHECKING, Any
 
-import traitlets
-
 from ._base import StepBase
 from ._context import ChatContext, current_chat
-from ._emitter import ViewSync
+from ._extras import ChatExtras
 from ._handlers import HandlerDecorators, Handlers
 from ._log import route_log_to_server
-from ._options import VIEW_OPTIONS, ChatOptions
-from ._requests import dispatch
+from ._options import ChatOptions
 from ._transcript import render_transcript
 from ._widget import ChatWidget
 from .chat import ChatSession
 from .conversation import Conversation
-from .mcp import McpConnection, McpServers
 from .message import Message
 from .modes import check_modes
 
-#: The chat's state traits the widget mirrors.
 if TYPE_CHECKING:
     from ._static import StaticCopies
-
-_MIRRORED: tuple[str, ...] = ("running", "ask", "settings", "starters", "commands", "profiles", "profile")
-_MIRRORED += ("storage_error", "connected_mcp")
-_MIRRORED += ("starter_categories", "modes", "element_sidebar", "chat_elements")
 
 
 def _mirror(name: str) -> Any:
     return property(lambda app: getattr(app.chat, name), doc=f"The chat's ``{name}`` (read only).")
 
 
-class ChatApp(ChatOptions, HandlerDecorators):
+class ChatApp(ChatOptions, HandlerDecorators, ChatExtras):
     """A chat app: register handlers on it, then ``app.display()``.
 
     ``cot`` chooses how much of the chain of thought the browser sees: ``"full"`` (every
@@ -64,55 +55,8 @@ class ChatApp(ChatOptions, HandlerDecorators):
         self._entered: list[Token[ChatContext | None]] = []
         self._sidecar: Any = None
         self._closing: asyncio.Task[None] | None = None
-        self.widget: ChatWidget | None = None if headless else self._build_widget()
+        self.widget: ChatWidget | None = None if headless else ChatWidget.linked(self, self.chat)
         route_log_to_server()
-
-    def _build_widget(self) -> ChatWidget:
-        chat = self.chat
-        widget = ChatWidget(
-            chat.snapshot, lambda content, buffers: dispatch(chat, content, buffers), instance=chat.id
-        )
-        traitlets.dlink((self, "title"), (widget, "title"))
-        for name in _MIRRORED:
-            traitlets.dlink((chat, name), (widget, name))
-        chat.attach_view(
-            ViewSync(
-                widget.send_state_keys,
-                widget.send,
-                chat.wire,
-                chat.shows_text,
-                lambda: chat.conversation.head,
-            )
-        )
-        self.observe(lambda _: setattr(widget, "config", self.view_config()), names=list(VIEW_OPTIONS))
-        widget.config = self.view_config()
-        return widget
-
-    def set_commands(self, commands: list[Any]) -> None:
-        """The composer's ``/`` commands: :class:`~chatwidget.types.Command` objects or dicts."""
-        self.chat.interaction.set_commands(commands)
-
-    def set_modes(self, modes: list[Any]) -> None:
-        """The composer's pickers: :class:`~chatwidget.Mode` objects (or dicts); [] removes them."""
-        self.chat.page.set_modes(modes)
-
-    def set_element_sidebar(
-        self, *, title: str | None = None, elements: list[Any] | None = None, key: str | None = None
-    ) -> None:
-        """Open the element sidebar with ``elements`` (an empty list closes it) and/or a ``title``."""
-        self.chat.page.set_element_sidebar(title=title, elements=elements, key=key)
-
-    def send_window_message(self, data: Any) -> None:
-        """Post ``data`` (JSON) to the page embedding the chat, when it is shown in a frame."""
-        self.chat.page.send_window_message(data)
-
-    def toast(self, message: str, type: str = "info") -> None:
-        """A short notice over the chat: ``type`` is info, success, warning or error."""
-        self.chat.page.toast(message, type)
-
-    def set_user_env(self, values: dict[str, Any]) -> None:
-        """The user's values for ``user_env_keys`` (``cw.user_session.get("env")``)."""
-        self.chat.page.set_user_env(values)
 
     # -- driving the chat from code ----------------------------------------------------------
     async def start(self) -> None:
@@ -187,20 +131,6 @@ class ChatApp(ChatOptions, HandlerDecorators):
 
     def __exit__(self, *_exc: object) -> None:
         current_chat.reset(self._entered.pop())
-
-    # -- MCP servers ------------------------------------------------------------------------
-    @property
-    def mcp_servers(self) -> McpServers:
-        """The chat's MCP servers: their sessions and tools, and ``call_tool``."""
-        return self.chat.mcp
-
-    async def connect_mcp(self, connection: McpConnection) -> Any:
-        """Connect an MCP server (within the ``mcp`` options); returns its ``ClientSession``."""
-        return await self.chat.mcp.connect(connection)
-
-    async def disconnect_mcp(self, name: str) -> bool:
-        """Disconnect the MCP server ``name`` (``on_mcp_disconnect`` runs); False if unknown."""
-        return await self.chat.mcp.disconnect(name)
 
     # -- reading the chat ---------------------------------------------------------------
     @property
