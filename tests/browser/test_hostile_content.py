@@ -88,7 +88,7 @@ INSPECT_JS = """
     const host = e.closest('[data-step-id]');
     return `<${e.tagName.toLowerCase()}> in ${host ? host.getAttribute('data-type') : 'chrome'}`;
   };
-  const chrome = (e) => !!e.closest('.cw-composer, .cw-mcp');  // the widget's own forms
+  const chrome = (e) => !!e.closest('.cw-composer, .cw-mcp, .cw-user-env');  // the widget's own forms
   for (const e of root.querySelectorAll(forbidden)) {
     if (!chrome(e)) found.push(`forbidden element ${where(e)}`);
   }

@@ -8,6 +8,7 @@ and drops it at the end. Unreachable: the tests fail under CI (``CI=true``), els
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import sys
 import uuid
@@ -38,11 +39,10 @@ async def _pg_admin(statement: str) -> None:
 
 
 def _run(statement: str) -> None:
-    loop = asyncio.new_event_loop()  # not asyncio.run(): it would unset the current loop
-    try:
-        loop.run_until_complete(_pg_admin(statement))
-    finally:
-        loop.close()
+    # In a thread of its own: this thread may be running a loop already (Playwright's, or
+    # pytest-asyncio's), and asyncio.run() here would also unset the current loop.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _pg_admin(statement)).result()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

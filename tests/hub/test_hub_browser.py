@@ -4,16 +4,15 @@ and sees none of it; an anonymous visitor reads the share page exactly while it 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from hubdriver import PASSWORD, Hub
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from labdriver import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Chat, Notebook, write_notebook
+from labdriver import ARTIFACTS, TIMEOUT_MS, Chat, Notebook, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -39,16 +38,6 @@ class UserLab:
     def url(self, path: str, **query: str) -> str:
         qs = "&".join(f"{k}={v}" if v else k for k, v in query.items())
         return f"{self.base}{path}" + (f"?{qs}" if qs else "")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def sign_in(browser: Browser, hub: Hub, user: str) -> tuple[BrowserContext, Page]:

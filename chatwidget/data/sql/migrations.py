@@ -12,6 +12,7 @@ failed migration leaves the previous version intact.
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from collections.abc import Callable
 
@@ -32,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..base import DataLayerError
@@ -319,9 +321,23 @@ def _migrate_sync(conn: Connection, target: int) -> int:
     return max(version, target)
 
 
+#: How often a migration refused with "database is locked" is tried again.
+LOCK_RETRIES = 6
+
+
 async def migrate(engine: AsyncEngine, target: int = HEAD) -> int:
     """Bring the schema to ``target`` (default: the newest); returns the version reached."""
     if not 0 <= target <= HEAD:
         raise ValueError(f"no schema version {target} (head is {HEAD})")
-    async with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
-        return await conn.run_sync(_migrate_sync, target)
+    for attempt in range(LOCK_RETRIES + 1):
+        try:
+            async with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+                return await conn.run_sync(_migrate_sync, target)
+        except OperationalError as exc:
+            # Several processes opening a new SQLite file at once: one that switches the file
+            # to WAL while another holds its write lock can be refused at once, without the busy
+            # timeout (SQLite's deadlock rule). Trying again after the other finished succeeds.
+            if "locked" not in str(exc) or attempt == LOCK_RETRIES:
+                raise
+            await asyncio.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")
