@@ -19,6 +19,7 @@ from tornado import web
 from chatwidget.data import BaseDataLayer, DataLayerError, ThreadDict
 from chatwidget.data.threads import ThreadNotFoundError, ThreadService
 
+from ._json import JSONHandlerMixin
 from .identity import owner_of
 
 if TYPE_CHECKING:
@@ -108,23 +109,8 @@ class ChatHandlerMixin:
         handler.finish(json.dumps({"message": message}))
 
 
-class ChatAPIHandler(ChatHandlerMixin, APIHandler):
+class ChatAPIHandler(ChatHandlerMixin, JSONHandlerMixin, APIHandler):
     """A JSON endpoint of the private API (every method is ``@web.authenticated``)."""
-
-    def write_json(self, data: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps(data))
-
-    def json_body(self) -> dict[str, Any]:
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError as exc:
-            raise web.HTTPError(400, "the body is not JSON") from exc
-        if not isinstance(body, dict):
-            raise web.HTTPError(400, "the body must be a JSON object")
-        return body
 
 
 class ChatPageHandler(ChatHandlerMixin, JupyterHandler):

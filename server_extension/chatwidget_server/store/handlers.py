@@ -20,6 +20,7 @@ from tornado import web
 from chatwidget.data import DataLayerError, Pagination, ThreadFilter, User
 from chatwidget.data.sql import SQLDataLayer
 
+from .._json import JSONHandlerMixin
 from ._caller import Caller, authenticate
 from ._owners import Owners
 
@@ -44,7 +45,7 @@ def check_id(value: object) -> str:
     return value
 
 
-class StoreHandler(web.RequestHandler):
+class StoreHandler(JSONHandlerMixin, web.RequestHandler):
     caller: Caller
 
     @property
@@ -62,21 +63,6 @@ class StoreHandler(web.RequestHandler):
 
     def check_xsrf_cookie(self) -> None:
         """Token-authenticated API: no cookies are read, so there is nothing to forge."""
-
-    def write_json(self, data: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps(data))
-
-    def json_body(self) -> dict[str, Any]:
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError as exc:
-            raise web.HTTPError(400, "the body is not JSON") from exc
-        if not isinstance(body, dict):
-            raise web.HTTPError(400, "the body must be a JSON object")
-        return body
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
