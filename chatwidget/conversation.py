@@ -47,6 +47,8 @@ class Conversation:
         self._history = History()
         self._listeners: list[ConversationListener] = []
         self._token_listeners: list[ConversationListener] = []
+        # Steps seen streaming, so ending the streams costs the open ones, not the history.
+        self._streaming: dict[str, StepBase] = {}
 
     # -- listeners ----------------------------------------------------------------------
     def add_listener(self, listener: ConversationListener) -> None:
@@ -90,6 +92,8 @@ class Conversation:
     def put(self, step: StepBase, *, restored: bool = False) -> int:
         """Add ``step`` (or record that it changed); returns its slot."""
         slot = self._history.put(step)
+        if step.streaming:
+            self._streaming[step.id] = step
         for listener in self._listeners:
             listener.changed(slot, step, restored)
         return slot
@@ -100,6 +104,7 @@ class Conversation:
 
     def _take_out(self, step: StepBase, *, deleted: bool) -> bool:
         slot = self._history.remove(step.id)
+        self._streaming.pop(step.id, None)
         if slot is None:
             return False
         for listener in self._listeners:
@@ -118,8 +123,9 @@ class Conversation:
 
     def finish_streams(self) -> None:
         """End every stream still open (its handler ended, or was stopped)."""
-        for step in self._history.steps():
-            if step.streaming:
+        open_steps, self._streaming = self._streaming, {}
+        for step in open_steps.values():
+            if step.streaming and step.id in self._history:
                 step.streaming = False
                 self.put(step)
 
