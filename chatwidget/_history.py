@@ -22,16 +22,28 @@ class History:
     def __len__(self) -> int:
         return len(self._slot_of)
 
-    def put(self, step: StepBase) -> int:
-        """The slot of ``step``, newly appended if it was not in the history."""
+    def put(self, step: StepBase, at: int | None = None) -> int:
+        """The slot of ``step``, newly appended if it was not in the history (or placed in
+        the free slot ``at``, one handed out by :meth:`reserve`)."""
         slot = self._slot_of.get(step.id)
         if slot is None:
-            slot = len(self._slots)
-            self._slots.append(step)
+            if at is not None and 0 <= at < len(self._slots) and self._slots[at] is None:
+                slot = at
+                self._slots[at] = step
+            else:
+                slot = len(self._slots)
+                self._slots.append(step)
             self._slot_of[step.id] = slot
         else:
             self._slots[slot] = step
         return slot
+
+    def reserve(self, count: int) -> int:
+        """Hand out ``count`` empty slots (for steps older than the ones to come, filled
+        later with ``put(step, at=...)``); returns the first."""
+        first = len(self._slots)
+        self._slots.extend([None] * count)
+        return first
 
     def remove(self, step_id: str) -> int | None:
         slot = self._slot_of.pop(step_id, None)

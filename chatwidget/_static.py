@@ -128,13 +128,15 @@ def render_static(title: str, history: Conversation, shows_text: Callable[[StepB
 class _Chunks:
     """The copy cut into chunks of consecutive slots; each step's HTML is kept until it changes.
 
-    Slots only grow, so a new step always lands in the last chunk; a chunk is rendered by
-    joining its own steps' HTML, never the whole conversation's.
+    Slots only grow, so a new step always lands in the last chunk, and opens a new chunk when
+    the last one is full; a chunk is rendered by joining its own steps' HTML, never the whole
+    conversation's.
     """
 
     def __init__(self) -> None:
         self.starts: list[int] = [0]  # the first slot of each chunk
         self._html: list[dict[int, str]] = [{}]  # per chunk: slot -> the step's HTML
+        self._size = [0]  # characters of HTML per chunk
         self._dirty: set[int] = set()  # chunks to send again
 
     def __len__(self) -> int:
@@ -142,10 +144,17 @@ class _Chunks:
 
     def set(self, slot: int, text: str | None) -> None:
         index = bisect.bisect_right(self.starts, slot) - 1
-        if text is None:
-            self._html[index].pop(slot, None)
-        else:
-            self._html[index][slot] = text
+        chunk = self._html[index]
+        opens_next = text is not None and index == len(self.starts) - 1 and slot not in chunk
+        if opens_next and self._size[index] > CHUNK_BYTES and slot > max(chunk, default=-1):
+            self.starts.append(slot)  # the last chunk is full: this step opens the next
+            self._html.append({})
+            self._size.append(0)
+            index, chunk = index + 1, self._html[-1]
+        self._size[index] -= len(chunk.pop(slot, ""))
+        if text is not None:
+            chunk[slot] = text
+            self._size[index] += len(text)
         self._dirty.add(index)
 
     def body(self, index: int) -> str:
@@ -153,14 +162,7 @@ class _Chunks:
         return "".join(chunk[slot] for slot in sorted(chunk))
 
     def take_dirty(self) -> list[int]:
-        """The chunks to send, after starting a new chunk where the last one grew too big."""
-        last = len(self.starts) - 1
-        chunk = self._html[last]
-        if last in self._dirty and len(chunk) > 1 and sum(map(len, chunk.values())) > CHUNK_BYTES:
-            newest = max(chunk)  # the newest step opens the next chunk
-            self.starts.append(newest)
-            self._html.append({newest: chunk.pop(newest)})
-            self._dirty.add(last + 1)
+        """The chunks changed since the last call, in order."""
         dirty, self._dirty = sorted(self._dirty), set()
         return dirty
 
@@ -170,6 +172,8 @@ class StaticCopies(ConversationListener):
     answer (:meth:`idle`), at most once per ``INTERVAL`` seconds."""
 
     INTERVAL = 1.0
+    #: Seconds of rendering per turn of the event loop while many steps are out of date.
+    SLICE = 0.02
 
     def __init__(
         self, title: Callable[[], str], conversation: Conversation, visible: Callable[[StepBase], bool]
@@ -178,18 +182,33 @@ class StaticCopies(ConversationListener):
         self._conversation = conversation
         self._visible = visible
         self._chunks = _Chunks()
+        # Steps whose HTML is out of date, rendered when the copy is next written: a resumed
+        # thread of thousands of steps costs nothing until then, and then a slice per turn
+        # of the event loop.
+        self._stale: dict[int, StepBase] = {}
         #: Per copy: the cell context its outputs go to, and one display handle per chunk.
         self._copies: list[tuple[contextvars.Context, list[Any]]] = []
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.Handle | None = None
         self._written_at = 0.0
         self._listening = False
 
     # -- changes ------------------------------------------------------------------------
     def changed(self, slot: int, step: StepBase, restored: bool) -> None:
-        self._chunks.set(slot, step_html(step, self._conversation.depth(step), self._visible(step)))
+        self._stale[slot] = step
 
     def removed(self, slot: int, step: StepBase, deleted: bool) -> None:
+        self._stale.pop(slot, None)
         self._chunks.set(slot, None)
+
+    def _render_stale(self, budget: float | None) -> bool:
+        """Render stale steps in slot order for up to ``budget`` seconds; True when none is left."""
+        deadline = None if budget is None else time.monotonic() + budget
+        for slot in sorted(self._stale):
+            step = self._stale.pop(slot)
+            self._chunks.set(slot, step_html(step, self._conversation.depth(step), self._visible(step)))
+            if deadline is not None and time.monotonic() > deadline:
+                break
+        return not self._stale
 
     def idle(self) -> None:
         self.refresh()
@@ -210,6 +229,7 @@ class StaticCopies(ConversationListener):
             for slot, step in self._conversation.items():
                 self.changed(slot, step, True)
             self._conversation.add_listener(self)
+        self._render_stale(None)
         self._chunks.take_dirty()
         handles = []
         for index in range(len(self._chunks)):
@@ -226,17 +246,27 @@ class StaticCopies(ConversationListener):
             return
         delay = max(0.0, self._written_at + self.INTERVAL - time.monotonic())
         try:
-            self._timer = asyncio.get_running_loop().call_later(delay, self.write)
+            self._timer = asyncio.get_running_loop().call_later(delay, self._write_in_slices)
         except RuntimeError:
             self.write()
+
+    def _write_in_slices(self) -> None:
+        """Render what is out of date a slice per turn of the event loop, then send it."""
+        self._timer = None
+        if not self._render_stale(self.SLICE):
+            self._timer = asyncio.get_running_loop().call_soon(self._write_in_slices)
+            return
+        self.write()
 
     def write(self) -> None:
         """Send the chunks that changed now; a new chunk becomes a new output of each copy's cell."""
         if self._timer is not None:
             self._timer.cancel()
-        self._timer, self._written_at = None, time.monotonic()
+        self._timer = None
         if not self._copies:
             return
+        self._render_stale(None)
+        self._written_at = time.monotonic()
         from IPython.display import display
 
         for index in self._chunks.take_dirty():

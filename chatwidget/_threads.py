@@ -6,12 +6,13 @@ server's REST API follows; another owner's thread is reported exactly like a mis
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from ._base import StepBase
 from ._protocol import MESSAGE_TYPES
 from .data import ThreadDict
-from .data.threads import ThreadNotFoundError
+from .data.threads import ThreadNotFoundError, ThreadService
 from .element import Audio, Dataframe, Display, Element, File, Image, Pdf, Plotly, TaskList, Text, Video
 from .message import Message
 from .step import Step
@@ -78,15 +79,22 @@ def step_from_dict(data: dict[str, Any]) -> StepBase:
     return item
 
 
-async def resume(chat: ChatSession, thread_id: str) -> ThreadDict:
-    service, owner = await chat.threads()
-    thread = await service.get(thread_id, owner)
-    await chat.end()
-    chat.clear(keep_settings=True)
-    await chat.switch_thread(thread_id, stored=True)
-    steps = [step_from_dict(dict(s)) for s in thread.get("steps", [])]
+#: Steps read and shown first when a thread is resumed (more than a view's first page of
+#: messages); the older ones are read next and take the slots kept free before them.
+FIRST_PAGE = 200
+#: Older steps are sent to the views in batches of this many, so that no single message
+#: keeps a page busy for long.
+OLDER_BATCH = 500
+
+
+async def _restore(
+    chat: ChatSession, service: ThreadService, page: ThreadDict, at: int | None
+) -> list[StepBase]:
+    """Put a page of stored steps (with their elements) into the chat, from slot ``at`` on
+    (reserved slots) or after the last."""
+    steps = [step_from_dict(dict(s)) for s in page.get("steps", [])]
     by_id = {s.id: s for s in steps}
-    for stored in thread.get("elements") or []:
+    for stored in page.get("elements") or []:
         kind = _ELEMENT_KINDS.get(stored.get("type", "file"), File)
         owner_step = by_id.get(stored.get("forId") or "")
         if owner_step is None:
@@ -99,13 +107,27 @@ async def resume(chat: ChatSession, thread_id: str) -> ThreadDict:
             language=stored.get("language"),
             page=stored.get("page"),
             props=stored.get("props") or {},
-            content=await service.layer.read_element_content(thread_id, stored["id"]),
+            content=await service.layer.read_element_content(page["id"], stored["id"]),
         )
         owner_step.elements.append(element)
-    for step in steps:
+    for offset, step in enumerate(steps):
         step.bind(chat)
         chat.elements.attach(step, store=False)
-        chat.conversation.put(step, restored=True)
+        chat.conversation.put(step, restored=True, at=None if at is None else at + offset)
+    return steps
+
+
+async def resume(chat: ChatSession, thread_id: str) -> ThreadDict:
+    """Show a stored thread in the chat: its newest page at once, then the older steps in the
+    slots kept before it; ``on_chat_resume`` gets the whole thread."""
+    service, owner = await chat.threads()
+    thread = await service.get_page(thread_id, owner, FIRST_PAGE)
+    await chat.end()
+    chat.clear(keep_settings=True)
+    await chat.switch_thread(thread_id, stored=True)
+    cursor, older_count = thread.pop("olderSteps", None), thread.pop("olderCount", 0)
+    older_slots = chat.conversation.reserve(older_count) if cursor and older_count else None
+    newest = await _restore(chat, service, thread, None)
     metadata = thread.get("metadata") or {}
     chat.user_session = {
         "id": thread_id,
@@ -114,6 +136,20 @@ async def resume(chat: ChatSession, thread_id: str) -> ThreadDict:
     if isinstance(metadata.get("chat_settings"), dict):
         chat.interaction.restore_settings(metadata["chat_settings"])
     chat.started = True
+    chat.conversation.flush()  # the views paint the newest page now
+    if older_slots is not None:
+        older = await service.get_page(thread_id, owner, older_count, cursor)
+        if newest and chat.conversation.get(newest[-1].id) is not newest[-1]:
+            return thread  # the chat moved on (another thread, a new chat) meanwhile
+        older_steps = older.get("steps", [])[-older_count:]
+        at = older_slots + older_count - len(older_steps)
+        for start in range(0, len(older_steps), OLDER_BATCH):  # each batch a message of its own
+            batch = older_steps[start : start + OLDER_BATCH]
+            await _restore(chat, service, {**older, "steps": batch}, at + start)
+            chat.conversation.flush()
+            await asyncio.sleep(0)
+        thread["steps"] = older_steps + thread.get("steps", [])
+        thread["elements"] = (older.get("elements") or []) + (thread.get("elements") or [])
     if handler := chat.handlers.get("on_chat_resume"):
         await chat.runner.invoke("on_chat_resume", handler, thread)
     chat.conversation.flush()

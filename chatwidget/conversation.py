@@ -89,14 +89,19 @@ class Conversation:
         return self._history.depth(step)
 
     # -- changing -----------------------------------------------------------------------
-    def put(self, step: StepBase, *, restored: bool = False) -> int:
-        """Add ``step`` (or record that it changed); returns its slot."""
-        slot = self._history.put(step)
+    def put(self, step: StepBase, *, restored: bool = False, at: int | None = None) -> int:
+        """Add ``step`` (or record that it changed); returns its slot (``at``: a reserved one)."""
+        slot = self._history.put(step, at)
         if step.streaming:
             self._streaming[step.id] = step
         for listener in self._listeners:
             listener.changed(slot, step, restored)
         return slot
+
+    def reserve(self, count: int) -> int:
+        """Empty slots before the steps to come, for older steps that arrive later (a resumed
+        thread shows its newest page first); returns the first."""
+        return self._history.reserve(count)
 
     def remove(self, step: StepBase) -> bool:
         """Take ``step`` out for good (it is deleted from storage too)."""

@@ -96,6 +96,18 @@ class BaseDataLayer(ABC):
     @abstractmethod
     async def get_thread(self, thread_id: str) -> ThreadDict | None: ...
 
+    async def get_thread_page(
+        self, thread_id: str, limit: int, before: str | None = None
+    ) -> ThreadDict | None:
+        """The thread with only its newest ``limit`` steps before the cursor ``before`` (and
+        their elements), ``olderSteps`` the cursor of the steps before those, ``olderCount``
+        how many they are. A layer that cannot read pages answers the whole thread as one
+        page (``before`` is then never given); a resumed chat shows it all at once."""
+        thread = await self.get_thread(thread_id)
+        if thread is not None:
+            thread["olderSteps"], thread["olderCount"] = None, 0
+        return thread
+
     @abstractmethod
     async def update_thread(
         self,

@@ -54,6 +54,16 @@ class ThreadService:
             raise ThreadNotFoundError()
         return thread
 
+    async def get_page(
+        self, thread_id: str, owner: str | None, limit: int, before: str | None = None
+    ) -> ThreadDict:
+        """The owner's thread with one page of its steps (see ``BaseDataLayer.get_thread_page``)."""
+        await self.check_owner(thread_id, owner)
+        thread = await self.layer.get_thread_page(thread_id, limit, before)
+        if thread is None:
+            raise ThreadNotFoundError()
+        return thread
+
     async def list(
         self,
         owner: str | None,

@@ -95,6 +95,10 @@ class ThreadDict(TypedDict, total=False):
     metadata: dict[str, Any] | None
     steps: list[StepDict]
     elements: list[ElementDict] | None
+    # A page of the steps only (``get_thread(id, steps_limit=...)``): the cursor of the steps
+    # before these (None when there are none) and how many there are.
+    olderSteps: str | None
+    olderCount: int
 
 
 @dataclass

@@ -59,7 +59,7 @@ async def test_every_field_of_a_step_reads_back(layer: SQLDataLayer) -> None:
     assert thread is not None
     assert thread["metadata"] == {"chat_profile": "p", "is_shared": False, "shared_at": None}
     first, second = thread["steps"]
-    feedback = first.pop("feedback")  # type: ignore[typeddict-item]
+    feedback = first.pop("feedback")
     assert feedback["value"] == 0 and feedback["comment"] == "no" and feedback["forId"] == "s000"
     assert feedback["threadId"] == "t1" and feedback["id"]
     assert first == {
@@ -100,7 +100,9 @@ async def test_pages_walk_back_to_the_first_step(layer: SQLDataLayer, limit: int
         thread = await layer.get_thread("t1", steps_limit=limit, steps_before=cursor)
         assert thread is not None
         pages.append([s["id"] for s in thread["steps"]])
-        cursor = thread["olderSteps"]  # type: ignore[typeddict-item]
+        cursor = thread["olderSteps"]
+        older = sum(map(len, pages[:-1]))
+        assert thread["olderCount"] == (9 - older - len(pages[-1]) if cursor else 0)
         if cursor is None:
             break
         assert len(pages) <= 9, "the cursor does not move"
@@ -120,16 +122,16 @@ async def test_a_page_carries_the_elements_and_feedback_of_its_steps(layer: SQLD
     assert newest is not None
     assert [s["id"] for s in newest["steps"]] == ["s004", "s005"]
     assert [e["id"] for e in newest["elements"] or []] == ["e4"]
-    assert newest["steps"][1]["feedback"]["value"] == 1  # type: ignore[typeddict-item]
+    assert newest["steps"][1]["feedback"]["value"] == 1
     assert "feedback" not in newest["steps"][0]
-    middle = await layer.get_thread("t1", steps_limit=2, steps_before=newest["olderSteps"])  # type: ignore[typeddict-item]
+    middle = await layer.get_thread("t1", steps_limit=2, steps_before=newest["olderSteps"])
     assert middle is not None
     assert [s["id"] for s in middle["steps"]] == ["s002", "s003"]
     assert [e["id"] for e in middle["elements"] or []] == ["e3"]
-    oldest = await layer.get_thread("t1", steps_limit=2, steps_before=middle["olderSteps"])  # type: ignore[typeddict-item]
-    assert oldest is not None and oldest["olderSteps"] is None  # type: ignore[typeddict-item]
+    oldest = await layer.get_thread("t1", steps_limit=2, steps_before=middle["olderSteps"])
+    assert oldest is not None and oldest["olderSteps"] is None
     assert [e["id"] for e in oldest["elements"] or []] == ["e0"]
-    assert oldest["steps"][1]["feedback"]["value"] == 0  # type: ignore[typeddict-item]
+    assert oldest["steps"][1]["feedback"]["value"] == 0
 
 
 async def test_pages_of_an_empty_or_missing_thread(layer: SQLDataLayer) -> None:
@@ -137,7 +139,7 @@ async def test_pages_of_an_empty_or_missing_thread(layer: SQLDataLayer) -> None:
     await layer.update_thread("t1", create=True)
     thread = await layer.get_thread("t1", steps_limit=5)
     assert thread is not None and thread["steps"] == [] and thread["elements"] == []
-    assert thread["olderSteps"] is None  # type: ignore[typeddict-item]
+    assert thread["olderSteps"] is None
 
 
 async def test_a_page_of_one_thread_holds_no_step_of_another(layer: SQLDataLayer) -> None:
@@ -146,7 +148,7 @@ async def test_a_page_of_one_thread_holds_no_step_of_another(layer: SQLDataLayer
     await layer.write_steps([_step(n, id=f"x{n}", threadId="t2") for n in range(3)])
     thread = await layer.get_thread("t2", steps_limit=2)
     assert thread is not None and [s["id"] for s in thread["steps"]] == ["x1", "x2"]
-    cursor = thread["olderSteps"]  # type: ignore[typeddict-item]
+    cursor = thread["olderSteps"]
     older = await layer.get_thread("t2", steps_limit=5, steps_before=cursor)
     assert older is not None and [s["id"] for s in older["steps"]] == ["x0"]
 

@@ -392,3 +392,44 @@ async def test_db_url_chooses_the_database_when_no_data_layer_is_given(
     finally:
         for app in apps:
             await app.chat.close()  # the last chat on a database closes its engine
+
+
+async def test_a_long_thread_resumes_newest_page_first_then_the_rest_in_order(make_app, layer, recording):
+    owner = await layer.create_user(cw.User("alice"))
+    await layer.update_thread("long", name="Long", user_id=owner.id, create=True)
+    count = _threads.FIRST_PAGE * 2 + 50
+    stamps = [f"2100-01-01T00:{n // 60:02d}:{n % 60:02d}.000Z" for n in range(count)]
+    await layer.write_steps(
+        [
+            {
+                "id": f"m{n:04d}",
+                "threadId": "long",
+                "type": "user_message" if n % 2 else "assistant_message",
+                "name": "User" if n % 2 else "Assistant",
+                "output": f"message {n}",
+                "createdAt": stamps[n],
+                "start": stamps[n],
+                "end": stamps[n],
+            }
+            for n in range(count)
+        ]
+    )
+    app = make_app()
+    seen = []
+
+    @app.on_chat_resume
+    async def on_resume(thread):
+        seen.append([s["id"] for s in thread["steps"]])
+
+    comm = recording[-1]
+    comm.clear()
+    await app.resume("long")
+    updates = comm.updates()
+    first = next(u for u in updates if "head" in u)
+    shown_first = sorted(k for k in first if k.startswith("s"))
+    assert len(shown_first) == _threads.FIRST_PAGE  # the newest page alone is sent first
+    ids = [f"m{n:04d}" for n in range(count)]
+    assert [m.id for m in app.messages] == ids  # then every step, in creation order
+    assert seen == [ids]  # on_chat_resume gets the whole thread
+    await app.send_user_message("and on")
+    assert app.messages[-1].content.startswith("echo: and on")

@@ -53,6 +53,11 @@ _ELEMENTS = (
     "e.page, e.props{j}, e.object_key, e.url FROM elements e"
 )
 _BEFORE = " AND (s.created_at, s.pk) < (:before_at, :before_pk)"
+#: How many steps lie before a page: counted on the index, no row is read.
+_OLDER_COUNT = text(
+    "SELECT count(*) FROM steps s WHERE s.thread_id = :thread_id"
+    " AND (s.created_at, s.pk) < (:oldest_at, :oldest_pk)"
+)
 
 
 @cache
@@ -179,10 +184,12 @@ def _thread(row: Any) -> ThreadDict:
 
 @dataclass
 class ThreadRead:
-    """A thread as read, and the position of its oldest step read when older ones exist."""
+    """A thread as read, and the position of its oldest step read when older ones exist
+    (with how many they are)."""
 
     thread: ThreadDict
     older: StepKey | None
+    older_count: int = 0
 
 
 async def read_thread(
@@ -207,10 +214,13 @@ async def read_thread(
         rows = rows[:limit][::-1]
         older = (rows[0][11], rows[0][-1]) if older_exists else None
     thread["steps"] = _steps(rows)
+    older_count = 0
     if limit is not None and not rows:
         thread["elements"] = []
     else:
         if limit is not None:
             params["oldest_at"], params["oldest_pk"] = rows[0][11], rows[0][-1]
         thread["elements"] = [_element(r) for r in (await session.execute(elements_sql, params)).all()]
-    return ThreadRead(thread=thread, older=older)
+        if older is not None:
+            older_count = int((await session.execute(_OLDER_COUNT, params)).scalar_one())
+    return ThreadRead(thread=thread, older=older, older_count=older_count)

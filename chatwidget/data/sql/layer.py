@@ -470,6 +470,11 @@ class SQLDataLayer(BaseDataLayer):
             data=[conv.thread_dict(row) for row in rows],
         )
 
+    async def get_thread_page(
+        self, thread_id: str, limit: int, before: str | None = None
+    ) -> ThreadDict | None:
+        return await self.get_thread(thread_id, steps_limit=limit, steps_before=before)
+
     async def get_thread(
         self, thread_id: str, *, steps_limit: int | None = None, steps_before: str | None = None
     ) -> ThreadDict | None:
@@ -478,7 +483,8 @@ class SQLDataLayer(BaseDataLayer):
         ``steps_limit``: only the newest ``steps_limit`` steps (still in creation order) and
         the elements of those steps; the thread then has ``olderSteps``, a cursor for the
         steps before these (``None`` when there are none), which ``steps_before`` takes to
-        read the next older page. (See :mod:`._thread_read`.)
+        read the next older page, and ``olderCount``, how many they are. (See
+        :mod:`._thread_read`.)
         """
         if steps_limit is not None and steps_limit < 1:
             raise ValueError("steps_limit must be at least 1")
@@ -491,7 +497,8 @@ class SQLDataLayer(BaseDataLayer):
             return None
         if steps_limit is not None:
             older = None if read.older is None else conv.encode_cursor(read.older[0], str(read.older[1]))
-            cast(dict[str, Any], read.thread)["olderSteps"] = older
+            read.thread["olderSteps"] = older
+            read.thread["olderCount"] = read.older_count
         return read.thread
 
     async def update_thread(
