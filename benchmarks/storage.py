@@ -396,7 +396,7 @@ async def main() -> None:
         else:
             report.notes.append(
                 f"Chainlit peer not found ({missing}): our side only. To compare: "
-                f"python -m venv {PEER_VENV} && {PEER_VENV}/bin/pip install chainlit==2.12.0 sqlalchemy "
+                f"python -m venv {PEER_VENV} && {PEER_VENV}/bin/pip install chainlit==2.12.0 'sqlalchemy[asyncio]' "
                 "aiosqlite asyncpg"
             )
             print(report.notes[-1], file=sys.stderr)
