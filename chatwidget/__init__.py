@@ -14,6 +14,7 @@ app.display()
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from . import input_widget
 from ._context import NoChatError
@@ -21,8 +22,6 @@ from ._sync import make_async, run_sync, sleep
 from .action import Action
 from .app import ChatApp
 from .ask import AskActionMessage, AskElementMessage, AskFileMessage, AskTimeoutError, AskUserMessage
-from .chainlit._errors import ChainlitFeatureError
-from .chainlit._loader import load_chainlit_app
 from .chat_context import chat_context
 from .context import context
 from .data.types import PersistedUser, User
@@ -68,6 +67,27 @@ from .settings import (
 from .sidebar import ElementSidebar
 from .step import Step, step
 from .types import AskFileResponse, ChatProfile, Command, Feedback, Starter, StarterCategory
+
+if TYPE_CHECKING:
+    from .chainlit._errors import ChainlitFeatureError
+    from .chainlit._loader import load_chainlit_app
+
+#: Imported on first use: the Chainlit drop-in (and its TOML reader) only for Chainlit apps.
+_LAZY = {
+    "ChainlitFeatureError": "chainlit._errors",
+    "load_chainlit_app": "chainlit._loader",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 try:
     __version__ = version("chatwidget")
