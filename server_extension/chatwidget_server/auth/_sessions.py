@@ -14,8 +14,9 @@ servers behind one URL that share the database and the cookie secret share the s
   read when the socket opened. A session ended by this server counts at once; one ended by
   another server is noticed within :data:`RECHECK_SECONDS` (the next message after that
   reads it again, and the socket is closed).
-* Rotating the cookie secret: cookies signed with one of ``previous_secrets`` are still
-  accepted, and signed again with the current secret on their next request.
+* Rotating the cookie secret: cookies signed with one of ``accepted_keys`` (the signing keys
+  of other secrets) are accepted too, and signed again with the current secret on their
+  next request.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class BrowserSessions:
         cookie_name: Callable[[web.RequestHandler], str],
         cookie_options: Callable[[web.RequestHandler], dict[str, Any]],
         verify_options: dict[str, Any],
-        previous_secrets: list[str],
+        accepted_keys: list[bytes],
     ) -> None:
         self.store = store
         self.lifetime = lifetime
@@ -87,7 +88,7 @@ class BrowserSessions:
         self._cookie_options = cookie_options
         self._verify = dict(verify_options)
         self._verify.setdefault("max_age_days", max(31.0, lifetime / 86400 + 1))
-        self._previous = [s.encode() for s in previous_secrets if s]
+        self._accepted = list(accepted_keys)
         self._requests: WeakKeyDictionary[web.RequestHandler, _Resolved] = WeakKeyDictionary()
         self._to_start: WeakKeyDictionary[web.RequestHandler, tuple[User, str, str]] = WeakKeyDictionary()
         self._rechecks: set[asyncio.Future[None]] = set()
@@ -101,10 +102,10 @@ class BrowserSessions:
         if value:
             return value.decode("ascii", "replace"), False
         raw = handler.get_cookie(name)
-        if not raw or not self._previous:
+        if not raw or not self._accepted:
             return None, False
-        for secret in self._previous:
-            old = web.decode_signed_value(secret, name, raw, **self._verify)
+        for key in self._accepted:
+            old = web.decode_signed_value(key, name, raw, **self._verify)
             if old:
                 return old.decode("ascii", "replace"), True
         return None, False

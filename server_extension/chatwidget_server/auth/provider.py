@@ -29,6 +29,8 @@ widget messages only (:mod:`._kernel_messages`).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from typing import Any
@@ -146,13 +148,14 @@ class ChatIdentityProvider(OwnIdentityProvider, LoginRules, IdentityProvider):
         value = section.get("db_url", "") if hasattr(section, "get") else ""
         return str(value or os.environ.get(URL_ENV, ""))
 
-    previous_cookie_secrets = List(
+    accepted_cookie_secret_files = List(
         Unicode(),
         help=(
-            "Cookie secrets used before the current ServerApp.cookie_secret: session cookies "
-            "they signed are still accepted, and signed again with the current secret. For "
-            "rotating the secret without signing everyone out; remove them once the overlap "
-            "is over. Default: empty (only the current secret)."
+            "Cookie secret files (as ServerApp.cookie_secret_file) whose session cookies are "
+            "accepted besides those of the current secret; such a cookie is signed again with "
+            "the current secret on its next request. For rotating the secret without signing "
+            "everyone out: list the old file here for the overlap, then remove it. Default: "
+            "empty (only the current secret)."
         ),
     ).tag(config=True)
 
@@ -216,7 +219,7 @@ class ChatIdentityProvider(OwnIdentityProvider, LoginRules, IdentityProvider):
             cookie_name=self.get_cookie_name,
             cookie_options=self._cookie_options,
             verify_options=self.get_secure_cookie_kwargs,
-            previous_secrets=self.previous_cookie_secrets,
+            accepted_keys=[self._cookie_key(path) for path in self.accepted_cookie_secret_files],
         )
         self._http: httpx.AsyncClient | None = None
         os.environ[SECRET_ENV] = self.identity_secret
@@ -255,6 +258,17 @@ class ChatIdentityProvider(OwnIdentityProvider, LoginRules, IdentityProvider):
         kernel_manager = getattr(server, "kernel_manager", None)
         if kernel_manager is not None:
             self.kernel_owners.track(kernel_manager)
+
+    def _cookie_key(self, path: str) -> bytes:
+        """The signing key of a cookie secret file, derived as jupyter_server derives its own."""
+        try:
+            with open(path, "rb") as f:
+                secret = f.read()
+        except OSError as exc:
+            raise ValueError(f"accepted_cookie_secret_files: cannot read {path}: {exc}") from exc
+        digest = hmac.new(secret, digestmod=hashlib.sha256)
+        digest.update(str(getattr(self.parent, "password", "") or "").encode())
+        return bytes(self.cookie_secret_hook(digest).digest())
 
     @property
     def oauth_allow_rules_configured(self) -> bool:
