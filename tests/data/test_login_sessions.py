@@ -181,3 +181,32 @@ async def test_overlapping_reads_of_one_session_share_one_query(
     assert len([q for q in queries if "login_sessions" in q]) == 1
     await first.end(session_id)
     assert await second.get(session_id) is None  # the next read is a new query: no cache
+
+
+async def test_a_cache_bounds_how_long_another_servers_logout_takes_to_count(
+    fresh_url: URL, clock: Clock
+) -> None:
+    first = LoginSessionStore(fresh_url, clock=clock, cache_seconds=5)
+    second = LoginSessionStore(fresh_url, clock=clock, cache_seconds=5)
+    try:
+        session_id = await new_session(first)
+        assert await first.get(session_id) is not None  # read, and kept for five seconds
+        queries: list[str] = []
+        event.listen(first.engine.sync_engine, "before_cursor_execute", lambda *a: queries.append(a[2]))
+        assert await second.end(session_id) is True
+        assert await second.get(session_id) is None  # the server that ended it: at once
+        clock.now += 4.9
+        assert await first.get(session_id) is not None  # the other: from its cache, no query
+        assert queries == []
+        clock.now += 0.2
+        assert await first.get(session_id) is None  # past the bound: read again, and gone
+        assert len([q for q in queries if "login_sessions" in q]) == 1
+        again = await new_session(first)
+        assert await first.get(again) is not None
+        await first.end(again)
+        assert await first.get(again) is None  # its own logout: at once, cache or not
+        with pytest.raises(ValueError, match="negative"):
+            LoginSessionStore(fresh_url, cache_seconds=-1)
+    finally:
+        await first.close()
+        await second.close()

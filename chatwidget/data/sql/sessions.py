@@ -6,9 +6,12 @@ other's sessions and pending OAuth logins.
 
 * A session id is 256 random bits (``secrets.token_urlsafe(32)``), handed to the browser
   only; the table holds its SHA-256, so reading the database yields no usable cookie.
-* :meth:`LoginSessionStore.get` is one primary-key lookup per call, never cached: a session
-  ended on one server is refused by every server at its next request. Lookups of one id
-  that overlap in time share one query (a page load fires dozens of requests at once).
+* :meth:`LoginSessionStore.get` is one primary-key lookup per call: a session ended on one
+  server is refused by every server at its next request. Lookups of one id that overlap
+  in time share one query (a page load fires dozens of requests at once). ``cache_seconds``
+  trades that for fewer queries: a session read is then reused for that long, and a session
+  ended on another server is still accepted here for at most that long (the server that
+  ended it refuses it at once).
 * A session expires ``lifetime`` seconds after it was created; an expired row is refused
   when read, and deleted by :meth:`purge_expired`, which :meth:`create` runs at most every
   :data:`PURGE_INTERVAL` seconds.
@@ -104,7 +107,11 @@ class LoginSessionStore:
         *,
         engine_options: dict[str, Any] | None = None,
         clock: Callable[[], float] = time.time,
+        cache_seconds: float = 0.0,
+        cache_entries: int = 10_000,
     ) -> None:
+        if cache_seconds < 0:
+            raise ValueError("cache_seconds cannot be negative")
         self._url_arg = url
         self._engine_options = engine_options or {}
         self._engine: AsyncEngine | None = None
@@ -113,6 +120,9 @@ class LoginSessionStore:
         self._clock = clock
         self._purged_at = float("-inf")
         self._reads: dict[str, asyncio.Future[StoredSession | None]] = {}
+        self.cache_seconds, self._cache_entries = cache_seconds, cache_entries
+        #: Sessions read less than ``cache_seconds`` ago: digest -> (session, when read).
+        self._cache: OrderedDict[str, tuple[StoredSession, float]] = OrderedDict()
         self._ended: OrderedDict[str, float] = OrderedDict()
 
     @property
@@ -187,12 +197,20 @@ class LoginSessionStore:
         digest = secret_hash(session_id)
         if digest is None:
             return None
+        cached = self._cache.get(digest)
+        if cached is not None and self._clock() - cached[1] < self.cache_seconds:
+            return cached[0] if cached[0].expires_at > self._clock() else None
         read = self._reads.get(digest)
         if read is None:
             read = asyncio.ensure_future(self._read(digest))
             self._reads[digest] = read
             read.add_done_callback(lambda done: self._forget_read(digest, done))
         session = await asyncio.shield(read)  # one caller giving up does not cancel the others
+        if self.cache_seconds and session is not None and digest not in self._ended:
+            self._cache[digest] = (session, self._clock())
+            self._cache.move_to_end(digest)
+            while len(self._cache) > self._cache_entries:
+                self._cache.popitem(last=False)
         if session is None or session.expires_at <= self._clock():
             return None
         return session
@@ -250,6 +268,7 @@ class LoginSessionStore:
         return digest is not None and digest in self._ended
 
     def _remember_ended(self, digest: str) -> None:
+        self._cache.pop(digest, None)
         self._ended[digest] = self._clock()
         self._ended.move_to_end(digest)
         while len(self._ended) > _ENDED_MEMORY:

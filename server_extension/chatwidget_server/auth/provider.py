@@ -148,6 +148,17 @@ class ChatIdentityProvider(OwnIdentityProvider, LoginRules, IdentityProvider):
         value = section.get("db_url", "") if hasattr(section, "get") else ""
         return str(value or os.environ.get(URL_ENV, ""))
 
+    session_cache_seconds = Float(
+        0.0,
+        help=(
+            "Seconds a session read from the database is reused by this server. 0: every "
+            "request reads its session (about a millisecond), and a logout on any server is "
+            "refused by every server at the next request. With N > 0, a session ended on "
+            "another server is still accepted here for up to N seconds (the server that ended "
+            "it refuses it at once). Default: 0."
+        ),
+    ).tag(config=True)
+
     accepted_cookie_secret_files = List(
         Unicode(),
         help=(
@@ -213,7 +224,7 @@ class ChatIdentityProvider(OwnIdentityProvider, LoginRules, IdentityProvider):
         self._password_callback = _callbacks.load(self.password_auth_callback, "password_auth_callback")
         self._oauth_callback = _callbacks.load(self.oauth_callback, "oauth_callback")
         self.sessions = BrowserSessions(
-            LoginSessionStore(self.session_db_url or None),
+            LoginSessionStore(self.session_db_url or None, cache_seconds=self.session_cache_seconds),
             lifetime=self.session_lifetime,
             login_timeout=self.login_timeout,
             cookie_name=self.get_cookie_name,
