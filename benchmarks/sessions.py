@@ -14,7 +14,8 @@ with chatwidget's identity provider and a password login; a client signs in once
   that overlap share one session read);
 * login: a password login (a session row written, the browser's old one ended).
 
-Configurations: the session store on SQLite and on PostgreSQL, and the baseline: the same
+Configurations: the session store on SQLite (also with ``session_cache_seconds=5``) and on
+PostgreSQL, and the baseline: the same
 server from a ``git archive`` of ``--baseline`` (default ``main``, where sessions are held
 in the server's memory), when that commit still has them. Every figure is measured
 ``--runs`` times (3): min / median / max; the load average is printed before and after.
@@ -121,12 +122,12 @@ def measure(server: ServerProcess, runs: int, requests: int) -> dict[str, tuple[
     return {name: spread(values) for name, values in figures.items()}
 
 
-def server_for(home: Path, db_url: str, env: dict[str, str] | None = None) -> ServerProcess:
+def server_for(home: Path, db_url: str, env: dict[str, str] | None = None, **identity: Any) -> ServerProcess:
     secret = home / "cookie_secret"
     home.mkdir(parents=True, exist_ok=True)
     secret.write_text("benchmark-cookie-secret")
     server = ServerProcess(home, config={}, env_extra=env or {})
-    server.config = deployment_config(db_url=db_url, public_url=server.url, secret_file=secret)
+    server.config = deployment_config(db_url=db_url, public_url=server.url, secret_file=secret, **identity)
     return server
 
 
@@ -169,6 +170,8 @@ def main() -> None:
             if backend == "sqlite":
                 sqlite_url = f"sqlite+aiosqlite:///{root / 'sessions.db'}"
                 results.append(run_configuration("sqlite", server_for(root / "sqlite", sqlite_url), args))
+                cached = server_for(root / "sqlite-cached", sqlite_url, session_cache_seconds=5.0)
+                results.append(run_configuration("sqlite, cache 5 s", cached, args))
                 continue
             name, pg_url = create_pg_database()
             try:
