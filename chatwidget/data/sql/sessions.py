@@ -152,6 +152,9 @@ class LoginSessionStore:
                         self._ready = True
             if write:
                 engine = engine.execution_options(**{WRITE_OPTION: True})
+            elif self.url.get_backend_name() == "postgresql":
+                # a read is one statement: no BEGIN and COMMIT round trips around it
+                engine = engine.execution_options(isolation_level="AUTOCOMMIT")
             async with engine.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:

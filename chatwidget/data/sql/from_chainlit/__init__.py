@@ -54,7 +54,7 @@ async def import_chainlit(
     """
     source = ChainlitSource(source_url)
     report = ImportReport(
-        source=source.url.render_as_string(hide_password=True),
+        source=source.display,
         destination=destination.url.render_as_string(hide_password=True),
         dry_run=dry_run,
     )

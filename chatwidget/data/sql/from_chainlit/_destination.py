@@ -33,8 +33,8 @@ TABLE_OF: dict[str, Table] = {
     "elements": cast(Table, ElementRow.__table__),
     "feedbacks": cast(Table, FeedbackRow.__table__),
 }
-#: Order of a thread's rows in its transaction.
-WRITE_ORDER = ("threads", "steps", "elements", "feedbacks")
+#: Order of the rows in a transaction (a thread's rows after the thread).
+WRITE_ORDER = ("users", "threads", "steps", "elements", "feedbacks")
 
 
 @dataclass

@@ -44,6 +44,8 @@ def read_only_url(url: str | URL) -> URL:
 
 class ChainlitSource:
     def __init__(self, url: str | URL) -> None:
+        #: The URL as the report shows it (no password).
+        self.display = normalize_url(url).render_as_string(hide_password=True)
         self.url = read_only_url(url)
         options: dict[str, Any] = {}
         if self.url.get_backend_name() == "postgresql":
@@ -54,12 +56,13 @@ class ChainlitSource:
     async def open(self) -> None:
         async with self.engine.connect() as conn:
             found = await conn.run_sync(_columns)
+        where = self.display
+        not_chainlit = "not a database in Chainlit's schema"
         missing = [name for name in ("threads", "steps") if name not in found]
         if missing:
-            raise NotChainlitError(
-                f"{self.url.render_as_string(hide_password=True)} has no table {', '.join(missing)}: "
-                "not a database in Chainlit's schema"
-            )
+            raise NotChainlitError(f"{where} has no table {', '.join(missing)}: {not_chainlit}")
+        if "threadId" not in found["steps"] or "createdAt" not in found["threads"]:
+            raise NotChainlitError(f'{where}: its steps have no "threadId": {not_chainlit}')
         for name, columns in found.items():
             self.tables[name] = table(name, *[column(c) for c in columns])
 
