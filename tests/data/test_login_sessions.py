@@ -210,3 +210,20 @@ async def test_a_cache_bounds_how_long_another_servers_logout_takes_to_count(
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_flood_of_login_starts_drops_the_oldest_not_the_table(fresh_url: URL, clock: Clock) -> None:
+    store = LoginSessionStore(fresh_url, clock=clock, max_pending=3)
+    try:
+        states = []
+        for _ in range(5):
+            clock.now += 1
+            states.append(
+                await store.start_login(
+                    provider="generic", code_verifier="v", nonce="n", next_url="/", timeout=600
+                )
+            )
+        assert len(await rows(store, "pending_logins")) == 3
+        assert [await store.take_login(s) is not None for s in states] == [False, False, True, True, True]
+    finally:
+        await store.close()

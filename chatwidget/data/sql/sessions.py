@@ -17,7 +17,9 @@ other's sessions and pending OAuth logins.
   :data:`PURGE_INTERVAL` seconds.
 * A pending login (an OAuth ``state`` with its PKCE verifier, nonce and ``next``) is taken
   once: :meth:`take_login` deletes the row and returns it in one statement, so of two
-  servers that receive the same callback at once, exactly one gets it.
+  servers that receive the same callback at once, exactly one gets it. Anyone may start a
+  login, so their number is bounded (``max_pending``): past it, the oldest are dropped (as a
+  flood of login starts would otherwise fill the table for the login timeout).
 
 Times are seconds since the epoch (``time.time``), compared the same way on every server;
 servers behind one URL need clocks that agree to within seconds. Database errors are raised
@@ -37,7 +39,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -109,6 +111,7 @@ class LoginSessionStore:
         clock: Callable[[], float] = time.time,
         cache_seconds: float = 0.0,
         cache_entries: int = 10_000,
+        max_pending: int = 10_000,
     ) -> None:
         if cache_seconds < 0:
             raise ValueError("cache_seconds cannot be negative")
@@ -124,6 +127,7 @@ class LoginSessionStore:
         #: Sessions read less than ``cache_seconds`` ago: digest -> (session, when read).
         self._cache: OrderedDict[str, tuple[StoredSession, float]] = OrderedDict()
         self._ended: OrderedDict[str, float] = OrderedDict()
+        self.max_pending = max_pending
 
     @property
     def url(self) -> URL:
@@ -304,6 +308,14 @@ class LoginSessionStore:
         }
         async with self._connect(write=True) as conn:
             await conn.execute(insert(_LOGINS).values(**row))
+            count = int((await conn.execute(select(func.count()).select_from(_LOGINS))).scalar_one())
+            if count > self.max_pending:
+                oldest = (
+                    select(_LOGINS.c.state_hash)
+                    .order_by(_LOGINS.c.expires_at)
+                    .limit(count - self.max_pending)
+                )
+                await conn.execute(delete(_LOGINS).where(_LOGINS.c.state_hash.in_(oldest)))
         return state
 
     async def take_login(self, state: str) -> StoredLogin | None:
