@@ -21,6 +21,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -286,12 +287,47 @@ def _v4_step_owner(conn: Connection) -> None:
         conn.execute(text(owner_index))
 
 
+def _v5_login_sessions(conn: Connection) -> None:
+    """Login sessions and pending OAuth logins of the Jupyter server (``chatwidget.data.sql.sessions``).
+
+    Keyed by the SHA-256 of the secret (a session id, an OAuth ``state``), never the secret
+    itself; times are seconds since the epoch, so several servers compare them alike.
+    """
+    md = MetaData()
+    when = Float(precision=53)
+    Table(
+        "login_sessions",
+        md,
+        Column("id_hash", String(64), primary_key=True),
+        Column("username", String(255), nullable=False, index=True),
+        Column("name", Text),
+        Column("display_name", Text),
+        Column("avatar_url", Text),
+        Column("provider", String(64), nullable=False),
+        Column("role", String(16), nullable=False),
+        Column("created_at", when, nullable=False),
+        Column("expires_at", when, nullable=False, index=True),
+    )
+    Table(
+        "pending_logins",
+        md,
+        Column("state_hash", String(64), primary_key=True),
+        Column("provider", String(64), nullable=False),
+        Column("code_verifier", Text, nullable=False),
+        Column("nonce", Text, nullable=False),
+        Column("next_url", Text, nullable=False),
+        Column("expires_at", when, nullable=False, index=True),
+    )
+    md.create_all(conn)
+
+
 #: The migrations in order: ``MIGRATIONS[n - 1]`` takes the schema to version ``n``.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_base_tables,
     _v2_sharing_columns,
     _v3_search,
     _v4_step_owner,
+    _v5_login_sessions,
 ]
 HEAD = len(MIGRATIONS)
 

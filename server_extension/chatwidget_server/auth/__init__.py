@@ -7,7 +7,7 @@
 It offers every provider whose ``OAUTH_<PROVIDER>_CLIENT_ID`` and ``_CLIENT_SECRET`` are set
 (:mod:`.providers`), and a password form when ``password_auth_callback`` is configured.
 The flow (PKCE, state, nonce, ID token validation, mix-up defence) lives once in
-:mod:`.oauth`; redirects in :mod:`._urls`; sessions in :mod:`._sessions`; routes in
+:mod:`.oauth`; redirects in :mod:`._urls`; sessions (in the chat database) in :mod:`._sessions`; routes in
 :mod:`.handlers`. A logged-in user owns threads as ``"<provider>:<subject>"``, and the kernel
 learns that identity through a server-signed token (:mod:`chatwidget.identity`).
 """

@@ -159,7 +159,7 @@ class PasswordLoginHandler(_AuthHandler):
             return
         ip.login_throttle.succeeded(username, address)
         user, role = accepted
-        ip.login(self, user, "password", role)
+        await ip.login(self, user, "password", role)
         self.signed_in(role, self.next_url(self.get_body_argument("next", None)))
 
 
@@ -172,13 +172,14 @@ class OAuthStartHandler(_AuthHandler):
             raise web.HTTPError(404)
         verifier = secrets.token_urlsafe(64)
         nonce = secrets.token_urlsafe(32)
-        state = ip.pending.start(provider_id, verifier, nonce, self.next_url(self.get_argument("next", None)))
+        next_url = self.next_url(self.get_argument("next", None))
+        state = await ip.sessions.start_login(provider_id, verifier, nonce, next_url)
         try:
             url = await provider.authorization_url(
                 ip.http_client, redirect_uri(ip.public_url, provider_id), state, verifier, nonce
             )
         except OAuthError as exc:
-            ip.pending.take(state)
+            await ip.sessions.take_login(state)
             self.failed(502, f"{provider.title} is unavailable; try again later.", str(exc))
             return
         self.set_state_cookie(state)
@@ -201,10 +202,10 @@ class OAuthCallbackHandler(_AuthHandler):
         cookie_state = self.take_state_cookie()
         if not state or not cookie_state or not hmac.compare_digest(state.encode(), cookie_state.encode()):
             if cookie_state:
-                ip.pending.take(cookie_state)  # a mismatch spends this browser's pending login
+                await ip.sessions.take_login(cookie_state)  # a mismatch spends this browser's pending login
             self.failed(400, again, "state missing or not this browser's")
             return
-        login = ip.pending.take(state)
+        login = await ip.sessions.take_login(state)
         if login is None or login.provider != provider_id:
             self.failed(400, again, "state unknown, used or expired")
             return
@@ -242,7 +243,7 @@ class OAuthCallbackHandler(_AuthHandler):
             self.failed(403, "This account is not allowed to sign in here.", f"{provider_id}: not allowed")
             return
         user, role = accepted
-        ip.login(self, user, provider_id, role)
+        await ip.login(self, user, provider_id, role)
         self.signed_in(role, login.next_url)
 
 
@@ -263,8 +264,8 @@ class LogoutHandler(_AuthHandler):
         self.show(200, _page.message_page("Sign out", "Sign out of this server?", logout_form(self)))
 
     @allow_unauthenticated
-    def post(self) -> None:  # the _xsrf token is checked by jupyter_server before this runs
-        self.chat_identity.clear_login_cookie(self)
+    async def post(self) -> None:  # the _xsrf token is checked by jupyter_server before this runs
+        await self.chat_identity.logout(self)
         login = url_path_join(self.base_url, "login")
         self.show(200, _page.message_page("Signed out", "You are signed out.", ("Sign in again", login)))
 

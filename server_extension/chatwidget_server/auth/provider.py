@@ -10,9 +10,9 @@ accounts with the same email are two users. Password users are ``"password:<iden
 A request authenticated by the server's token (the operator) is the server's owner,
 :func:`..identity.local_owner`, as for any Jupyter server.
 
-Sessions are server-side (:mod:`._sessions`): the cookie holds a random session id,
-``HttpOnly``, ``SameSite=Lax``, ``Secure`` when ``public_url`` is https; a login always
-issues a new one and logout ends it.
+Sessions are server-side (:mod:`._sessions`), in the chat database: the cookie holds a
+random session id, ``HttpOnly``, ``SameSite=Lax``, ``Secure`` when ``public_url`` is https; a
+login always issues a new one and logout ends it on every server sharing the database.
 
 The kernel learns who the user is from a token signed with a secret that this provider
 puts in the server's environment (``CHATWIDGET_IDENTITY_SECRET``, with
@@ -29,6 +29,8 @@ widget messages only (:mod:`._kernel_messages`).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from typing import Any
@@ -36,17 +38,19 @@ from typing import Any
 import httpx
 from jupyter_server.auth import AllowAllAuthorizer, IdentityProvider, User
 from tornado import web
-from traitlets import Bool, Float, Int, List, Type, Unicode, Union, default
+from traitlets import Bool, Float, Int, List, Type, Unicode, Union, default, validate
 from traitlets import Callable as CallableTrait
 
 from chatwidget.data import User as ChatUser
+from chatwidget.data.sql import URL_ENV
+from chatwidget.data.sql.sessions import LoginSessionStore
 from chatwidget.identity import REQUIRED_ENV, SECRET_ENV
 
 from ..identity import OwnIdentityProvider, local_owner
 from . import _callbacks, handlers
 from ._kernel_messages import app_user_filter_class
 from ._kernel_owners import KernelOwners
-from ._sessions import PendingLogins, Session, SessionStore
+from ._sessions import BrowserSessions, Session
 from ._throttle import PER_ADDRESS_FACTOR, LoginThrottle
 from .app_routes import AppRoutes
 from .authorizer import ChatAuthorizer
@@ -122,6 +126,50 @@ class ChatIdentityProvider(OwnIdentityProvider, LoginRules, IdentityProvider):
         600.0, help="Seconds a started OAuth login may take to come back. Default: 600."
     ).tag(config=True)
 
+    @validate("session_lifetime", "login_timeout")
+    def _positive(self, proposal: Any) -> float:
+        if proposal["value"] <= 0:
+            raise ValueError(f"{proposal['trait'].name} must be positive")
+        return float(proposal["value"])
+
+    session_db_url = Unicode(
+        help=(
+            "Database of login sessions and pending OAuth logins (SQLAlchemy URL). Servers "
+            "behind one URL share sessions when they share this database and "
+            "ServerApp.cookie_secret. Default: c.ChatWidgetServer.db_url, else "
+            "$CHATWIDGET_DATABASE_URL, else the chat data's SQLite file (chatwidget.db in the "
+            "Jupyter data directory)."
+        )
+    ).tag(config=True)
+
+    @default("session_db_url")
+    def _default_session_db_url(self) -> str:
+        section = self.config.get("ChatWidgetServer", {})
+        value = section.get("db_url", "") if hasattr(section, "get") else ""
+        return str(value or os.environ.get(URL_ENV, ""))
+
+    session_cache_seconds = Float(
+        0.0,
+        help=(
+            "Seconds a session read from the database is reused by this server. 0: every "
+            "request reads its session (about a millisecond), and a logout on any server is "
+            "refused by every server at the next request. With N > 0, a session ended on "
+            "another server is still accepted here for up to N seconds (the server that ended "
+            "it refuses it at once). Default: 0."
+        ),
+    ).tag(config=True)
+
+    accepted_cookie_secret_files = List(
+        Unicode(),
+        help=(
+            "Cookie secret files (as ServerApp.cookie_secret_file) whose session cookies are "
+            "accepted besides those of the current secret; such a cookie is signed again with "
+            "the current secret on its next request. For rotating the secret without signing "
+            "everyone out: list the old file here for the overlap, then remove it. Default: "
+            "empty (only the current secret)."
+        ),
+    ).tag(config=True)
+
     identity_secret = Unicode(
         help=(
             "Secret that signs identities for the kernels; set in the server's environment as "
@@ -175,8 +223,15 @@ class ChatIdentityProvider(OwnIdentityProvider, LoginRules, IdentityProvider):
             self.providers[provider.provider_id] = provider
         self._password_callback = _callbacks.load(self.password_auth_callback, "password_auth_callback")
         self._oauth_callback = _callbacks.load(self.oauth_callback, "oauth_callback")
-        self.sessions = SessionStore(self.session_lifetime)
-        self.pending = PendingLogins(self.login_timeout)
+        self.sessions = BrowserSessions(
+            LoginSessionStore(self.session_db_url or None, cache_seconds=self.session_cache_seconds),
+            lifetime=self.session_lifetime,
+            login_timeout=self.login_timeout,
+            cookie_name=self.get_cookie_name,
+            cookie_options=self._cookie_options,
+            verify_options=self.get_secure_cookie_kwargs,
+            accepted_keys=[self._cookie_key(path) for path in self.accepted_cookie_secret_files],
+        )
         self._http: httpx.AsyncClient | None = None
         os.environ[SECRET_ENV] = self.identity_secret
         if self.kernel_identity_required:
@@ -215,6 +270,17 @@ class ChatIdentityProvider(OwnIdentityProvider, LoginRules, IdentityProvider):
         if kernel_manager is not None:
             self.kernel_owners.track(kernel_manager)
 
+    def _cookie_key(self, path: str) -> bytes:
+        """The signing key of a cookie secret file, derived as jupyter_server derives its own."""
+        try:
+            with open(path, "rb") as f:
+                secret = f.read()
+        except OSError as exc:
+            raise ValueError(f"accepted_cookie_secret_files: cannot read {path}: {exc}") from exc
+        digest = hmac.new(secret, digestmod=hashlib.sha256)
+        digest.update(str(getattr(self.parent, "password", "") or "").encode())
+        return bytes(self.cookie_secret_hook(digest).digest())
+
     @property
     def oauth_allow_rules_configured(self) -> bool:
         groups = any(p.allowed_groups or p.developer_groups for p in self.providers.values())
@@ -232,10 +298,12 @@ class ChatIdentityProvider(OwnIdentityProvider, LoginRules, IdentityProvider):
         return self._http
 
     async def aclose(self) -> None:
-        """Close the HTTP client (the server extension calls this when it stops)."""
+        """Close the HTTP client and the session database's connections (the server
+        extension calls this when it stops)."""
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+        await self.sessions.store.close()
 
     @property
     def password_login_available(self) -> bool:
@@ -262,6 +330,7 @@ class ChatIdentityProvider(OwnIdentityProvider, LoginRules, IdentityProvider):
     async def get_user(self, handler: web.RequestHandler) -> User | None:  # type: ignore[override]
         """The user, after checking that an app user may reach this path at all (else 403)."""
         user = await self._get_user(handler)
+        await self.sessions.finish_starting(handler)  # a token's login (set_login_cookie)
         if user is not None and self.role_of(handler) != DEVELOPER:
             path = handler.request.path or ""
             method = handler.request.method or ""
@@ -279,45 +348,35 @@ class ChatIdentityProvider(OwnIdentityProvider, LoginRules, IdentityProvider):
         return session.role if session is not None else APP_USER
 
     def session_of(self, handler: web.RequestHandler) -> Session | None:
-        value = handler.get_secure_cookie(self.get_cookie_name(handler), **self.get_secure_cookie_kwargs)
-        if not value:
-            return None
-        return self.sessions.get(value.decode("ascii", "replace"))
+        """The request's session, as read when it was authenticated (no query)."""
+        return self.sessions.current(handler)
 
-    def get_user_cookie(self, handler: web.RequestHandler) -> User | None:
-        session = self.session_of(handler)
+    async def get_user_cookie(self, handler: web.RequestHandler) -> User | None:  # type: ignore[override]
+        session = await self.sessions.resolve(handler)
         return None if session is None else session.user
 
     def set_login_cookie(self, handler: web.RequestHandler, user: User) -> None:
         """A new session for ``user`` (only for a token in the URL: a browser opening the server)."""
         if handler.get_query_argument("token", None):
-            self._start_session(handler, user, "token", DEVELOPER)
+            self.sessions.start_soon(handler, user, "token", DEVELOPER)
 
-    def clear_login_cookie(self, handler: web.RequestHandler) -> None:
-        value = handler.get_secure_cookie(self.get_cookie_name(handler), **self.get_secure_cookie_kwargs)
-        if value:
-            self.sessions.end(value.decode("ascii", "replace"))
-        super().clear_login_cookie(handler)
+    async def logout(self, handler: web.RequestHandler) -> None:
+        """End the browser's session on every server, and clear its cookie."""
+        await self.sessions.end(handler)
+        self.clear_login_cookie(handler)
 
-    def _start_session(self, handler: web.RequestHandler, user: User, provider: str, role: str) -> None:
-        # A new id every time: whatever session cookie the browser had is ended, not reused.
-        old = handler.get_secure_cookie(self.get_cookie_name(handler), **self.get_secure_cookie_kwargs)
-        if old:
-            self.sessions.end(old.decode("ascii", "replace"))
-        session_id = self.sessions.create(user, provider, role)
+    def _cookie_options(self, handler: web.RequestHandler) -> dict[str, Any]:
         options: dict[str, Any] = dict(self.cookie_options)
         options.setdefault("httponly", True)
         options.setdefault("samesite", "Lax")
         if self.secure_cookies:
             options.setdefault("secure", True)
         options.setdefault("path", handler.base_url)  # type: ignore[attr-defined]
-        options.setdefault("expires_days", self.session_lifetime / 86400)
-        handler.set_secure_cookie(self.get_cookie_name(handler), session_id, **options)
-        handler._jupyter_current_user = handler.current_user = user  # type: ignore[attr-defined]
+        return options
 
     # -- logins -------------------------------------------------------------------------
 
-    def login(self, handler: web.RequestHandler, user: ChatUser, provider: str, role: str) -> User:
+    async def login(self, handler: web.RequestHandler, user: ChatUser, provider: str, role: str) -> User:
         """Start a session for ``user`` (already ``"<provider>:<subject>"``) on ``handler``'s browser."""
         name = user.display_name or user.identifier
         image = user.metadata.get("image") if isinstance(user.metadata, dict) else None
@@ -327,7 +386,8 @@ class ChatIdentityProvider(OwnIdentityProvider, LoginRules, IdentityProvider):
             display_name=name,
             avatar_url=image if isinstance(image, str) else None,
         )
-        self._start_session(handler, jupyter_user, provider, role)
+        await self.sessions.start(handler, jupyter_user, provider, role)
+        handler._jupyter_current_user = handler.current_user = jupyter_user  # type: ignore[attr-defined]
         self.log.info("chatwidget: %s signed in as %s", user.identifier, role)
         return jupyter_user
 
