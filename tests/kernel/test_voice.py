@@ -485,3 +485,12 @@ def test_a_chainlit_file_with_voice(tmp_path: Any) -> None:
     quiet = cw.load_chainlit_app(tmp_path / "app.py", headless=True)
     assert quiet.audio.enabled is False
     quiet.close()
+
+
+async def test_the_kernel_ships_the_voice_library_to_a_page_without_the_server_extension(
+    app: cw.ChatApp, wire: RecordingComm, until: Any, replied: Any
+) -> None:
+    wire.browser_sends({"id": "l1", "kind": "library", "name": "voice"})
+    await until(replied(wire, "l1"))
+    assert reply(wire, "l1")["result"] == {"shipped": True}
+    await until(lambda: any("lib_voice" in update for update in wire.updates()))
