@@ -150,10 +150,15 @@ export class VoiceLink {
     return this.engine;
   }
 
-  /** The microphone button: start recording, or stop. */
+  /** The microphone button: start recording, stop it, or give up waiting for the microphone
+   * (a permission prompt the user leaves open). */
   toggle(config: AudioConfig): Promise<void> {
     if (this.state.phase === "idle") return this.start(config);
     if (this.state.phase === "recording") return this.finish("user", null);
+    if (this.state.phase === "starting") {
+      this.session++;
+      this.set("idle");
+    }
     return Promise.resolve();
   }
 
@@ -175,8 +180,9 @@ export class VoiceLink {
       this.set("idle", { code: "unavailable" });
       return;
     }
+    let capture: Capture;
     try {
-      this.capture = await engine.capture({
+      capture = await engine.capture({
         sampleRate: rate,
         chunkMs: Number(config.chunk_duration) || 100,
         minDecibels: Number(config.min_decibels),
@@ -191,9 +197,10 @@ export class VoiceLink {
       return;
     }
     if (session !== this.session) {
-      void this.capture?.stop();
+      void capture.stop(); // given up meanwhile
       return;
     }
+    this.capture = capture;
     this.set("recording");
     this.opened = this.store.request(AUDIO_START, { sampleRate: rate, mimeType: "pcm16" }).then((reply) => {
       const id = (reply.result as { recording?: unknown } | undefined)?.recording;

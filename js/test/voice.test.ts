@@ -218,6 +218,23 @@ describe("the voice link", () => {
     expect(microphoneError({ name: "InsecureContext" })).toEqual({ code: "insecure" });
   });
 
+  it("gives up waiting for the microphone when pressed again, and releases it once it comes", async () => {
+    const { model, link } = setup();
+    let grant: (c: Capture) => void = () => undefined;
+    let stopped = 0;
+    engine.capture = () => new Promise<Capture>((resolve) => (grant = resolve));
+    const started = link.start(CONFIG);
+    await tick();
+    expect(link.current.phase).toBe("starting");
+    await link.toggle(CONFIG);
+    expect(link.current).toEqual({ phase: "idle", error: null });
+    grant({ stop: async () => void stopped++ }); // the user answered the prompt after all
+    await started;
+    expect(stopped).toBe(1);
+    expect(model.sent).toEqual([]);
+    engine.capture = FakeEngine.prototype.capture;
+  });
+
   it("stops the microphone when the kernel refuses, with the kernel's reason", async () => {
     const { link, answer } = setup();
     const started = link.start(CONFIG);

@@ -14,7 +14,7 @@ import { namedIcon } from "./icons";
 const en = {
   start: "Speak",
   stop: "Stop recording",
-  starting: "Opening the microphone…",
+  starting: "Opening the microphone… (press to cancel)",
   denied: "Microphone access was denied. Allow it for this page in the browser's site settings to speak to the chat.",
   noMicrophone: "No microphone was found.",
   busy: "The microphone is in use by another application.",
@@ -28,7 +28,7 @@ const CATALOG: Record<string, VoiceLabels> = {
   fr: {
     start: "Parler",
     stop: "Arrêter l'enregistrement",
-    starting: "Ouverture du micro…",
+    starting: "Ouverture du micro… (appuyez pour annuler)",
     denied: "L'accès au micro a été refusé. Autorisez-le pour cette page dans les réglages du navigateur pour parler au chat.",
     noMicrophone: "Aucun micro n'a été trouvé.",
     busy: "Le micro est utilisé par une autre application.",
@@ -39,7 +39,7 @@ const CATALOG: Record<string, VoiceLabels> = {
   de: {
     start: "Sprechen",
     stop: "Aufnahme beenden",
-    starting: "Mikrofon wird geöffnet…",
+    starting: "Mikrofon wird geöffnet… (zum Abbrechen drücken)",
     denied: "Der Zugriff auf das Mikrofon wurde verweigert. Erlauben Sie ihn für diese Seite in den Website-Einstellungen des Browsers.",
     noMicrophone: "Kein Mikrofon gefunden.",
     busy: "Das Mikrofon wird von einer anderen Anwendung verwendet.",
@@ -112,7 +112,7 @@ export class VoiceButton {
     this.el.setAttribute("aria-pressed", String(recording));
     this.el.dataset.state = state.phase;
     this.el.classList.toggle("cw-recording", recording);
-    this.el.disabled = state.phase === "starting" || state.phase === "ending";
+    this.el.disabled = state.phase === "ending";
     if (state.error && state.error !== this.shown) this.showError(explain(state.error, this.labels));
     else if (state.phase === "starting" && this.shown) this.showError(""); // a new try: the old reason goes
     this.shown = state.error;
