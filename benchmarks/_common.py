@@ -92,8 +92,11 @@ class Session:
 
 
 @contextlib.contextmanager
-def session(name: str) -> Iterator[Session]:
-    """A JupyterLab on a free loopback port and a headless Chromium page; both stopped after."""
+def session(
+    name: str, browser_args: tuple[str, ...] = (), permissions: tuple[str, ...] = ()
+) -> Iterator[Session]:
+    """A JupyterLab on a free loopback port and a headless Chromium page; both stopped after.
+    ``browser_args`` go to Chromium (a fake microphone), ``permissions`` to the page's context."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     home = Path(tempfile.mkdtemp(prefix=f"cw-bench-{name}-"))
     lab = JupyterLab(root=home / "notebooks", home=home, log_path=RESULTS / f"{name}-lab.log")
@@ -101,10 +104,13 @@ def session(name: str) -> Iterator[Session]:
     lab.start()
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            args = [*CHROMIUM_ARGS, *browser_args]
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
             try:
                 context = browser.new_context(viewport={"width": 1280, "height": 960})
                 context.set_default_timeout(60_000)
+                if permissions:
+                    context.grant_permissions(list(permissions))
                 page = context.new_page()
                 console = RESULTS / f"{name}-console.txt"
                 lines: list[str] = []

@@ -396,8 +396,8 @@ async def main() -> None:
         else:
             report.notes.append(
                 f"Chainlit peer not found ({missing}): our side only. To compare: "
-                f"python -m venv {PEER_VENV} && {PEER_VENV}/bin/pip install chainlit==2.12.0 'sqlalchemy[asyncio]' "
-                "aiosqlite asyncpg"
+                f"python -m venv {PEER_VENV} && {PEER_VENV}/bin/pip install chainlit==2.12.0 "
+                "'sqlalchemy[asyncio]' aiosqlite asyncpg"
             )
             print(report.notes[-1], file=sys.stderr)
     print(f"{THREAD_STEPS}-step thread, {args.writes} single writes, {args.runs} runs", file=sys.stderr)

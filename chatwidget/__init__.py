@@ -22,6 +22,7 @@ from ._sync import make_async, run_sync, sleep
 from .action import Action
 from .app import ChatApp
 from .ask import AskActionMessage, AskElementMessage, AskFileMessage, AskTimeoutError, AskUserMessage
+from .audio import AudioFeature, InputAudioChunk, OutputAudioChunk, send_audio_chunk, send_audio_interrupt
 from .chat_context import chat_context
 from .context import context
 from .data.types import PersistedUser, User
@@ -103,6 +104,7 @@ __all__ = [
     "AskTimeoutError",
     "AskUserMessage",
     "Audio",
+    "AudioFeature",
     "ChainlitFeatureError",
     "ChatApp",
     "ChatGeneration",
@@ -120,6 +122,7 @@ __all__ = [
     "File",
     "GenerationMessage",
     "Image",
+    "InputAudioChunk",
     "McpFeature",
     "McpRefusedError",
     "McpSseConnection",
@@ -131,6 +134,7 @@ __all__ = [
     "MultiSelect",
     "NoChatError",
     "NumberInput",
+    "OutputAudioChunk",
     "Pdf",
     "PersistedUser",
     "Plotly",
@@ -157,6 +161,8 @@ __all__ = [
     "load_chainlit_app",
     "make_async",
     "run_sync",
+    "send_audio_chunk",
+    "send_audio_interrupt",
     "sleep",
     "step",
     "user_session",

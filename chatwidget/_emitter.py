@@ -26,7 +26,7 @@ class ViewSync(ConversationListener):
     def __init__(
         self,
         send_state: Callable[[dict[str, Any]], None],
-        send_message: Callable[[dict[str, Any]], None],
+        send_message: Callable[[dict[str, Any], list[bytes] | None], None],
         wire: Callable[[StepBase], StepDict],
         shows_text: Callable[[StepBase], bool],
         head: Callable[[], int],
@@ -46,9 +46,9 @@ class ViewSync(ConversationListener):
         self._last_flush = 0.0
         self.comm_messages = 0  # for benchmarks and tests
 
-    def send(self, message: dict[str, Any]) -> None:
-        """An event for the views (a reply); it does not wait for the next flush."""
-        self._send_message(message)
+    def send(self, message: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        """An event for the views (a reply, audio); it does not wait for the next flush."""
+        self._send_message(message, buffers)
 
     # -- collecting ------------------------------------------------------------------
     def put(self, key: str, value: Any) -> None:
@@ -119,7 +119,7 @@ class ViewSync(ConversationListener):
         self._streams.clear()
         if deltas:
             self._seq += 1
-            self._send_message({"kind": STREAM, "seq": self._seq, "deltas": deltas})
+            self._send_message({"kind": STREAM, "seq": self._seq, "deltas": deltas}, None)
             self.comm_messages += 1
 
     def _delta(self, step: StepBase, replaced: bool) -> list[StreamDelta]:

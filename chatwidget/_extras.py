@@ -1,5 +1,5 @@
 """What an app offers besides the conversation: commands, modes, the element sidebar, toasts,
-window messages, the user's keys, MCP servers. Each forwards to the object of the chat that
+window messages, the user's keys, MCP servers, voice. Each forwards to the object of the chat that
 owns it (``app.chat``); :class:`~chatwidget.app.ChatApp` inherits these methods."""
 
 from __future__ import annotations
@@ -53,3 +53,16 @@ class ChatExtras:
     async def disconnect_mcp(self, name: str) -> bool:
         """Disconnect the MCP server ``name`` (``on_mcp_disconnect`` runs); False if unknown."""
         return await self.chat.mcp.disconnect(name)
+
+    # -- voice ------------------------------------------------------------------------------
+    async def send_user_audio(self, data: bytes) -> dict[str, Any]:
+        """Act as the user saying ``data`` (PCM16 mono at ``audio.sample_rate``), as the
+        microphone does: ``on_audio_start``, the chunks to ``on_audio_chunk``, then
+        ``on_audio_end``. Returns when it has finished, with ``{"chunks", "seconds"}``."""
+        await self.chat.start()
+        return await self.chat.voice.speak(data)
+
+    @property
+    def audio_sent(self) -> dict[str, float]:
+        """Seconds of audio sent to the views so far, per track."""
+        return self.chat.voice.sent_seconds()

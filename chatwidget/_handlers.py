@@ -25,6 +25,9 @@ NAMES = frozenset(
         "set_chat_profiles",
         "on_mcp_connect",
         "on_mcp_disconnect",
+        "on_audio_start",
+        "on_audio_chunk",
+        "on_audio_end",
     }
 )
 
@@ -33,11 +36,18 @@ class Handlers:
     def __init__(self) -> None:
         self._named: dict[str, Handler] = {}
         self._actions: dict[str, Handler] = {}
+        self._watchers: list[Callable[[str], None]] = []
 
     def register(self, name: str, fn: Handler) -> None:
         if name not in NAMES:
             raise ValueError(f"unknown handler {name!r}; known: {', '.join(sorted(NAMES))}")
         self._named[name] = fn
+        for watcher in self._watchers:
+            watcher(name)
+
+    def watch(self, watcher: Callable[[str], None]) -> None:
+        """Call ``watcher(name)`` after each handler registered (the views show what a handler enables)."""
+        self._watchers.append(watcher)
 
     def get(self, name: str) -> Handler | None:
         return self._named.get(name)
@@ -114,6 +124,21 @@ class HandlerDecorators:
     def on_mcp_disconnect(self, fn: F) -> F:
         """Called with the name and the ``ClientSession`` of an MCP server being disconnected."""
         return self._register("on_mcp_disconnect", fn)
+
+    def on_audio_start(self, fn: F) -> F:
+        """Called when the user starts recording; return True to listen (anything else refuses)."""
+        return self._register("on_audio_start", fn)
+
+    def on_audio_chunk(self, fn: F) -> F:
+        """Called with each :class:`~chatwidget.InputAudioChunk` of the user's voice, in order.
+
+        Registering it offers the microphone in the composer (see ``ChatApp(audio=...)``).
+        """
+        return self._register("on_audio_chunk", fn)
+
+    def on_audio_end(self, fn: F) -> F:
+        """Called once the recording's chunks are handled: the user stopped, or fell silent."""
+        return self._register("on_audio_end", fn)
 
     def action_callback(self, name: str) -> Callable[[F], F]:
         """Called with the :class:`~chatwidget.action.Action` when a button named ``name`` is clicked."""

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import traitlets
 
+from .audio import AudioFeature
 from .identity import identity_required
 from .mcp import McpFeature
+
+if TYPE_CHECKING:
+    from ._handlers import Handlers
 
 #: The options the views read as their ``config``.
 VIEW_OPTIONS: tuple[str, ...] = ("cot", "assistant_name", "user_name", "placeholder")
 VIEW_OPTIONS += ("disable_while_running", "language", "file_upload", "mcp", "avatars")
-VIEW_OPTIONS += ("readme", "user_env_keys")
+VIEW_OPTIONS += ("readme", "user_env_keys", "audio")
 
 
 def _default_error_details() -> str:
@@ -32,6 +36,8 @@ def _default_error_details() -> str:
 
 
 class ChatOptions(traitlets.HasTraits):
+    handlers: Handlers  # the app's; the views' config says whether a handler enables a feature
+
     title = traitlets.Unicode("Chat", help="Shown above the conversation. Default: 'Chat'.")
     cot = traitlets.Enum(
         ["full", "tool_call", "hidden"], "full", help="Chain of thought shown. Default: full."
@@ -90,6 +96,14 @@ class ChatOptions(traitlets.HasTraits):
             "[features.mcp] shape works too). Default: McpFeature(): disabled, every transport off."
         ),
     )
+    audio = traitlets.Union(
+        [traitlets.Instance(AudioFeature), traitlets.Dict(), traitlets.Bool()],
+        help=(
+            "Voice input and output: a cw.AudioFeature, or a dict of its options (the reference's "
+            "[features.audio] shape works too). Default: AudioFeature(): the microphone is offered "
+            "when an on_audio_chunk handler is registered, PCM16 at 24000 Hz."
+        ),
+    )
     show_error_details = traitlets.Bool(
         False, help="Shorthand for error_details='message' when True. Default: False."
     )
@@ -102,6 +116,14 @@ class ChatOptions(traitlets.HasTraits):
     def _valid_mcp(self, proposal: Any) -> McpFeature:
         return McpFeature.from_value(proposal["value"])
 
+    @traitlets.default("audio")
+    def _audio_default(self) -> AudioFeature:
+        return AudioFeature()
+
+    @traitlets.validate("audio")
+    def _valid_audio(self, proposal: Any) -> AudioFeature:
+        return AudioFeature.from_value(proposal["value"])
+
     @traitlets.default("error_details")
     def _error_details_default(self) -> str:
         return "message" if self.show_error_details else _default_error_details()
@@ -110,4 +132,5 @@ class ChatOptions(traitlets.HasTraits):
         """The options the views need, as they read them."""
         config = {name: getattr(self, name) for name in VIEW_OPTIONS}
         config["mcp"] = self.mcp.browser_config()  # the dialog's needs only, never the allow-lists
+        config["audio"] = self.audio.browser_config(self.handlers.get("on_audio_chunk") is not None)
         return config

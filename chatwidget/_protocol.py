@@ -40,6 +40,8 @@ STREAM: Final = "stream"
 WINDOW_MESSAGE: Final = "window_message"  # {data}: to the page hosting the chat; also a request, {data}
 TOAST: Final = "toast"  # {message, type}
 TOAST_TYPES: Final = ("info", "success", "warning", "error")
+AUDIO_OUT: Final = "audio_chunk"  # {track, mimeType, sampleRate} + one binary buffer of PCM16 to play
+AUDIO_INTERRUPT: Final = "audio_interrupt"  # {}: stop playing; the tracks sent so far stay silent
 
 # Kinds sent by the browser (each is a request: it carries an ``id``).
 HELLO: Final = "hello"  # {protocol, identity?} -> {protocol, signed_in}; starts the chat
@@ -75,11 +77,15 @@ ELEMENT_DELETE: Final = "element_delete"  # {element} -> {deleted}: a custom ele
 ELEMENT_MESSAGE: Final = "element_message"  # {element, content, command?} -> {message_id}: sendUserMessage
 USER_ENV: Final = "user_env"  # {values} -> {keys}: the user's values for the chat's user_env keys
 SETTINGS_EDIT: Final = "settings_edit"  # {values} -> {edited}: values being edited, not yet confirmed
+AUDIO_START: Final = "audio_start"  # {sampleRate, mimeType} -> {recording}: on_audio_start may refuse
+AUDIO_CHUNK: Final = "audio_chunk"  # {recording, mimeType, elapsedTime, isStart?} + one buffer -> {received}
+AUDIO_END: Final = "audio_end"  # {recording} -> {chunks, seconds}: on_audio_end runs once the chunks are in
 REQUEST_KINDS: Final = frozenset(
     {HELLO, SEND, STOP, RESYNC, ASK_REPLY, ACTION, FEEDBACK, SETTINGS, UPLOAD_START, UPLOAD_CHUNK}
     | {UPLOAD_END, UPLOAD_ABORT, EDIT, PROFILE, NEW_CHAT, THREADS, RESUME, RENAME, DELETE_THREAD}
     | {SHARE, ELEMENT_PROPS, MCP_CONNECT, MCP_DISCONNECT, LIBRARY}
     | {ELEMENT_ACTION, ELEMENT_DELETE, ELEMENT_MESSAGE, USER_ENV, SETTINGS_EDIT, WINDOW_MESSAGE}
+    | {AUDIO_START, AUDIO_CHUNK, AUDIO_END}
 )
 
 #: Limits on what the browser may send; anything beyond is refused with a reply.
@@ -269,6 +275,28 @@ class WindowMessageRequest(TypedDict):
     data: Any
 
 
+# The voice requests use the reference's camelCase field names, as its InputAudioChunk has them.
+class AudioStartRequest(TypedDict):
+    sampleRate: int
+    mimeType: str
+
+
+class _AudioChunkFields(TypedDict):
+    recording: str
+    mimeType: str
+    elapsedTime: float
+
+
+class AudioChunkRequest(_AudioChunkFields, total=False):
+    """One piece of a recording: its PCM16 samples are the message's one binary buffer."""
+
+    isStart: bool
+
+
+class AudioEndRequest(TypedDict):
+    recording: str
+
+
 #: The fields of each request kind (the envelope's ``kind`` and ``id`` aside).
 REQUESTS: Final[dict[str, type]] = {
     HELLO: HelloRequest,
@@ -301,6 +329,9 @@ REQUESTS: Final[dict[str, type]] = {
     USER_ENV: ValuesRequest,
     SETTINGS_EDIT: ValuesRequest,
     WINDOW_MESSAGE: WindowMessageRequest,
+    AUDIO_START: AudioStartRequest,
+    AUDIO_CHUNK: AudioChunkRequest,
+    AUDIO_END: AudioEndRequest,
 }
 
 

@@ -21,6 +21,7 @@ from ._mcp_policy import first_cause
 from ._page_requests import PAGE_HANDLERS
 from ._thread_requests import delete_thread, rename, resume, share, threads
 from ._uploads import CHUNK_BYTES, UploadError
+from ._voice_requests import VOICE_HANDLERS
 from .mcp import McpRefusedError, connection_from_dialog
 from .message import Message
 from .modes import check_modes
@@ -301,7 +302,7 @@ def library(chat: ChatSession, request_id: str, request: Request, buffers: list[
 
 
 #: Libraries a browser may ask for; plotly.js is shipped by the kernel when a figure is shown.
-REQUESTABLE_LIBRARIES = frozenset({"math", "highlight"})
+REQUESTABLE_LIBRARIES = frozenset({"math", "highlight", "voice"})
 
 
 HANDLERS: dict[str, Handler] = {
@@ -330,6 +331,7 @@ HANDLERS: dict[str, Handler] = {
     wire.MCP_DISCONNECT: mcp_disconnect,
     wire.LIBRARY: library,
     **PAGE_HANDLERS,
+    **VOICE_HANDLERS,
 }
 
 

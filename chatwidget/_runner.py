@@ -119,9 +119,18 @@ class HandlerRunner:
         return task
 
     async def invoke(
-        self, name: str, handler: Handler, *args: Any, context: ChatContext | None = None
+        self,
+        name: str,
+        handler: Handler,
+        *args: Any,
+        context: ChatContext | None = None,
+        finish_streams: bool = True,
     ) -> Any:
-        """Await one handler in the chat's context; an exception becomes an error message."""
+        """Await one handler in the chat's context; an exception becomes an error message.
+
+        ``finish_streams=False`` for a handler that runs beside the answer (an audio chunk's,
+        ten times a second): the answer's streams are its own to end.
+        """
         current_chat.set(context or ChatContext(self._chat))
         remember_loop()
         try:
@@ -148,7 +157,8 @@ class HandlerRunner:
             self._chat.report_error(name, exc)
             return None
         finally:
-            self._chat.conversation.finish_streams()
+            if finish_streams:
+                self._chat.conversation.finish_streams()
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.pop(task, None)

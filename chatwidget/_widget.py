@@ -91,6 +91,7 @@ class ChatWidget(anywidget.AnyWidget):
         head = lambda: chat.conversation.head  # noqa: E731 - read at each flush
         chat.attach_view(ViewSync(widget.send_state_keys, widget.send, chat.wire, chat.shows_text, head))
         app.observe(lambda _: setattr(widget, "config", app.view_config()), names=list(VIEW_OPTIONS))
+        app.handlers.watch(lambda _name: setattr(widget, "config", app.view_config()))
         widget.config = app.view_config()
         return widget
 

@@ -30,6 +30,7 @@ from ._page import PageExtras
 from ._persistence import ThreadWriter
 from ._runner import HandlerRunner, workers
 from ._uploads import UploadedFile, UploadRules, Uploads
+from ._voice import Voice
 from .ask import AskFileMessage, PendingAsks
 from .conversation import Conversation
 from .data.threads import ThreadService
@@ -89,6 +90,8 @@ class ChatSession(traitlets.HasTraits):
             on_change=lambda servers: setattr(self, "connected_mcp", servers),
         )
         self.page = PageExtras(self)
+        #: The user's voice coming in, and audio going out (``cw.send_audio_chunk``).
+        self.voice = Voice(self)
         self.view: ViewSync | None = None
         #: The context of the cell that displayed the chat, where handlers' output goes
         #: (set by ``app.display()`` when the app shows the author everything); else None.
@@ -114,9 +117,9 @@ class ChatSession(traitlets.HasTraits):
         if self.view is not None:
             self.view.put(key, value)
 
-    def send_to_views(self, message: dict[str, Any]) -> None:
+    def send_to_views(self, message: dict[str, Any], buffers: list[bytes] | None = None) -> None:
         if self.view is not None:
-            self.view.send(message)
+            self.view.send(message, buffers)
 
     def shows_text(self, step: StepBase) -> bool:
         """Whether the browser may see ``step``'s text (the app's ``cot`` option)."""
@@ -219,6 +222,7 @@ class ChatSession(traitlets.HasTraits):
         message.command = command
         message.modes = modes or {}
         message.bind(self)
+        self.voice.interrupt()  # a new question: the audio of the last answer stops
         if self.writer is not None:
             self.writer.thread_started(content or ", ".join(f.name for f in files))
         elif self.app.persist and not self.storage_error:
@@ -251,6 +255,7 @@ class ChatSession(traitlets.HasTraits):
 
     def stop(self) -> bool:
         """Stop the running answer, as the composer's stop button does."""
+        self.voice.interrupt()
         if not self.runner.stop():
             return False
         self.conversation.finish_streams()
@@ -261,6 +266,7 @@ class ChatSession(traitlets.HasTraits):
 
     async def end(self) -> None:
         """Stop what runs and run ``on_chat_end`` (once per started chat)."""
+        await self.voice.close()
         self.runner.stop()
         await self.runner.wait()
         if self.started and (handler := self.handlers.get("on_chat_end")):
@@ -360,6 +366,7 @@ class ChatSession(traitlets.HasTraits):
         if not self.retire():
             return
         self.mcp.abandon()
+        self.voice.abandon()
         self.uploads.close()
         workers.release()
         data_layers.forget(self)

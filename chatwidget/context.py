@@ -14,6 +14,7 @@ from ._context import current_step, require_chat
 from ._sync import on_loop
 
 if TYPE_CHECKING:
+    from .audio import OutputAudioChunk
     from .chat import ChatSession
     from .step import Step
 
@@ -80,6 +81,17 @@ class Emitter:
     async def send_window_message(self, data: Any) -> None:
         chat = self._chat
         on_loop(lambda: chat.page.send_window_message(data))
+
+    async def send_audio_chunk(self, chunk: OutputAudioChunk) -> None:
+        """Play ``chunk`` in the chat's views (``cw.send_audio_chunk``)."""
+        from .audio import play
+
+        play(self._chat, chunk)
+
+    async def send_audio_interrupt(self) -> None:
+        """Stop the audio playing in the chat's views (``cw.send_audio_interrupt``)."""
+        chat = self._chat
+        on_loop(chat.voice.interrupt)
 
     async def task_start(self) -> None:
         """The chat shows that an answer is running while a handler runs: nothing to do."""

@@ -184,13 +184,13 @@ class Plotly(Element):
 
 def front_end_library(name: str) -> bytes | None:
     """A browser library, if available: plotly.js from the ``plotly`` package, or one of the
-    front end's own libraries loaded on first need (``math``: KaTeX, ``highlight``)."""
+    front end's own libraries loaded on first need (``math``: KaTeX, ``highlight``, ``voice``)."""
     from importlib.resources import files
 
     try:
         if name == "plotly":
             return (files("plotly") / "package_data" / "plotly.min.js").read_bytes()
-        if name in ("math", "highlight"):
+        if name in ("math", "highlight", "voice"):
             return (files("chatwidget") / "static" / f"{name}.js").read_bytes()
     except (ImportError, FileNotFoundError, OSError):
         return None

@@ -29,7 +29,14 @@ class RecordingComm(DummyComm):
     def publish_msg(
         self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **keys: Any
     ) -> None:
-        self.sent.append({"msg_type": msg_type, "data": data, "bytes": len(json.dumps(data, default=str))})
+        self.sent.append(
+            {
+                "msg_type": msg_type,
+                "data": data,
+                "bytes": len(json.dumps(data, default=str)),
+                "buffers": [bytes(b) for b in buffers or []],
+            }
+        )
 
     # -- reading what was sent ----------------------------------------------------------
     def updates(self) -> list[dict[str, Any]]:
@@ -40,6 +47,17 @@ class RecordingComm(DummyComm):
         """The custom messages sent (of one ``kind``), oldest first."""
         out = [m["data"]["content"] for m in self.sent if m["data"] and m["data"].get("method") == "custom"]
         return [c for c in out if kind is None or c.get("kind") == kind]
+
+    def custom_buffers(self, kind: str) -> list[tuple[dict[str, Any], list[bytes]]]:
+        """The custom messages of one ``kind`` with their binary buffers, oldest first."""
+        out = []
+        for m in self.sent:
+            content = (
+                (m["data"] or {}).get("content") if (m["data"] or {}).get("method") == "custom" else None
+            )
+            if isinstance(content, dict) and content.get("kind") == kind:
+                out.append((content, m["buffers"]))
+        return out
 
     def clear(self) -> None:
         self.sent.clear()

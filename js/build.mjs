@@ -1,7 +1,8 @@
 // Bundles the front end for anywidget: one self-contained ESM file (the core) and one CSS
 // file, and the libraries loaded on first need (math.js: KaTeX; highlight.js: highlight.js;
-// see src/lazy.ts), written into the Python package (chatwidget/static/, a build artifact,
-// gitignored). Sizes are printed raw and gzipped; the core must stay small (CORE_GZIP_LIMIT).
+// voice.js: the audio engine of voice chats; see src/lazy.ts), written into the Python
+// package (chatwidget/static/, a build artifact, gitignored). Sizes are printed raw and
+// gzipped; the core must stay small (CORE_GZIP_LIMIT).
 //   node build.mjs            one minified build
 //   node build.mjs --watch    rebuild on change (unminified, with inline source maps)
 import * as esbuild from "esbuild";
@@ -37,7 +38,7 @@ const builds = [
     define: { "process.env.NODE_ENV": '"production"' },
     loader: { ".html": "text" },
   },
-  ...["math", "highlight"].map((name) => ({
+  ...["math", "highlight", "voice"].map((name) => ({
     ...common,
     entryPoints: [join(here, "src", "libs", `${name}-lib.ts`)],
     outfile: join(outdir, `${name}.js`),

@@ -649,6 +649,74 @@ print(app.connected_mcp, app.messages[-1].content)
 """),
 ]
 
+NOTEBOOKS["voice_echo.ipynb"] = [
+    md("""
+# Voice: a chat that listens and answers out loud
+
+An app takes voice input when it has an `on_audio_chunk` handler: the composer then shows a
+microphone. The browser records 16-bit mono PCM at `audio.sample_rate` (24 kHz here) and
+streams it to the kernel in chunks of 100 ms; `on_audio_start` may refuse (return anything
+but `True`), `on_audio_end` runs when the user presses the microphone again or stops
+speaking for `silence_timeout` ms. `cw.send_audio_chunk` plays PCM16 back in the browser,
+chunk after chunk without gaps; a new message, the stop button or a new recording stops it.
+
+This echo keeps what it hears, says how long it was and plays it back. Press the microphone,
+say something, then wait a second. (The browser asks for the microphone once; it offers it
+only on a secure page: https, or a Jupyter server on localhost.)
+"""),
+    code("""
+import uuid
+
+import chatwidget as cw
+
+app = cw.ChatApp(title="Voice echo", audio=cw.AudioFeature(silence_timeout=1000))
+
+
+@app.on_audio_start
+async def listen():
+    cw.user_session.set("heard", bytearray())
+    return True  # anything else refuses, and the browser says so
+
+
+@app.on_audio_chunk
+async def hear(chunk: cw.InputAudioChunk):
+    cw.user_session.get("heard").extend(chunk.data)
+
+
+@app.on_audio_end
+async def echo():
+    pcm = bytes(cw.user_session.get("heard"))
+    seconds = len(pcm) / 2 / app.audio.sample_rate
+    await cw.Message(f"I heard {seconds:.2f} seconds of audio. Here it is back.").send()
+    track = uuid.uuid4().hex  # one track per answer: an interrupt silences this one only
+    piece = 2 * app.audio.sample_rate // 5  # 200 ms per chunk
+    for start in range(0, len(pcm), piece):
+        chunk = cw.OutputAudioChunk(mimeType="pcm16", data=pcm[start : start + piece], track=track)
+        await cw.send_audio_chunk(chunk)
+
+
+app.display()
+"""),
+    md("""
+## Driving it from code
+
+`send_user_audio` acts as the microphone: the same handlers run, chunk by chunk, and it
+returns when `on_audio_end` has finished. Here, one and a half seconds of a 440 Hz tone.
+`app.audio_sent` says how many seconds of audio went to the browser, per track.
+"""),
+    code("""
+import math
+import struct
+
+rate = app.audio.sample_rate
+samples = [round(8000 * math.sin(2 * math.pi * 440 * i / rate)) for i in range(rate * 3 // 2)]
+tone = struct.pack(f"<{len(samples)}h", *samples)
+print(await app.send_user_audio(tone))
+print(app.transcript())
+print([round(seconds, 2) for seconds in app.audio_sent.values()])
+"""),
+]
+
 
 def main(selected: list[str]) -> None:
     for name, cells in NOTEBOOKS.items():

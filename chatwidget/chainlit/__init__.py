@@ -30,6 +30,7 @@ from .._sync import make_async, on_loop, run_sync, sleep
 from ..action import Action
 from ..app import ChatApp
 from ..ask import AskActionMessage, AskElementMessage, AskFileMessage, AskUserMessage
+from ..audio import InputAudioChunk, OutputAudioChunk
 from ..chat_context import chat_context
 from ..context import context
 from ..element import (
@@ -136,6 +137,18 @@ def on_mcp_connect(fn: F) -> F:
 
 def on_mcp_disconnect(fn: F) -> F:
     return target_app().on_mcp_disconnect(fn)
+
+
+def on_audio_start(fn: F) -> F:
+    return target_app().on_audio_start(fn)
+
+
+def on_audio_chunk(fn: F) -> F:
+    return target_app().on_audio_chunk(fn)
+
+
+def on_audio_end(fn: F) -> F:
+    return target_app().on_audio_end(fn)
 
 
 def on_window_message(fn: F) -> F:
@@ -247,9 +260,11 @@ __all__ = [
     "File",
     "GenerationMessage",
     "Image",
+    "InputAudioChunk",
     "Message",
     "Mode",
     "ModeOption",
+    "OutputAudioChunk",
     "Pdf",
     "PersistedUser",
     "Plotly",
@@ -274,6 +289,9 @@ __all__ = [
     "oauth_callback",
     "on_app_shutdown",
     "on_app_startup",
+    "on_audio_chunk",
+    "on_audio_end",
+    "on_audio_start",
     "on_chat_end",
     "on_chat_resume",
     "on_chat_start",

@@ -1,9 +1,10 @@
 """A Chainlit project's files, read as the reference reads them, turned into ``ChatApp`` options.
 
 From ``.chainlit/config.toml`` only what means something in a notebook is read:
-``[UI] name`` (title and assistant name), ``[UI] cot``, ``[features.spontaneous_file_upload]``
-and ``[project] user_env``. Without a config file the reference's defaults apply (its
-generated config enables attachments of any type, 20 files of 500 MB at most). Server
+``[UI] name`` (title and assistant name), ``[UI] cot``, ``[features.spontaneous_file_upload]``,
+``[features.audio]`` and ``[project] user_env``. Without a config file the reference's
+defaults apply (its generated config enables attachments of any type, 20 files of 500 MB at
+most, and leaves audio off). Server
 options (``allow_origins``, ``session_timeout``, ``custom_build``, themes...) are ignored:
 Jupyter serves the page.
 """
@@ -56,6 +57,7 @@ def apply_project(root: Path, options: dict[str, Any]) -> dict[str, Any]:
         derived["cot"] = ui["cot"]
     upload = {**DEFAULT_FILE_UPLOAD, **features.get("spontaneous_file_upload", {})}
     derived["file_upload"] = {k: upload[k] for k in DEFAULT_FILE_UPLOAD}
+    derived["audio"] = {"enabled": False, **features.get("audio", {})}
     language = options.get("language")
     readme = read_readme(root, language or "")
     if readme:

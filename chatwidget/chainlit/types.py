@@ -1,5 +1,6 @@
 """``chainlit.types``: the shapes handlers receive and data layers speak."""
 
+from ..audio import InputAudioChunk, OutputAudioChunk
 from ..data.types import PageInfo, PaginatedResponse, Pagination, ThreadDict, ThreadFilter
 from ..types import AskFileResponse, ChatProfile, Command, Feedback, Starter, StarterCategory
 
@@ -8,6 +9,8 @@ __all__ = [
     "ChatProfile",
     "Command",
     "Feedback",
+    "InputAudioChunk",
+    "OutputAudioChunk",
     "PageInfo",
     "PaginatedResponse",
     "Pagination",

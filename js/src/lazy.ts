@@ -1,12 +1,13 @@
 // Libraries kept out of the core bundle and loaded the first time a message needs them:
-// KaTeX for math, highlight.js for code. They are built as files of their own
-// (chatwidget/static/math.js, highlight.js) and loaded, in this order, from:
+// KaTeX for math, highlight.js for code, the audio engine of voice chats (see audio.ts). They are built as files of their own
+// (chatwidget/static/math.js, highlight.js, voice.js) and loaded, in this order, from:
 //   1. next to the bundle, when the page loaded it from a URL (the share page);
 //   2. the Jupyter server (`{base}chatwidget/static/`, the server extension's files);
 //   3. the kernel, which ships them once as `lib_<name>` state (standalone Voila, or a
 //      server without the extension) — the way plotly.js is shipped.
 // Until a library is there, renderers show plain text and count a miss; views that missed
 // render again when it arrives (`onLibrary`).
+import type { VoiceLibrary } from "./audio";
 import { serverBase } from "./server";
 
 export interface MathLibrary {
@@ -20,7 +21,11 @@ export interface HighlightLibrary {
 interface Libraries {
   math: MathLibrary;
   highlight: HighlightLibrary;
+  voice: VoiceLibrary;
 }
+
+/** The function each library's module must export. */
+const ENTRY: Record<LibraryName, string> = { math: "renderTex", highlight: "highlight", voice: "createVoiceEngine" };
 
 export type LibraryName = keyof Libraries;
 
@@ -94,7 +99,7 @@ async function importText(source: string): Promise<unknown> {
 
 function valid(name: LibraryName, mod: unknown): boolean {
   const m = mod as Record<string, unknown> | null;
-  return !!m && typeof m[name === "math" ? "renderTex" : "highlight"] === "function";
+  return !!m && typeof m[ENTRY[name]] === "function";
 }
 
 async function fetchLibrary(name: LibraryName): Promise<unknown> {
@@ -133,6 +138,15 @@ function load(name: LibraryName): Promise<void> {
   });
   loading.set(name, pending);
   return pending;
+}
+
+/** A library, loaded now if it is not yet; null if no place has it. */
+export async function loadLibrary<K extends LibraryName>(name: K): Promise<Libraries[K] | null> {
+  if (!loaded[name]) {
+    failed.delete(name);
+    await load(name);
+  }
+  return (loaded[name] as Libraries[K] | undefined) ?? null;
 }
 
 /** For tests: put a library in place as if it had loaded. */

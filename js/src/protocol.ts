@@ -43,8 +43,16 @@ export const ELEMENT_MESSAGE = "element_message" as const;
 export const USER_ENV = "user_env" as const;
 export const SETTINGS_EDIT = "settings_edit" as const;
 export const WINDOW_MESSAGE = "window_message" as const;
+/** Voice: open a recording, send its PCM16 chunks as binary buffers, end it. */
+export const AUDIO_START = "audio_start" as const;
+export const AUDIO_CHUNK = "audio_chunk" as const;
+export const AUDIO_END = "audio_end" as const;
 // Kernel → browser events besides replies and streams (a window message goes both ways).
 export const TOAST = "toast";
+/** Audio to play: `{track, mimeType, sampleRate}` and one binary buffer of PCM16 (kind `audio_chunk`). */
+export const AUDIO_OUT = "audio_chunk";
+/** Stop playing; the tracks received so far stay silent. */
+export const AUDIO_INTERRUPT = "audio_interrupt";
 
 /**
  * The fields of each request kind (the envelope's `kind` and `id` aside); mirrors
@@ -76,13 +84,19 @@ export interface Requests {
   mcp_connect: { name: string; transport: string; target: string };
   /** -> {disconnected} */
   mcp_disconnect: { name: string };
-  library: { name: "math" | "highlight" };
+  library: { name: "math" | "highlight" | "voice" };
   element_action: { element: string; name: string; payload?: Record<string, unknown> };
   element_delete: { element: string };
   element_message: { element: string; content: string; command?: string | null };
   user_env: { values: Record<string, unknown> };
   settings_edit: { values: Record<string, unknown> };
   window_message: { data: unknown };
+  /** -> {recording}; refused when the app's on_audio_start says no. */
+  audio_start: { sampleRate: number; mimeType: string };
+  /** One binary buffer of PCM16 samples -> {received} (bytes so far). */
+  audio_chunk: { recording: string; mimeType: string; elapsedTime: number; isStart?: boolean };
+  /** -> {chunks, seconds} once the chunks are handled and on_audio_end started. */
+  audio_end: { recording: string };
 }
 
 export type RequestKind = keyof Requests;
@@ -288,6 +302,19 @@ export interface ChatConfig {
   avatars?: Record<string, string>;
   readme?: string;
   user_env_keys?: string[];
+  /** Voice input: offered when enabled (the app has an on_audio_chunk handler). */
+  audio?: AudioConfig;
+}
+
+/** How the browser records: PCM16 at `sample_rate`, chunks of `chunk_duration` ms; times in ms. */
+export interface AudioConfig {
+  enabled: boolean;
+  sample_rate: number;
+  chunk_duration: number;
+  silence_timeout: number;
+  initial_silence_timeout: number;
+  min_decibels: number;
+  max_duration: number;
 }
 
 /** One entry of the `connected_mcp` trait. */

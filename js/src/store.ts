@@ -77,6 +77,18 @@ function randomId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** A custom message's binary buffers (audio) as DataViews, whatever form the comm gives them in. */
+function dataViews(buffers: unknown): DataView[] {
+  if (!Array.isArray(buffers)) return [];
+  const out: DataView[] = [];
+  for (const b of buffers) {
+    if (b instanceof DataView) out.push(b);
+    else if (b instanceof ArrayBuffer) out.push(new DataView(b));
+    else if (ArrayBuffer.isView(b)) out.push(new DataView(b.buffer, b.byteOffset, b.byteLength));
+  }
+  return out;
+}
+
 function isStepDict(value: unknown): value is StepDict {
   return typeof value === "object" && value !== null && typeof (value as StepDict).id === "string";
 }
@@ -99,7 +111,7 @@ export class ChatStore {
   private readonly resyncing = new Set<string>();
   private readonly pending = new Map<string, Pending>();
   private readonly listeners = new Set<Listener>();
-  private readonly eventListeners = new Map<string, Set<(msg: EventMessage) => void>>();
+  private readonly eventListeners = new Map<string, Set<(msg: EventMessage, buffers: DataView[]) => void>>();
   /** The composer's mode choices, sent with each message: mode id → option id. */
   chosenModes: Record<string, string> = {};
   private askFor: string | null = null;
@@ -133,11 +145,11 @@ export class ChatStore {
     this.notify();
   };
 
-  private readonly onCustom = (msg: KernelMessage) => {
+  private readonly onCustom = (msg: KernelMessage, buffers?: unknown) => {
     if (!msg || typeof msg !== "object") return;
     if (msg.kind === REPLY) this.settle(msg as ReplyMessage);
     else if (msg.kind === STREAM) this.applyStream(msg as StreamMessage);
-    else for (const listen of this.eventListeners.get(msg.kind) ?? []) listen(msg as EventMessage);
+    else for (const listen of this.eventListeners.get(msg.kind) ?? []) listen(msg as EventMessage, dataViews(buffers));
     this.notify();
   };
 
@@ -267,7 +279,7 @@ export class ChatStore {
   }
 
   /** Listen to one kind of event message from the kernel; returns the way to stop. */
-  onEvent(kind: string, listen: (msg: EventMessage) => void): () => void {
+  onEvent(kind: string, listen: (msg: EventMessage, buffers: DataView[]) => void): () => void {
     let set = this.eventListeners.get(kind);
     if (!set) this.eventListeners.set(kind, (set = new Set()));
     set.add(listen);

@@ -8,6 +8,8 @@ type Listener = (arg?: unknown) => void;
 export class FakeModel {
   readonly state: Record<string, unknown>;
   readonly sent: Record<string, unknown>[] = [];
+  /** The binary buffers sent with each message of `sent` (none: []). */
+  readonly sentBuffers: ArrayBuffer[][] = [];
   private readonly listeners = new Map<string, Set<Listener>>();
 
   constructor(state: Record<string, unknown> = {}) {
@@ -33,8 +35,9 @@ export class FakeModel {
     this.listeners.get(event)?.delete(fn);
   }
 
-  send(msg: Record<string, unknown>): void {
+  send(msg: Record<string, unknown>, _callbacks?: unknown, buffers?: ArrayBuffer[]): void {
     this.sent.push(msg);
+    this.sentBuffers.push(buffers ?? []);
   }
 
   /** The kernel changes state keys (one `change` event naming them, as Backbone does). */
@@ -44,8 +47,8 @@ export class FakeModel {
   }
 
   /** The kernel sends a custom message. */
-  custom(msg: Record<string, unknown>): void {
-    for (const fn of this.listeners.get("msg:custom") ?? []) fn(msg);
+  custom(msg: Record<string, unknown>, buffers?: DataView[]): void {
+    for (const fn of this.listeners.get("msg:custom") ?? []) (fn as (m: unknown, b?: DataView[]) => void)(msg, buffers);
   }
 
   /** Requests the store sent, by kind. */

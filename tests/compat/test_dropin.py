@@ -66,8 +66,10 @@ def test_a_missing_module_is_named_at_the_files_import_line(chainlit_file):
 
 
 def test_a_missing_name_is_named_not_an_attribute_error_deep_inside(chainlit_file):
-    path = chainlit_file("import chainlit as cl\n\n@cl.on_audio_chunk\nasync def audio(chunk): ...\n")
-    with pytest.raises(cl.ChainlitFeatureError, match=r"chainlit\.on_audio_chunk .*voice input"):
+    path = chainlit_file(
+        "import chainlit as cl\n\n@cl.on_slack_reaction_added\nasync def react(event): ...\n"
+    )
+    with pytest.raises(cl.ChainlitFeatureError, match=r"chainlit\.on_slack_reaction_added .*Slack"):
         cw.load_chainlit_app(path, headless=True)
     with pytest.raises(AttributeError):
         cl.__wrapped__  # noqa: B018 - Python's own probes still get AttributeError

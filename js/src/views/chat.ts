@@ -385,6 +385,7 @@ export class ChatView implements ExtrasHost, PageHost {
     this.closeSide();
     this.closePage();
     this.page.dispose();
+    this.composer.dispose();
     for (const view of this.items.values()) view.dispose();
     this.unsubscribe();
     this.observer?.disconnect();

@@ -5,7 +5,8 @@
 // It also answers ask prompts (text: the input answers; file: a chooser and drop zone;
 // action: the buttons under the prompt, the input waits; element: the element's form and a
 // cancel button), holds attachments (when `config.file_upload.enabled`), and offers the
-// `/` commands (a keyboard-navigable menu, a chip for the chosen one, toggle buttons).
+// `/` commands (a keyboard-navigable menu, a chip for the chosen one, toggle buttons), and
+// the microphone when the app takes voice input (./voice.ts).
 import { type Labels, fill } from "../i18n";
 import type { AskState, ChatConfig, Command, Requests, UploadRules } from "../protocol";
 import { ASK_REPLY, SEND, STOP } from "../protocol";
@@ -13,6 +14,7 @@ import type { ChatStore } from "../store";
 import { type UploadHandle, acceptAttribute, checkFile, upload } from "../upload";
 import { el } from "./format";
 import { iconFor } from "./icons";
+import { VoiceButton } from "./voice";
 
 interface Attachment {
   handle: UploadHandle;
@@ -50,6 +52,7 @@ export class Composer {
   private readonly askFileText = el("span", "cw-ask-file-text");
   private readonly askBrowse: HTMLButtonElement;
   private readonly askProgress = el("div", "cw-ask-file-progress");
+  private readonly voice: VoiceButton;
   private sending = false;
   private running = false;
   private blocked = false;
@@ -128,9 +131,10 @@ export class Composer {
     this.askFile.hidden = true;
     this.hint.hidden = true;
 
+    this.voice = new VoiceButton(store, (message) => this.showError(message));
     const tools = el("div", "cw-composer-tools");
     tools.append(this.commandButtons, this.askCancel);
-    this.row.append(this.attach, this.fileInput, this.commandChip, this.input, this.stop, this.send);
+    this.row.append(this.attach, this.fileInput, this.commandChip, this.input, this.voice.el, this.stop, this.send);
     this.el.append(this.commandMenu, this.error, this.hint, this.askFile, this.attachments, this.row, tools);
 
     // Files dropped anywhere on the composer.
@@ -179,7 +183,12 @@ export class Composer {
     this.attach.hidden = !(upload && upload.enabled) || !!ask;
     if (upload?.accept) this.fileInput.accept = acceptAttribute(upload.accept);
     this.setCommands(this.store.commands);
+    this.voice.update(config, !!ask && ask.kind !== "text");
     this.refresh();
+  }
+
+  dispose(): void {
+    this.voice.dispose();
   }
 
   private refresh(): void {
