@@ -102,6 +102,8 @@ def thread_dict(row: ThreadRow) -> ThreadDict:
     metadata = dict(row.metadata_ or {})
     metadata["is_shared"] = bool(row.is_shared)
     metadata["shared_at"] = row.shared_at
+    if row.app is not None:
+        metadata["app"] = row.app
     return {
         "id": row.id,
         "createdAt": row.created_at,

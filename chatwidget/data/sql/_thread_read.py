@@ -31,7 +31,7 @@ StepKey = tuple[str, int]
 
 _THREAD = (
     "SELECT id, created_at, updated_at, name, user_id, user_identifier, tags{j}, metadata{j}, "
-    "is_shared, shared_at FROM threads WHERE id = :thread_id"
+    "is_shared, shared_at, app FROM threads WHERE id = :thread_id"
 )
 _STEP_COLUMNS = (
     "s.id, s.thread_id, s.parent_id, s.name, s.type, s.streaming, s.metadata{j}, s.tags{j}, "
@@ -166,10 +166,24 @@ def _element(row: Any) -> ElementDict:
 
 
 def _thread(row: Any) -> ThreadDict:
-    thread_id, created_at, updated_at, name, user_id, user_identifier, tags, metadata, shared, shared_at = row
+    (
+        thread_id,
+        created_at,
+        updated_at,
+        name,
+        user_id,
+        user_identifier,
+        tags,
+        metadata,
+        shared,
+        shared_at,
+        app,
+    ) = row
     merged = dict(_json(metadata) or {})
     merged["is_shared"] = bool(shared)
     merged["shared_at"] = shared_at
+    if app is not None:
+        merged["app"] = app
     return {
         "id": thread_id,
         "createdAt": created_at,

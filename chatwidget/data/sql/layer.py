@@ -518,7 +518,9 @@ class SQLDataLayer(BaseDataLayer):
         ``create`` and ``author``). The row is locked while it is checked and changed, so a
         concurrent delete either comes first (nothing is written) or waits for this write.
         ``metadata`` is merged into the stored metadata (a key set to ``None`` is removed).
-        ``metadata["is_shared"]`` (and ``shared_at``) set the indexed sharing columns.
+        ``metadata["is_shared"]`` (and ``shared_at``) set the indexed sharing columns, and
+        ``metadata["app"]`` the app the thread belongs to (see ``ThreadFilter.app``), once:
+        a thread that has an app keeps it.
         """
         now = conv.utc_now()
         threads = cast(Table, ThreadRow.__table__)
@@ -554,10 +556,16 @@ class SQLDataLayer(BaseDataLayer):
         return True
 
 
+#: Metadata keys kept in columns of their own (indexed), not in the metadata JSON.
+_COLUMN_KEYS = ("is_shared", "shared_at", "app")
+#: Longest app name a thread keeps (the column's size).
+MAX_APP_NAME = 255
+
+
 def _merge_metadata(row: ThreadRow, metadata: dict[str, Any], now: str) -> None:
     merged = dict(row.metadata_ or {})
     for key, value in metadata.items():
-        if key in ("is_shared", "shared_at"):
+        if key in _COLUMN_KEYS:
             continue
         if value is None:
             merged.pop(key, None)
@@ -571,6 +579,12 @@ def _merge_metadata(row: ThreadRow, metadata: dict[str, Any], now: str) -> None:
         elif not shared:
             row.shared_at = None
         row.is_shared = shared
+    app = metadata.get("app")
+    if app is not None:
+        if not isinstance(app, str) or len(app) > MAX_APP_NAME:
+            raise ValueError(f"a thread's app must be a string of at most {MAX_APP_NAME} characters")
+        if row.app is None:  # a thread stays in the app it was made (or first resumed) in
+            row.app = app or None
 
 
 def _decode_step_cursor(cursor: str) -> tuple[str, int]:
