@@ -58,7 +58,13 @@ def step_from_dict(data: dict[str, Any]) -> StepBase:
         )
         item.command = data.get("command")
     else:
-        item = Step(name=data.get("name") or "Step", type=data.get("type") or "undefined", id=data["id"])
+        item = Step(
+            name=data.get("name") or "Step",
+            type=data.get("type") or "undefined",
+            id=data["id"],
+            icon=data.get("icon") if isinstance(data.get("icon"), str) else None,
+            auto_collapse=data.get("autoCollapse") is True,
+        )
         item.input = data.get("input") or ""
         item.output = data.get("output") or ""
     item.parent_id = data.get("parentId")

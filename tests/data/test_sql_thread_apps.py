@@ -144,3 +144,22 @@ async def test_upgrade_from_version_4_keeps_old_threads_listed_under_all_apps(fr
     assert await ids(layer, ThreadFilter(userId="u1", app="Writer")) == ["n1"]
     assert await ids(layer, ThreadFilter(userId="u1")) == ["n1", "o1"]
     await layer.close()
+
+
+async def test_a_steps_icon_and_auto_collapse_are_kept(layer: SQLDataLayer) -> None:
+    alice = (await layer.create_user(User("alice"))).id
+    await make(layer, "t1", alice, "App", 1)
+    await layer.write_steps(
+        [{"id": "s1", "threadId": "t1", "type": "tool", "name": "search", "icon": "globe",
+          "autoCollapse": True},
+         {"id": "s2", "threadId": "t1", "type": "llm", "name": "think"}]
+    )  # fmt: skip
+    await layer.create_step({"id": "s3", "threadId": "t1", "type": "tool", "icon": "database"})
+    thread = await layer.get_thread("t1")
+    assert thread is not None
+    by_id = {s["id"]: s for s in thread["steps"]}
+    assert (by_id["s1"]["icon"], by_id["s1"]["autoCollapse"]) == ("globe", True)
+    assert "icon" not in by_id["s2"] and "autoCollapse" not in by_id["s2"]
+    assert by_id["s3"]["icon"] == "database"
+    with pytest.raises(ValueError, match="icon"):
+        await layer.write_steps([{"id": "s4", "threadId": "t1", "type": "tool", "icon": 7}])  # type: ignore[typeddict-item]

@@ -104,6 +104,23 @@ async def test_a_thread_made_before_apps_is_listed_under_all_and_joins_the_app_t
     assert await names(app) == ["from last year"]
 
 
+async def test_a_resumed_step_keeps_its_icon(make_app):
+    app = make_app("Writer")
+
+    @app.on_message
+    async def search(message):
+        async with cw.Step(name="web", type="tool", icon="globe", auto_collapse=True) as step:
+            step.output = "3 pages"
+
+    await app.send_user_message("look it up")
+    await app.save()
+    again = make_app("Writer")
+    await again.resume(app.thread_id)
+    (step,) = [s for s in again.steps if s.type == "tool"]
+    assert (step.icon, step.auto_collapse) == ("globe", True)
+    assert step.to_dict()["icon"] == "globe"
+
+
 def test_the_default_name_follows_the_notebook_and_the_title(monkeypatch, tmp_path):
     monkeypatch.setenv("JPY_SESSION_NAME", "/srv/notebooks/report.ipynb")
     assert default_app_name("Chat") == "/srv/notebooks/report.ipynb: Chat"

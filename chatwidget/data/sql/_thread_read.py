@@ -36,7 +36,7 @@ _THREAD = (
 _STEP_COLUMNS = (
     "s.id, s.thread_id, s.parent_id, s.name, s.type, s.streaming, s.metadata{j}, s.tags{j}, "
     "s.input, s.output, s.is_error, s.created_at, s.start_time, s.end_time, s.language, "
-    "s.default_open, s.show_input{j}, s.generation{j}, s.command, "
+    "s.default_open, s.show_input{j}, s.generation{j}, s.command, s.icon, s.auto_collapse, "
     "f.id, f.value, f.comment, s.pk"
 )
 _STEPS = (
@@ -105,7 +105,7 @@ def _steps(rows: Sequence[Any]) -> list[StepDict]:
     steps: list[StepDict] = []
     append = steps.append
     for (step_id, thread_id, parent_id, name, kind, streaming, metadata, tags, input_, output, is_error,
-         created_at, start, end, language, default_open, show_input, generation, command,
+         created_at, start, end, language, default_open, show_input, generation, command, icon, auto_collapse,
          feedback_id, feedback_value, feedback_comment, _pk) in rows:  # fmt: skip
         step: StepDict = {
             "id": step_id,
@@ -133,6 +133,10 @@ def _steps(rows: Sequence[Any]) -> list[StepDict]:
         }
         if command is not None:
             step["command"] = command
+        if icon is not None:
+            step["icon"] = icon
+        if auto_collapse:
+            step["autoCollapse"] = True
         if feedback_id is not None:
             step["feedback"] = {  # type: ignore[typeddict-unknown-key]
                 "id": feedback_id,

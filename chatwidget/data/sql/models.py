@@ -85,6 +85,8 @@ class StepRow(Base):
     show_input: Mapped[Any] = mapped_column(JSONType, nullable=True)
     generation: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     command: Mapped[str | None] = mapped_column(Text)
+    icon: Mapped[str | None] = mapped_column(Text)
+    auto_collapse: Mapped[bool | None] = mapped_column(Boolean)
     #: The thread's owner, copied by triggers (migration 4) for one user's search; never
     #: written by the data layer.
     user_id: Mapped[str | None] = mapped_column(ID)
