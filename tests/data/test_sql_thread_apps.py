@@ -163,3 +163,24 @@ async def test_a_steps_icon_and_auto_collapse_are_kept(layer: SQLDataLayer) -> N
     assert by_id["s3"]["icon"] == "database"
     with pytest.raises(ValueError, match="icon"):
         await layer.write_steps([{"id": "s4", "threadId": "t1", "type": "tool", "icon": 7}])  # type: ignore[typeddict-item]
+
+
+async def test_steps_of_one_millisecond_read_back_in_the_order_they_were_written(layer: SQLDataLayer) -> None:
+    alice = (await layer.create_user(User("alice"))).id
+    await make(layer, "t1", alice, "App", 1)
+    same = "2100-01-01T01:00:00.000Z"
+    kinds = ["user_message", "tool", "llm", "assistant_message", "tool"]
+    steps = [
+        {
+            "id": f"o{i}",
+            "threadId": "t1",
+            "type": kind,
+            "createdAt": same,
+            **({"icon": "globe"} if i % 2 else {}),
+        }
+        for i, kind in enumerate(kinds)
+    ]
+    await layer.write_steps(steps)  # type: ignore[arg-type]
+    thread = await layer.get_thread("t1")
+    assert thread is not None
+    assert [s["id"] for s in thread["steps"] if s["id"].startswith("o")] == ["o0", "o1", "o2", "o3", "o4"]

@@ -384,10 +384,17 @@ class SQLDataLayer(BaseDataLayer):
                 earlier, earlier_updates = rows[row["id"]]
                 row, updates = {**earlier, **{k: row[k] for k in updates}}, earlier_updates | updates
             rows[row["id"]] = (row, updates)
-        groups: dict[tuple[frozenset[str], frozenset[str]], list[dict[str, Any]]] = {}
+        # Rows are inserted in the batch's order, in runs of the same columns (one statement
+        # each): steps of one millisecond are read back in the order they were made (the
+        # surrogate key breaks the tie).
+        groups: list[tuple[tuple[frozenset[str], frozenset[str]], list[dict[str, Any]]]] = []
         latest: dict[str, str] = {}
         for row, updates in rows.values():
-            groups.setdefault((frozenset(row), updates), []).append(row)
+            shape = (frozenset(row), updates)
+            if groups and groups[-1][0] == shape:
+                groups[-1][1].append(row)
+            else:
+                groups.append((shape, [row]))
             newest = newest_time(row)
             if newest > latest.get(row["thread_id"], ""):
                 latest[row["thread_id"]] = newest
@@ -405,7 +412,7 @@ class SQLDataLayer(BaseDataLayer):
         )
         async with self._session(write=True) as session:
             conn = await session.connection()
-            for (_, updates), group in groups.items():
+            for (_, updates), group in groups:
                 stmt = self._insert(steps_table)
                 if updates:
                     stmt = stmt.on_conflict_do_update(
