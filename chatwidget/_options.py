@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import traitlets
 
+from ._app_name import MAX_NAME_CHARS, default_app_name
 from .audio import AudioFeature
 from .identity import identity_required
 from .mcp import McpFeature
@@ -39,6 +40,13 @@ class ChatOptions(traitlets.HasTraits):
     handlers: Handlers  # the app's; the views' config says whether a handler enables a feature
 
     title = traitlets.Unicode("Chat", help="Shown above the conversation. Default: 'Chat'.")
+    name = traitlets.Unicode(
+        help=(
+            "The app its threads belong to: the thread list shows this app's threads (all apps' "
+            "at a click). Default: '<notebook path>: <title>' (see chatwidget._app_name), the "
+            "same after a kernel restart or a re-run."
+        )
+    )
     cot = traitlets.Enum(
         ["full", "tool_call", "hidden"], "full", help="Chain of thought shown. Default: full."
     )
@@ -107,6 +115,17 @@ class ChatOptions(traitlets.HasTraits):
     show_error_details = traitlets.Bool(
         False, help="Shorthand for error_details='message' when True. Default: False."
     )
+
+    @traitlets.default("name")
+    def _name_default(self) -> str:
+        return default_app_name(self.title)
+
+    @traitlets.validate("name")
+    def _valid_name(self, proposal: Any) -> str:
+        name = str(proposal["value"]).strip()
+        if not name or len(name) > MAX_NAME_CHARS:
+            raise traitlets.TraitError(f"an app's name must be 1 to {MAX_NAME_CHARS} characters")
+        return name
 
     @traitlets.default("mcp")
     def _mcp_default(self) -> McpFeature:

@@ -333,7 +333,11 @@ class ThreadWriter(ConversationListener):
             self._user_id = user.id
         name = storable(queue.name)
         created = await self.layer.update_thread(
-            queue.thread_id, name=name, user_id=self._user_id, create=True
+            queue.thread_id,
+            name=name,
+            user_id=self._user_id,
+            metadata={"app": self.chat.app.name},
+            create=True,
         )
         if not created:  # the id is another owner's thread: never write to it
             raise _ThreadGoneError()

@@ -60,7 +60,7 @@ EDIT: Final = "edit"  # {step, content} -> {message_id}; later messages are drop
 PROFILE: Final = "profile"  # {name} -> {profile}; starts a new chat
 NEW_CHAT: Final = "new_chat"  # {} -> {thread_id}
 THREADS: Final = (
-    "threads"  # {search?, cursor?} -> {pageInfo, data: [{id, name, createdAt, updatedAt, shared}]}
+    "threads"  # {search?, cursor?, all?} -> {pageInfo, data: [{id, name, createdAt, updatedAt, shared, app}]}
 )
 RESUME: Final = "resume"  # {thread} -> {thread_id}
 RENAME: Final = "rename"  # {thread, name} -> {name}
@@ -202,6 +202,7 @@ class EmptyRequest(TypedDict):
 class ThreadsRequest(TypedDict, total=False):
     search: str | None
     cursor: str | None
+    all: bool | None  # every app's threads, not only this app's
 
 
 class ThreadRequest(TypedDict):

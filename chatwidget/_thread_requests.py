@@ -43,7 +43,8 @@ def threads(chat: ChatSession, request_id: str, request: Request, buffers: list[
         search = wire.field(request, "search", str, max_chars=200)
     if cursor is not None:
         cursor = wire.field(request, "cursor", str, max_chars=500)
-    return _thread_request(chat, request_id, _threads.list_threads(chat, search, cursor))
+    all_apps = request.get("all") is not None and bool(wire.field(request, "all", bool))
+    return _thread_request(chat, request_id, _threads.list_threads(chat, search, cursor, all_apps=all_apps))
 
 
 def _thread_id(request: Request) -> str:

@@ -41,10 +41,12 @@ def _display(value: object) -> Display:
 
 
 async def list_threads(
-    chat: ChatSession, search: str | None, cursor: str | None, first: int = 20
+    chat: ChatSession, search: str | None, cursor: str | None, first: int = 20, *, all_apps: bool = False
 ) -> dict[str, Any]:
+    """One page of the owner's threads of this chat's app (of every app with ``all_apps``)."""
     service, owner = await chat.threads()
-    return await service.list(owner, first=first, cursor=cursor, search=search)
+    app = None if all_apps else chat.app.name
+    return await service.list(owner, first=first, cursor=cursor, search=search, app=app)
 
 
 def step_from_dict(data: dict[str, Any]) -> StepBase:
@@ -56,7 +58,13 @@ def step_from_dict(data: dict[str, Any]) -> StepBase:
         )
         item.command = data.get("command")
     else:
-        item = Step(name=data.get("name") or "Step", type=data.get("type") or "undefined", id=data["id"])
+        item = Step(
+            name=data.get("name") or "Step",
+            type=data.get("type") or "undefined",
+            id=data["id"],
+            icon=data.get("icon") if isinstance(data.get("icon"), str) else None,
+            auto_collapse=data.get("autoCollapse") is True,
+        )
         item.input = data.get("input") or ""
         item.output = data.get("output") or ""
     item.parent_id = data.get("parentId")
@@ -135,6 +143,8 @@ async def resume(chat: ChatSession, thread_id: str) -> ThreadDict:
     }
     if isinstance(metadata.get("chat_settings"), dict):
         chat.interaction.restore_settings(metadata["chat_settings"])
+    if not metadata.get("app") and chat.writer is not None:  # made before threads had an app
+        chat.writer.remember({"app": chat.app.name})
     chat.started = True
     chat.conversation.flush()  # the views paint the newest page now
     if older_slots is not None:

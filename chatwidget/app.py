@@ -49,6 +49,7 @@ class ChatApp(ChatOptions, HandlerDecorators, ChatExtras):
         if headless:
             kwargs.setdefault("persist", False)
         super().__init__(title=title, **kwargs)
+        self.name  # noqa: B018 - the default name is fixed now, from the title the app is made with
         self.handlers = Handlers()
         self.chat = ChatSession(self)
         self._static: StaticCopies | None = None  # the saved-notebook copy, made by display()
@@ -103,11 +104,14 @@ class ChatApp(ChatOptions, HandlerDecorators, ChatExtras):
 
         await resume(self.chat, thread_id)
 
-    async def list_threads(self, search: str | None = None, cursor: str | None = None) -> dict[str, Any]:
-        """One page of this owner's threads, newest first: ``{"pageInfo", "data"}``."""
+    async def list_threads(
+        self, search: str | None = None, cursor: str | None = None, *, all_apps: bool = False
+    ) -> dict[str, Any]:
+        """One page of this owner's threads of this app (``name``), newest first:
+        ``{"pageInfo", "data"}``; ``all_apps=True`` lists every app's threads."""
         from ._threads import list_threads
 
-        return await list_threads(self.chat, search, cursor)
+        return await list_threads(self.chat, search, cursor, all_apps=all_apps)
 
     async def save(self) -> None:
         """Write what is not saved yet now; raises if the data layer fails."""

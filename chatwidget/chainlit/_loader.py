@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .._app_name import short_path
 from ..app import ChatApp
 from . import registering_on
 from ._errors import ChainlitModuleError
@@ -134,6 +135,8 @@ def load_chainlit_app(
         raise FileNotFoundError(f"No Chainlit app at {source_path}")
     # The reference shows the exception's text to the user: so does a Chainlit file's chat.
     options.setdefault("error_details", "message")
+    # One app per Chainlit file, wherever it is loaded from (its threads are listed together).
+    options.setdefault("name", short_path(str(source_path)))
     app = ChatApp(**apply_project(source_path.parent, options))
     module = types.ModuleType(f"chainlit_app_{source_path.stem}")
     module.__file__ = str(source_path)

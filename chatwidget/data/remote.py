@@ -237,6 +237,8 @@ class RemoteDataLayer(BaseDataLayer):
             params["search"] = filters.search
         if filters.feedback is not None:
             params["feedback"] = str(filters.feedback)
+        if filters.app is not None:
+            params["app"] = filters.app
         answer = await self._json("GET", "threads", params=params)
         info = answer["pageInfo"]
         return PaginatedResponse(

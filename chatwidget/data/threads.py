@@ -28,9 +28,11 @@ def is_shared(thread: ThreadDict) -> bool:
 
 
 def thread_summary(thread: ThreadDict) -> dict[str, Any]:
-    """A thread as a list shows it to its owner: no steps or elements, and whether it is shared."""
+    """A thread as a list shows it to its owner: no steps or elements, whether it is shared,
+    and the app it was made in (``None`` for threads made before threads had one)."""
     summary: dict[str, Any] = {k: v for k, v in thread.items() if k not in ("steps", "elements")}
     summary["shared"] = is_shared(thread)
+    summary["app"] = (thread.get("metadata") or {}).get("app")
     return summary
 
 
@@ -72,17 +74,19 @@ class ThreadService:
         cursor: str | None = None,
         search: str | None = None,
         feedback: Literal[0, 1] | None = None,
+        app: str | None = None,
     ) -> dict[str, Any]:
         """One page of the owner's threads, newest first: ``{"pageInfo", "data": [summaries]}``.
 
-        A malformed ``cursor`` raises ``ValueError``.
+        ``app``: only that app's threads (``ChatApp.name``); ``None``: every app's, with the
+        threads made before threads had an app. A malformed ``cursor`` raises ``ValueError``.
         """
         user = await self.layer.get_user(owner) if owner else None
         if user is None:
             return {**EMPTY_PAGE, "data": []}
         page = await self.layer.list_threads(
             Pagination(first=first, cursor=cursor),
-            ThreadFilter(userId=user.id, search=search or None, feedback=feedback),
+            ThreadFilter(userId=user.id, search=search or None, feedback=feedback, app=app),
         )
         result = page.to_dict()
         result["data"] = [thread_summary(t) for t in page.data]

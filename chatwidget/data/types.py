@@ -112,6 +112,9 @@ class ThreadFilter:
     userId: str | None = None  # noqa: N815 - the reference's field name
     search: str | None = None
     feedback: Literal[0, 1] | None = None
+    #: Only the threads of this app (``ChatApp.name``, kept as the thread's ``metadata["app"]``);
+    #: ``None``: every app's, and the threads made before threads had an app.
+    app: str | None = None
 
 
 @dataclass

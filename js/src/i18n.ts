@@ -79,6 +79,7 @@ const en = {
   resize: "Drag to resize the chat",
   copyMessage: "Copy message",
   feedbackPraise: "What was helpful? (optional)",
+  allApps: "All apps",
 };
 
 export type Labels = typeof en;
@@ -164,6 +165,7 @@ const fr: Labels = {
   resize: "Faites glisser pour redimensionner le chat",
   copyMessage: "Copier le message",
   feedbackPraise: "Qu’est-ce qui vous a aidé ? (facultatif)",
+  allApps: "Toutes les applis",
 };
 
 const de: Labels = {
@@ -246,6 +248,7 @@ const de: Labels = {
   resize: "Ziehen, um die Größe des Chats zu ändern",
   copyMessage: "Nachricht kopieren",
   feedbackPraise: "Was war hilfreich? (optional)",
+  allApps: "Alle Apps",
 };
 
 /** A label with `{name}` placeholders filled in. */

@@ -74,7 +74,7 @@ export interface Requests {
   edit: { step: string; content: string };
   profile: { name: string };
   new_chat: Record<string, never>;
-  threads: { search?: string | null; cursor?: string | null };
+  threads: { search?: string | null; cursor?: string | null; all?: boolean | null };
   resume: { thread: string };
   rename: { thread: string; name: string };
   delete_thread: { thread: string };
@@ -235,6 +235,8 @@ export interface ThreadSummary {
   createdAt?: string | null;
   updatedAt?: string | null;
   shared?: boolean;
+  /** The app it was made in (`ChatApp.name`); null for a thread made before threads had one. */
+  app?: string | null;
 }
 
 export interface StreamDelta {

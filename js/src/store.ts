@@ -501,6 +501,8 @@ export class ChatStore {
       const e = this.element(key.slice(1));
       if (e?.forId) this.dirtySteps.add(e.forId);
       else for (const [id, step] of this.steps) if (step.elements?.includes(key.slice(1))) this.dirtySteps.add(id);
+      // The chat's own elements (a task list) are drawn with the page: it redraws them.
+      if (this.chatElements.includes(key.slice(1))) this.dirtyMeta = true;
     } else {
       this.dirtyMeta = true;
     }

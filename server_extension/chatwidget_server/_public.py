@@ -34,6 +34,8 @@ STEP_FIELDS = (
     "language",
     "showInput",
     "defaultOpen",
+    "icon",
+    "autoCollapse",
 )
 #: From a step's ``generation``: which model answered, never its settings, prompt variables,
 #: tools, or provider data (which may hold keys, base URLs or user data).

@@ -23,6 +23,7 @@ DEFAULT_PAGE = 20
 MAX_SEARCH = 200
 MAX_NAME = 255
 MAX_CURSOR = 512
+MAX_APP = 255
 
 
 def _first(value: str | None) -> int:
@@ -45,8 +46,18 @@ def _feedback(value: str | None) -> Literal[0, 1] | None:
     return 1 if value == "1" else 0
 
 
+def _app(value: str | None) -> str | None:
+    """One app's threads (its ``ChatApp.name``); absent or empty: every app's."""
+    if not value:
+        return None
+    if len(value) > MAX_APP:
+        raise web.HTTPError(400, f"'app' is longer than {MAX_APP} characters")
+    return value
+
+
 class ThreadsHandler(ChatAPIHandler):
-    """``GET threads?first=&cursor=&search=&feedback=``: the caller's threads, newest first."""
+    """``GET threads?first=&cursor=&search=&feedback=&app=``: the caller's threads, newest
+    first; with ``app``, only that app's."""
 
     @web.authenticated
     async def get(self) -> None:
@@ -58,10 +69,11 @@ class ThreadsHandler(ChatAPIHandler):
         if search is not None and len(search) > MAX_SEARCH:
             raise web.HTTPError(400, f"'search' is longer than {MAX_SEARCH} characters")
         feedback = _feedback(self.get_query_argument("feedback", None))
+        app = _app(self.get_query_argument("app", None))
         # A userId in the request is ignored: the list is always the caller's.
         try:
             page = await self.threads.list(
-                owner_of(self), first=first, cursor=cursor, search=search, feedback=feedback
+                owner_of(self), first=first, cursor=cursor, search=search, feedback=feedback, app=app
             )
         except ValueError as exc:  # a malformed cursor
             raise web.HTTPError(400, "invalid pagination cursor") from exc

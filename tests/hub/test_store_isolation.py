@@ -72,6 +72,23 @@ def alice_thread(hub: Hub, kernels: dict[str, Kernel], tokens: dict[str, str]) -
     return thread
 
 
+def test_the_store_keeps_each_threads_app_and_lists_one_app(
+    hub: Hub, tokens: dict[str, str], alice_thread: dict[str, Any]
+) -> None:
+    app = alice_thread["metadata"]["app"]
+    assert app == "Chat" or app.endswith(": Chat")  # the default name of a ChatApp titled "Chat"
+    with _store(hub, tokens["alice"]) as store:
+        mine = store.get("threads", params={"app": app}).json()["data"]
+        others = store.get("threads", params={"app": "another app"}).json()["data"]
+        long_name = store.get("threads", params={"app": "a" * 256})
+    assert alice_thread["id"] in [t["id"] for t in mine] and others == []
+    assert long_name.status_code == 400
+    with _store(hub, tokens["bob"]) as store:  # the same app name answers bob's threads only
+        assert alice_thread["id"] not in [
+            t["id"] for t in store.get("threads", params={"app": app}).json()["data"]
+        ]
+
+
 def _store(hub: Hub, token: str) -> httpx.Client:
     return httpx.Client(base_url=hub.store_url + "api/v1/", headers={"Authorization": f"token {token}"})
 
@@ -197,7 +214,7 @@ import os, json, chatwidget as cw
 os.environ["JUPYTERHUB_USER"] = "alice"
 os.environ["CHATWIDGET_OWNER"] = "alice"
 app = cw.ChatApp(headless=True, persist=True)
-page = await app.list_threads()
+page = await app.list_threads(all_apps=True)
 try:
     await app.resume({thread_id!r})
     resumed = "resumed"

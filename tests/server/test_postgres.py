@@ -68,6 +68,12 @@ async def test_the_api_and_sharing_on_postgresql(call: Call, seed: Seed) -> None
 
     listed = await call("GET", "chatwidget/api/threads?search=Postgres")
     assert listed.code == 200 and [t["id"] for t in listed.json()["data"]] == [thread_id]
+    other_app = await seed.thread(name="Elsewhere", metadata={"app": "Other app"})
+    scoped = await call("GET", "chatwidget/api/threads?app=Other%20app")
+    assert [(t["id"], t["app"]) for t in scoped.json()["data"]] == [(other_app, "Other app")]
+    assert {t["id"] for t in (await call("GET", "chatwidget/api/threads")).json()["data"]} == {
+        thread_id, other_app
+    }  # fmt: skip
     assert (await call("GET", f"chatwidget/api/threads/{thread_id}")).json()["name"] == "On Postgres"
     assert (await call("GET", f"chatwidget/share/{thread_id}", anonymous=True)).code == 404
     assert (await call("PUT", f"chatwidget/api/threads/{thread_id}/share")).json()["isShared"] is True

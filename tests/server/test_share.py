@@ -104,6 +104,7 @@ async def test_the_share_json_holds_only_allowlisted_fields(call: Call, seed: Se
             {
                 "name": "gpt",
                 "type": "llm",
+                "icon": "brain",
                 "input": "2+2",
                 "output": "4",
                 "generation": {
@@ -137,6 +138,7 @@ async def test_the_share_json_holds_only_allowlisted_fields(call: Call, seed: Se
     assert set(data["metadata"]) <= {"is_shared", "shared_at"}
     llm = data["steps"][1]
     assert llm["generation"] == {"provider": "openai", "model": "gpt-x"}
+    assert llm["icon"] == "brain"  # the page draws the step as the chat did
     assert "metadata" not in data["steps"][0] and "tags" not in data["steps"][0]
     assert set(data["elements"][0]) <= {
         "id", "forId", "type", "name", "display", "mime", "size", "language", "page", "url"

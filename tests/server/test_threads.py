@@ -112,6 +112,27 @@ async def test_search_and_feedback_filters(call: Call, seed: Seed) -> None:
     assert (await call("GET", f"{API}?search={'x' * 201}")).code == 400
 
 
+async def test_app_lists_one_apps_threads_and_its_absence_every_apps(call: Call, seed: Seed) -> None:
+    writer = await seed.thread(name="w", metadata={"app": "~/nb.ipynb: Writer"})
+    critic = await seed.thread(name="c", metadata={"app": "~/nb.ipynb: Critic"})
+    legacy = await seed.thread(name="made before apps")
+    await seed.thread(owner=OTHER, metadata={"app": "~/nb.ipynb: Writer"})
+    scoped = await call("GET", f"{API}?app=~/nb.ipynb%3A%20Writer")
+    assert [(t["id"], t["app"]) for t in scoped.json()["data"]] == [(writer, "~/nb.ipynb: Writer")]
+    everything = (await call("GET", API)).json()["data"]
+    assert {t["id"]: t["app"] for t in everything} == {
+        writer: "~/nb.ipynb: Writer", critic: "~/nb.ipynb: Critic", legacy: None
+    }  # fmt: skip
+    assert len((await call("GET", f"{API}?app=")).json()["data"]) == 3  # empty: every app's
+    assert (await call("GET", f"{API}?app=nobody")).json()["data"] == []
+    searched = await call("GET", f"{API}?app=~/nb.ipynb%3A%20Critic&search=hello")
+    assert [t["id"] for t in searched.json()["data"]] == [critic]
+    too_long = await call("GET", f"{API}?app={'a' * 256}")
+    assert too_long.code == 400 and "app" in too_long.json()["message"]
+    hostile = await call("GET", f"{API}?app=%27%20OR%201=1--")
+    assert hostile.code == 200 and hostile.json()["data"] == []
+
+
 async def test_get_returns_steps_and_elements_without_storage_keys(call: Call, seed: Seed) -> None:
     thread_id = await seed.thread(name="with things")
     element_id = await seed.element(thread_id, b"hello", "text/plain", name="notes.txt")

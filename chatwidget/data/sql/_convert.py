@@ -31,6 +31,8 @@ STEP_COLUMNS: dict[str, str] = {
     "showInput": "show_input",
     "generation": "generation",
     "command": "command",
+    "icon": "icon",
+    "autoCollapse": "auto_collapse",
 }
 _TIMESTAMP_KEYS = ("createdAt", "start", "end")
 
@@ -65,6 +67,8 @@ def step_row(step: StepDict) -> tuple[dict[str, Any], frozenset[str]]:
     if not step.get("threadId"):
         raise ValueError(f"step {step['id']!r} has no 'threadId'")
     data = cast(dict[str, Any], step)
+    if data.get("icon") is not None and not isinstance(data["icon"], str):
+        raise ValueError(f"step {step['id']!r}: 'icon' must be a string")
     row: dict[str, Any] = {"id": data["id"]}
     for key, column in STEP_COLUMNS.items():
         if key in data:
@@ -102,6 +106,8 @@ def thread_dict(row: ThreadRow) -> ThreadDict:
     metadata = dict(row.metadata_ or {})
     metadata["is_shared"] = bool(row.is_shared)
     metadata["shared_at"] = row.shared_at
+    if row.app is not None:
+        metadata["app"] = row.app
     return {
         "id": row.id,
         "createdAt": row.created_at,

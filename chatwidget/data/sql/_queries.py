@@ -181,9 +181,11 @@ def found_by_probe(dialect: str, term: str) -> ColumnElement[bool]:
 def _in_list(
     query: Select[ThreadRow], filters: ThreadFilter, after: Key | None, threads: type[ThreadRow] = ThreadRow
 ) -> Select[ThreadRow]:
-    """Restricted to the caller's list (``userId``), after a position in it, in list order."""
+    """Restricted to the caller's list (``userId``, and ``app``), after a position in it, in list order."""
     if filters.userId is not None:
         query = query.where(threads.user_id == filters.userId)
+    if filters.app is not None:
+        query = query.where(threads.app == filters.app)
     if after is not None:
         query = query.where(tuple_(threads.updated_at, threads.id) < tuple_(*after))
     return query.order_by(threads.updated_at.desc(), threads.id.desc())

@@ -31,12 +31,12 @@ StepKey = tuple[str, int]
 
 _THREAD = (
     "SELECT id, created_at, updated_at, name, user_id, user_identifier, tags{j}, metadata{j}, "
-    "is_shared, shared_at FROM threads WHERE id = :thread_id"
+    "is_shared, shared_at, app FROM threads WHERE id = :thread_id"
 )
 _STEP_COLUMNS = (
     "s.id, s.thread_id, s.parent_id, s.name, s.type, s.streaming, s.metadata{j}, s.tags{j}, "
     "s.input, s.output, s.is_error, s.created_at, s.start_time, s.end_time, s.language, "
-    "s.default_open, s.show_input{j}, s.generation{j}, s.command, "
+    "s.default_open, s.show_input{j}, s.generation{j}, s.command, s.icon, s.auto_collapse, "
     "f.id, f.value, f.comment, s.pk"
 )
 _STEPS = (
@@ -105,7 +105,7 @@ def _steps(rows: Sequence[Any]) -> list[StepDict]:
     steps: list[StepDict] = []
     append = steps.append
     for (step_id, thread_id, parent_id, name, kind, streaming, metadata, tags, input_, output, is_error,
-         created_at, start, end, language, default_open, show_input, generation, command,
+         created_at, start, end, language, default_open, show_input, generation, command, icon, auto_collapse,
          feedback_id, feedback_value, feedback_comment, _pk) in rows:  # fmt: skip
         step: StepDict = {
             "id": step_id,
@@ -133,6 +133,10 @@ def _steps(rows: Sequence[Any]) -> list[StepDict]:
         }
         if command is not None:
             step["command"] = command
+        if icon is not None:
+            step["icon"] = icon
+        if auto_collapse:
+            step["autoCollapse"] = True
         if feedback_id is not None:
             step["feedback"] = {  # type: ignore[typeddict-unknown-key]
                 "id": feedback_id,
@@ -166,10 +170,24 @@ def _element(row: Any) -> ElementDict:
 
 
 def _thread(row: Any) -> ThreadDict:
-    thread_id, created_at, updated_at, name, user_id, user_identifier, tags, metadata, shared, shared_at = row
+    (
+        thread_id,
+        created_at,
+        updated_at,
+        name,
+        user_id,
+        user_identifier,
+        tags,
+        metadata,
+        shared,
+        shared_at,
+        app,
+    ) = row
     merged = dict(_json(metadata) or {})
     merged["is_shared"] = bool(shared)
     merged["shared_at"] = shared_at
+    if app is not None:
+        merged["app"] = app
     return {
         "id": thread_id,
         "createdAt": created_at,

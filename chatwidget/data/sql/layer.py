@@ -384,10 +384,17 @@ class SQLDataLayer(BaseDataLayer):
                 earlier, earlier_updates = rows[row["id"]]
                 row, updates = {**earlier, **{k: row[k] for k in updates}}, earlier_updates | updates
             rows[row["id"]] = (row, updates)
-        groups: dict[tuple[frozenset[str], frozenset[str]], list[dict[str, Any]]] = {}
+        # Rows are inserted in the batch's order, in runs of the same columns (one statement
+        # each): steps of one millisecond are read back in the order they were made (the
+        # surrogate key breaks the tie).
+        groups: list[tuple[tuple[frozenset[str], frozenset[str]], list[dict[str, Any]]]] = []
         latest: dict[str, str] = {}
         for row, updates in rows.values():
-            groups.setdefault((frozenset(row), updates), []).append(row)
+            shape = (frozenset(row), updates)
+            if groups and groups[-1][0] == shape:
+                groups[-1][1].append(row)
+            else:
+                groups.append((shape, [row]))
             newest = newest_time(row)
             if newest > latest.get(row["thread_id"], ""):
                 latest[row["thread_id"]] = newest
@@ -405,7 +412,7 @@ class SQLDataLayer(BaseDataLayer):
         )
         async with self._session(write=True) as session:
             conn = await session.connection()
-            for (_, updates), group in groups.items():
+            for (_, updates), group in groups:
                 stmt = self._insert(steps_table)
                 if updates:
                     stmt = stmt.on_conflict_do_update(
@@ -518,7 +525,9 @@ class SQLDataLayer(BaseDataLayer):
         ``create`` and ``author``). The row is locked while it is checked and changed, so a
         concurrent delete either comes first (nothing is written) or waits for this write.
         ``metadata`` is merged into the stored metadata (a key set to ``None`` is removed).
-        ``metadata["is_shared"]`` (and ``shared_at``) set the indexed sharing columns.
+        ``metadata["is_shared"]`` (and ``shared_at``) set the indexed sharing columns, and
+        ``metadata["app"]`` the app the thread belongs to (see ``ThreadFilter.app``), once:
+        a thread that has an app keeps it.
         """
         now = conv.utc_now()
         threads = cast(Table, ThreadRow.__table__)
@@ -554,10 +563,16 @@ class SQLDataLayer(BaseDataLayer):
         return True
 
 
+#: Metadata keys kept in columns of their own (indexed), not in the metadata JSON.
+_COLUMN_KEYS = ("is_shared", "shared_at", "app")
+#: Longest app name a thread keeps (the column's size).
+MAX_APP_NAME = 255
+
+
 def _merge_metadata(row: ThreadRow, metadata: dict[str, Any], now: str) -> None:
     merged = dict(row.metadata_ or {})
     for key, value in metadata.items():
-        if key in ("is_shared", "shared_at"):
+        if key in _COLUMN_KEYS:
             continue
         if value is None:
             merged.pop(key, None)
@@ -571,6 +586,12 @@ def _merge_metadata(row: ThreadRow, metadata: dict[str, Any], now: str) -> None:
         elif not shared:
             row.shared_at = None
         row.is_shared = shared
+    app = metadata.get("app")
+    if app is not None:
+        if not isinstance(app, str) or len(app) > MAX_APP_NAME:
+            raise ValueError(f"a thread's app must be a string of at most {MAX_APP_NAME} characters")
+        if row.app is None:  # a thread stays in the app it was made (or first resumed) in
+            row.app = app or None
 
 
 def _decode_step_cursor(cursor: str) -> tuple[str, int]:

@@ -321,6 +321,20 @@ def _v5_login_sessions(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v6_thread_app_and_step_icon(conn: Connection) -> None:
+    """Each thread names the app it was made in (``threads.app``), so an app lists its own;
+    each step keeps its icon and whether it folds when done (``icon``, ``auto_collapse``), so
+    a resumed thread looks as it did.
+
+    Threads made before have no app (``NULL``): nothing recorded says which app made them,
+    so they are listed when all apps are, and under no single app.
+    """
+    conn.execute(text("ALTER TABLE threads ADD COLUMN app VARCHAR(255)"))
+    conn.execute(text("CREATE INDEX ix_threads_user_app_updated ON threads (user_id, app, updated_at, id)"))
+    conn.execute(text("ALTER TABLE steps ADD COLUMN icon TEXT"))
+    conn.execute(text("ALTER TABLE steps ADD COLUMN auto_collapse BOOLEAN"))
+
+
 #: The migrations in order: ``MIGRATIONS[n - 1]`` takes the schema to version ``n``.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_base_tables,
@@ -328,6 +342,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v3_search,
     _v4_step_owner,
     _v5_login_sessions,
+    _v6_thread_app_and_step_icon,
 ]
 HEAD = len(MIGRATIONS)
 

@@ -42,6 +42,7 @@ class ThreadRow(Base):
     __table_args__ = (
         Index("ix_threads_updated", "updated_at", "id"),
         Index("ix_threads_user_updated", "user_id", "updated_at", "id"),
+        Index("ix_threads_user_app_updated", "user_id", "app", "updated_at", "id"),
     )
 
     pk: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
@@ -55,6 +56,9 @@ class ThreadRow(Base):
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
     is_shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
     shared_at: Mapped[str | None] = mapped_column(TS)
+    #: The app the thread was made in (``ChatApp.name``); ``NULL`` for threads made before
+    #: threads had one (migration 6).
+    app: Mapped[str | None] = mapped_column(String(255))
 
 
 class StepRow(Base):
@@ -81,6 +85,8 @@ class StepRow(Base):
     show_input: Mapped[Any] = mapped_column(JSONType, nullable=True)
     generation: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     command: Mapped[str | None] = mapped_column(Text)
+    icon: Mapped[str | None] = mapped_column(Text)
+    auto_collapse: Mapped[bool | None] = mapped_column(Boolean)
     #: The thread's owner, copied by triggers (migration 4) for one user's search; never
     #: written by the data layer.
     user_id: Mapped[str | None] = mapped_column(ID)

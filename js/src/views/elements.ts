@@ -6,7 +6,9 @@ import { type Labels, fill } from "../i18n";
 import type { ElementDict } from "../protocol";
 import type { ChatStore } from "../store";
 import { BodyView } from "./body";
+import { withPdfTitle } from "../pdftitle";
 import { SandboxFrame } from "./frame";
+import { namedIcon } from "./icons";
 import { el } from "./format";
 
 export interface ElementHost {
@@ -115,10 +117,14 @@ export class ElementView {
     this.el.remove();
   }
 
-  /** A URL for the element's content: a Blob URL of its bytes, or its own safe URL. */
-  private src(desc: ElementDict): string | null {
+  /**
+   * A URL for the element's content: a Blob URL of its bytes, or its own safe URL. A PDF for
+   * the viewer (`titled`) carries the element's name as its title (see ../pdftitle.ts).
+   */
+  private src(desc: ElementDict, titled = false): string | null {
     if (this.data) {
-      const url = URL.createObjectURL(new Blob([bytesOf(this.data)], { type: blobType(desc) }));
+      const bytes = titled && desc.name ? withPdfTitle(bytesOf(this.data), desc.name) : bytesOf(this.data);
+      const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: blobType(desc) }));
       this.urls.push(url);
       return url;
     }
@@ -190,7 +196,7 @@ export class ElementView {
         break;
       }
       case "pdf": {
-        const src = this.src(desc);
+        const src = this.src(desc, true);
         if (!src) break;
         this.el.append(this.caption());
         const viewer = (navigator as Navigator & { pdfViewerEnabled?: boolean }).pdfViewerEnabled !== false;
@@ -286,24 +292,53 @@ export class ElementView {
     if (link) box.append(link);
   }
 
+  /**
+   * A task panel, as the reference draws one: the list's status, how many tasks are done,
+   * and each task with its status icon (a spinner while running). A task that names a
+   * message (`forId`) brings it into view on click.
+   */
   private renderTasks(): void {
     const props = this.props();
     const list = el("div", "cw-tasklist");
-    list.append(el("div", "cw-tasklist-status", typeof props.status === "string" ? props.status : ""));
+    list.setAttribute("role", "status");
+    const tasks = (Array.isArray(props.tasks) ? props.tasks : []).filter((t) => t && typeof t === "object") as {
+      title?: unknown;
+      status?: unknown;
+      forId?: unknown;
+    }[];
+    const statusOf = (t: { status?: unknown }) => (typeof t.status === "string" && t.status in TASK_ICONS ? t.status : "ready");
+    const head = el("div", "cw-tasklist-head");
+    const done = tasks.filter((t) => statusOf(t) === "done").length;
+    head.append(
+      el("span", "cw-tasklist-status", typeof props.status === "string" ? props.status : ""),
+      el("span", "cw-tasklist-count", tasks.length ? `${done}/${tasks.length}` : ""),
+    );
     const ol = el("ol", "cw-tasks");
-    const tasks = Array.isArray(props.tasks) ? props.tasks : [];
-    for (const task of tasks) {
-      if (!task || typeof task !== "object") continue;
-      const t = task as { title?: unknown; status?: unknown };
-      const status = typeof t.status === "string" && t.status in TASK_ICONS ? t.status : "ready";
+    for (const t of tasks) {
+      const status = statusOf(t);
       const li = el("li", `cw-task cw-task-${status}`);
       li.dataset.status = status;
-      const icon = el("span", "cw-task-icon", TASK_ICONS[status]);
+      const icon = el("span", "cw-task-icon");
+      icon.setAttribute("role", "img");
       icon.setAttribute("aria-label", status);
-      li.append(icon, el("span", "cw-task-title", typeof t.title === "string" ? t.title : ""));
+      if (status === "running") icon.append(el("span", "cw-spinner"));
+      else icon.append((status === "done" && namedIcon("check", 14)) || TASK_ICONS[status]);
+      const title = typeof t.title === "string" ? t.title : "";
+      const forId = typeof t.forId === "string" && t.forId ? t.forId : "";
+      let label: HTMLElement = el("span", "cw-task-title", title);
+      if (forId) {
+        const go = el("button", "cw-task-title cw-task-link", title);
+        go.type = "button";
+        go.addEventListener("click", () => {
+          const target = this.el.closest(".cw-root")?.querySelector(`[data-step-id="${CSS.escape(forId)}"]`);
+          target?.scrollIntoView({ block: "center", behavior: "smooth" });
+        });
+        label = go;
+      }
+      li.append(icon, label);
       ol.append(li);
     }
-    list.append(ol);
+    list.append(head, ol);
     this.el.append(list);
   }
 
@@ -434,6 +469,9 @@ export class ElementsView {
   private readonly links = el("div", "cw-element-links");
   private readonly views = new Map<string, ElementView>();
   private lastKey = "";
+  private lastIds: readonly string[] | undefined;
+  /** Side and page elements linked where the message's text names them: no link below. */
+  private referenced = new Set<string>();
 
   constructor(private readonly host: ElementHost) {
     this.el = el("div", "cw-element-area");
@@ -441,7 +479,15 @@ export class ElementsView {
     this.el.hidden = true;
   }
 
+  /** The side and page elements the text links to itself (see ./references.ts). */
+  setReferenced(ids: Set<string>): void {
+    if (ids.size === this.referenced.size && [...ids].every((id) => this.referenced.has(id))) return;
+    this.referenced = ids;
+    this.update(this.lastIds);
+  }
+
   update(ids: readonly string[] | undefined): void {
+    this.lastIds = ids;
     const store = this.host.store;
     const list = Array.isArray(ids) ? ids.filter((i) => typeof i === "string") : [];
     const inline: string[] = [];
@@ -449,7 +495,9 @@ export class ElementsView {
     for (const id of list) {
       const desc = store.element(id);
       if (!desc) continue;
-      if (desc.display === "side" || desc.display === "page") linked.push(desc);
+      if (desc.display === "side" || desc.display === "page") {
+        if (!this.referenced.has(id)) linked.push(desc);
+      }
       else inline.push(id);
     }
     // Inline elements: keep, update, or drop their views.

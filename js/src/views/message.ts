@@ -6,6 +6,7 @@ import type { Labels } from "../i18n";
 import { BodyView } from "./body";
 import { type ExtrasHost, MessageExtras } from "./extras";
 import { clock, el } from "./format";
+import { type ElementRef, linkElementNames, referable } from "./references";
 
 const KIND: Record<string, string> = {
   user_message: "cw-user",
@@ -33,8 +34,10 @@ export class MessageView {
   private lastStep: StepDict | null = null;
   private lastText = "";
   private lastAvatar = "\0";
+  private refs: ElementRef[] = [];
+  private relink: MutationObserver | null = null;
 
-  constructor(readonly id: string, labels: Labels, host: ExtrasHost) {
+  constructor(readonly id: string, labels: Labels, private readonly host: ExtrasHost) {
     this.el = el("div", "cw-message");
     this.el.dataset.stepId = id;
     this.avatar.setAttribute("aria-hidden", "true");
@@ -49,8 +52,34 @@ export class MessageView {
   }
 
   dispose(): void {
+    this.relink?.disconnect();
     this.extras.dispose();
     this.el.remove();
+  }
+
+  /**
+   * Link the names of the message's side and page elements in its text (once it has stopped
+   * streaming); the ones linked there are left out of the links under the message. Text
+   * drawn again later (math or highlighting loaded) is linked again.
+   */
+  private linkReferences(step: StepDict, streaming: boolean): void {
+    const ids = Array.isArray(step.elements) ? step.elements : [];
+    this.refs = referable(ids.map((id) => this.host.store.element(id)));
+    if (!this.refs.length || streaming) {
+      this.relink?.disconnect();
+      this.relink = null;
+      this.extras.elements.setReferenced(new Set());
+      return;
+    }
+    const link = () => {
+      const linked = linkElementNames(this.body.el, this.refs, (ref) => this.host.openElement(ref.id, ref.display));
+      this.extras.elements.setReferenced(linked);
+    };
+    link();
+    if (!this.relink && typeof MutationObserver !== "undefined") {
+      this.relink = new MutationObserver(link);
+      this.relink.observe(this.body.el, { childList: true, subtree: true });
+    }
   }
 
   /** The author shown and the avatar image the app gives them ("" for initials). */
@@ -117,5 +146,6 @@ export class MessageView {
       }
     }
     this.body.update(text, step.language, streaming);
+    this.linkReferences(step, streaming);
   }
 }

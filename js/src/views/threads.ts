@@ -1,4 +1,5 @@
-// The thread list: the owner's stored conversations, searched, grouped by date (Today,
+// The thread list: the owner's stored conversations of this app (of every app with the
+// "All apps" switch, each row then naming its app), searched, grouped by date (Today,
 // Yesterday, Previous 7 days, Older, by `updatedAt`), paged with the reply's cursor. Each
 // one can be resumed, renamed inline, deleted (after an inline confirmation) and shared
 // (the kernel publishes it; the public link is the one the server extension answers).
@@ -55,9 +56,19 @@ function group(when: string | null | undefined, now: Date, labels: Labels): stri
   return labels.older;
 }
 
+/**
+ * How a row names its app: a default name ("<folders>/<notebook>: <title>") without its
+ * folders, any other name whole. The whole name is the row's tooltip.
+ */
+export function appLabel(name: string): string {
+  const m = /^(?:.*[\\/])?([^\\/]+\.(?:ipynb|py): [\s\S]*)$/.exec(name);
+  return m ? m[1] : name;
+}
+
 export class ThreadsPanel {
   readonly el: HTMLElement;
   private readonly search = el("input", "cw-threads-search");
+  private readonly allApps = el("input", "cw-threads-all");
   private readonly list = el("div", "cw-thread-list");
   private readonly more: HTMLButtonElement;
   private readonly error = el("div", "cw-threads-error");
@@ -87,12 +98,18 @@ export class ThreadsPanel {
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.load(true), DEBOUNCE_MS);
     });
+    this.allApps.type = "checkbox";
+    this.allApps.addEventListener("change", () => void this.load(true));
+    const scope = el("label", "cw-threads-scope");
+    scope.append(this.allApps, el("span", "", labels.allApps));
+    const tools = el("div", "cw-threads-tools");
+    tools.append(this.search, scope);
     this.more = button("cw-threads-more", labels.loadMore);
     this.more.hidden = true;
     this.more.addEventListener("click", () => void this.load(false));
     this.error.setAttribute("role", "alert");
     this.error.hidden = true;
-    this.el.append(head, this.search, this.error, this.list, this.more);
+    this.el.append(head, tools, this.error, this.list, this.more);
     this.el.hidden = true;
   }
 
@@ -122,6 +139,7 @@ export class ThreadsPanel {
     const search = this.search.value.trim();
     if (search) fields.search = search;
     if (!reset && this.cursor) fields.cursor = this.cursor;
+    if (this.allApps.checked) fields.all = true;
     this.el.classList.add("cw-loading");
     const reply = await this.store.request(THREADS, fields);
     if (ticket !== this.query) return;
@@ -182,6 +200,11 @@ export class ThreadsPanel {
     const extra = el("div", "cw-thread-extra");
     extra.hidden = true;
     row.append(line, extra);
+    if (this.allApps.checked && typeof t.app === "string" && t.app) {
+      const app = el("div", "cw-thread-app", appLabel(t.app));
+      app.title = t.app;
+      line.after(app);
+    }
 
     rename.addEventListener("click", () => {
       const input = el("input", "cw-thread-rename-input");

@@ -142,6 +142,9 @@ class ThreadsHandler(StoreHandler):
         feedback_arg = self.get_query_argument("feedback", None)
         if (cursor and len(cursor) > MAX_CURSOR) or (search and len(search) > MAX_SEARCH):
             raise web.HTTPError(400, "'cursor' or 'search' is too long")
+        app = self.get_query_argument("app", None)
+        if app is not None and len(app) > MAX_NAME:
+            raise web.HTTPError(400, f"'app' is longer than {MAX_NAME} characters")
         if feedback_arg not in (None, "", "0", "1"):
             raise web.HTTPError(400, "'feedback' must be 0 or 1")
         feedback: Literal[0, 1] | None = 1 if feedback_arg == "1" else 0 if feedback_arg == "0" else None
@@ -157,6 +160,7 @@ class ThreadsHandler(StoreHandler):
                     userId=user_id,
                     search=search,
                     feedback=feedback,
+                    app=app,
                 ),
             )
         except ValueError as exc:
@@ -182,6 +186,9 @@ class ThreadHandler(StoreHandler):
             raise web.HTTPError(400, f"'name' must be a string of at most {MAX_NAME} characters")
         if metadata is not None and not isinstance(metadata, dict):
             raise web.HTTPError(400, "'metadata' must be an object")
+        app = (metadata or {}).get("app")
+        if app is not None and (not isinstance(app, str) or len(app) > MAX_NAME):
+            raise web.HTTPError(400, f"'metadata.app' must be a string of at most {MAX_NAME} characters")
         if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
             raise web.HTTPError(400, "'tags' must be a list of strings")
         user_id = await self.caller_user_id(create=create)
