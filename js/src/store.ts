@@ -106,6 +106,9 @@ export class ChatStore {
   private readonly libraryWaiters = new Map<string, (() => void)[]>();
   private readonly removeSource: (() => void) | null;
   private layoutCache: Layout | null = null;
+  /** Slots the cached layout has placed, and parents it met that were not known yet. */
+  private layoutSlots = 0;
+  private readonly layoutMissing = new Set<string>();
   private configCache: ChatConfig | null = null;
   private head = 0;
   private disposed = false;
@@ -369,11 +372,21 @@ export class ChatStore {
     return true;
   }
 
+  /**
+   * The layout, kept between changes: new steps in new slots (a turn) extend it, so a turn
+   * costs its own steps whatever the history's length; anything else makes it anew.
+   */
   layout(): Layout {
-    if (this.layoutCache) return this.layoutCache;
-    const top: string[] = [];
-    const children = new Map<string, string[]>();
-    for (const id of this.slotIds) {
+    let cache = this.layoutCache;
+    if (!cache) {
+      cache = this.layoutCache = { top: [], children: new Map() };
+      this.layoutSlots = 0;
+      this.layoutMissing.clear();
+    }
+    const { top, children } = cache;
+    const slots = this.slotIds;
+    for (let slot = this.layoutSlots; slot < slots.length; slot++) {
+      const id = slots[slot];
       if (id === null || id === undefined) continue;
       const step = this.steps.get(id);
       if (!step || !this.shown(step)) continue;
@@ -385,8 +398,8 @@ export class ChatStore {
         list.push(id);
       }
     }
-    this.layoutCache = { top, children };
-    return this.layoutCache;
+    this.layoutSlots = slots.length;
+    return cache;
   }
 
   /** The nearest shown non-message ancestor of a step, if any. */
@@ -394,7 +407,11 @@ export class ChatStore {
     let parentId = step.parentId;
     for (let depth = 0; parentId && depth < 256; depth++) {
       const parent = this.steps.get(parentId);
-      if (!parent) return undefined;
+      if (!parent) {
+        // Should this parent arrive later, the steps under it move: the layout is made anew.
+        this.layoutMissing.add(parentId);
+        return undefined;
+      }
       if (!isMessage(parent) && this.shown(parent)) return parent.id;
       parentId = parent.parentId;
     }
@@ -504,7 +521,7 @@ export class ChatStore {
     }
     if (prevId !== null && prevId !== value.id) this.removeStep(prevId);
     this.slotIds[slot] = value.id;
-    this.applyStep(value);
+    this.applyStep(value, slot);
   }
 
   private removeStep(id: string): void {
@@ -515,16 +532,19 @@ export class ChatStore {
     this.structureChanged();
   }
 
-  private structureChanged(): void {
-    this.layoutCache = null;
+  /** `added`: a new step in a slot past those laid out (the cached layout grows by it). */
+  private structureChanged(added?: { slot: number; id: string }): void {
+    const append = added && added.slot >= this.layoutSlots && !this.layoutMissing.has(added.id);
+    if (!append) this.layoutCache = null;
     this.dirtyStructure = true;
   }
 
-  private applyStep(step: StepDict): void {
+  private applyStep(step: StepDict, slot?: number): void {
     const old = this.steps.get(step.id);
     if (old && step.slot === undefined && old.slot !== undefined) step = { ...step, slot: old.slot };
     this.steps.set(step.id, step);
-    if (!old || old.parentId !== step.parentId || old.type !== step.type) this.structureChanged();
+    if (!old) this.structureChanged(slot === undefined ? undefined : { slot, id: step.id });
+    else if (old.parentId !== step.parentId || old.type !== step.type) this.structureChanged();
     const output = typeof step.output === "string" ? step.output : "";
     if (!step.streaming) {
       // The final state carries the full text.

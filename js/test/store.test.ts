@@ -72,6 +72,38 @@ describe("snapshot, then deltas", () => {
   });
 });
 
+describe("layout", () => {
+  /** The layout made from scratch by a fresh store over the same state. */
+  const fresh = (model: FakeModel) => new ChatStore(model.asModel(), "i2", false).layout();
+
+  it("grows with a turn's new steps as a fresh layout would place them", () => {
+    const { model, store } = storeOf({ head: 2, s0: step("u", { type: "user_message" }), s1: step("r", { type: "run" }) });
+    expect(store.layout().top).toEqual(["u", "r"]);
+    model.change({ s2: step("t", { type: "tool", parentId: "r" }), s3: step("a", { parentId: "t" }), head: 4 });
+    const grown = store.layout();
+    expect(grown.top).toEqual(fresh(model).top);
+    expect(grown.children).toEqual(fresh(model).children);
+    expect(grown.children.get("r")).toEqual(["t"]);
+  });
+
+  it("is made anew when a step arrives that others named as their parent", () => {
+    const { model, store } = storeOf({ head: 1, s0: step("t", { type: "tool", parentId: "late" }) });
+    expect(store.layout().top).toEqual(["t"]);
+    model.change({ s1: step("late", { type: "run" }), head: 2 });
+    expect(store.layout().top).toEqual(["late"]);
+    expect(store.layout().children.get("late")).toEqual(["t"]);
+  });
+
+  it("is made anew when an old slot changes its step", () => {
+    const { model, store } = storeOf({ head: 2, s0: step("u", { type: "user_message" }), s1: step("a") });
+    expect(store.layout().top).toEqual(["u", "a"]);
+    model.change({ s0: null });
+    expect(store.layout().top).toEqual(["a"]);
+    model.change({ s0: step("v", { type: "user_message" }) });
+    expect(store.layout().top).toEqual(["v", "a"]);
+  });
+});
+
 describe("held updates", () => {
   it("holds deltas for a step whose state has not arrived, and applies them when it does", () => {
     const { model, store } = storeOf();

@@ -48,6 +48,11 @@ export class MessageView {
     this.el.append(this.avatar, main);
   }
 
+  /** A handler started answering: an edit in progress is given up. */
+  handlerStarted(): void {
+    this.extras.stopEditWhileRunning();
+  }
+
   dispose(): void {
     this.extras.dispose();
     this.el.remove();
