@@ -57,6 +57,51 @@ const TRAITS = new Set(["embed", "body"]);
 
 export type Listener = (change: StoreChange) => void;
 
+/**
+ * The text of a streaming step, kept as the pieces that arrived. Appending a piece to one
+ * string would make the next read of it copy the whole (V8 flattens a concatenation when it
+ * is searched or sliced): a million-token message would cost megabytes per frame. A view
+ * reads the end it has not rendered yet with `from`; `toString` joins it (and keeps that).
+ * One object per stream: a replaced text is a new object.
+ */
+export class GrowingText {
+  private parts: string[];
+  private size: number;
+
+  constructor(text = "") {
+    this.parts = text ? [text] : [];
+    this.size = text.length;
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  append(piece: string): void {
+    if (!piece) return;
+    this.parts.push(piece);
+    this.size += piece.length;
+  }
+
+  /** The text from `offset` to the end, joining only the pieces it spans. */
+  from(offset: number): string {
+    const parts = this.parts;
+    let start = this.size;
+    let i = parts.length;
+    while (i > 0 && start > offset) start -= parts[--i].length;
+    const tail = parts.length - i === 1 ? parts[i] : parts.slice(i).join("");
+    return tail.slice(offset - start);
+  }
+
+  toString(): string {
+    if (this.parts.length > 1) this.parts = [this.parts.join("")];
+    return this.parts[0] ?? "";
+  }
+}
+
+/** What a view is given to render: final text, or a stream's growing text. */
+export type StepText = string | GrowingText;
+
 export const DEFAULT_CONFIG: ChatConfig = {
   cot: "full",
   placeholder: "",
@@ -93,7 +138,7 @@ export class ChatStore {
   private readonly slotIds: (string | null)[] = [];
   /** The model value last applied per slot, to spot changes when a scan is needed. */
   private readonly seen: unknown[] = [];
-  private readonly texts = new Map<string, string>();
+  private readonly texts = new Map<string, GrowingText>();
   private readonly libraries = new Map<string, [unknown, string]>();
   private readonly held = new Map<string, StreamDelta[]>();
   private readonly resyncing = new Set<string>();
@@ -192,8 +237,13 @@ export class ChatStore {
   /** The current text of a step: streamed so far, or its final output. */
   textOf(id: string): string {
     const streamed = this.texts.get(id);
-    if (streamed !== undefined) return streamed;
+    if (streamed !== undefined) return streamed.toString();
     return this.steps.get(id)?.output ?? "";
+  }
+
+  /** What a view renders: the growing text of a step that streams, else its final text. */
+  renderText(id: string): StepText {
+    return this.texts.get(id) ?? this.steps.get(id)?.output ?? "";
   }
 
   get title(): string {
@@ -552,7 +602,7 @@ export class ChatStore {
       this.held.delete(step.id);
     } else {
       const current = this.texts.get(step.id);
-      if (current === undefined || output.length >= current.length) this.texts.set(step.id, output);
+      if (current === undefined || output.length >= current.length) this.texts.set(step.id, new GrowingText(output));
       const held = this.held.get(step.id);
       if (held && !this.resyncing.has(step.id)) {
         this.held.delete(step.id);
@@ -585,16 +635,17 @@ export class ChatStore {
       this.hold(delta);
       return;
     }
-    const current = this.textOf(id);
+    let current = this.texts.get(id);
+    if (!current) this.texts.set(id, (current = new GrowingText(this.steps.get(id)?.output ?? "")));
     if (delta.replace) {
-      this.texts.set(id, delta.text);
+      this.texts.set(id, new GrowingText(delta.text));
     } else if (delta.offset === current.length) {
       if (!delta.text) return;
-      this.texts.set(id, current + delta.text);
+      current.append(delta.text);
     } else if (delta.offset < current.length) {
       const end = delta.offset + delta.text.length;
       if (end <= current.length) return; // already covered
-      this.texts.set(id, current + delta.text.slice(current.length - delta.offset));
+      current.append(delta.text.slice(current.length - delta.offset));
     } else {
       this.hold(delta);
       this.resync(id);

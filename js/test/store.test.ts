@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ChatStore, type StoreChange } from "../src/store";
+import { ChatStore, GrowingText, type StoreChange } from "../src/store";
 import { FakeModel, step } from "./fake-model";
 
 function storeOf(state: Record<string, unknown> = {}): { model: FakeModel; store: ChatStore; changes: StoreChange[] } {
@@ -167,5 +167,33 @@ describe("requests", () => {
     store.dispose();
     expect((await cancelled).error?.code).toBe("cancelled");
     expect(model.listening()).toBe(0);
+  });
+});
+
+describe("a stream's growing text", () => {
+  it("reads any end without joining the rest, and joins once when asked", () => {
+    const t = new GrowingText("abc");
+    for (const piece of ["de", "", "fgh", "i"]) t.append(piece);
+    expect(t.length).toBe(9);
+    expect(t.from(9)).toBe("");
+    expect(t.from(7)).toBe("hi");
+    expect(t.from(4)).toBe("efghi");
+    expect(t.from(0)).toBe("abcdefghi");
+    expect(t.toString()).toBe("abcdefghi");
+    t.append("j");
+    expect(t.from(8)).toBe("ij");
+  });
+
+  it("is what a streaming step renders; a replaced text is another object", () => {
+    const { model, store } = storeOf({ head: 1, s0: step("a", { streaming: true }) });
+    model.custom(stream([{ step: "a", offset: 0, text: "Hel" }]));
+    const growing = store.renderText("a");
+    model.custom(stream([{ step: "a", offset: 3, text: "lo" }], 2));
+    expect(store.renderText("a")).toBe(growing);
+    expect(String(growing)).toBe("Hello");
+    model.custom(stream([{ step: "a", offset: 0, text: "new", replace: true }], 3));
+    expect(store.renderText("a")).not.toBe(growing);
+    model.change({ s0: step("a", { streaming: false, output: "final" }) });
+    expect(store.renderText("a")).toBe("final");
   });
 });

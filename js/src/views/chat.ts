@@ -475,9 +475,8 @@ export class ChatView implements ExtrasHost, PageHost {
     const view = this.items.get(id);
     const step = this.store.step(id);
     if (!view || !step) return;
-    const text = this.store.textOf(id);
-    if (view instanceof MessageView) view.update(step, text, this.store.config, this.labels);
-    else view.update(step, text, this.labels);
+    if (view instanceof MessageView) view.update(step, this.store.renderText(id), this.store.config, this.labels);
+    else view.update(step, this.store.textOf(id), this.labels);
   }
 
   // ---- layout ------------------------------------------------------------------------------

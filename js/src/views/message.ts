@@ -3,6 +3,7 @@
 import type { StepDict } from "../protocol";
 import type { ChatConfig } from "../protocol";
 import type { Labels } from "../i18n";
+import type { StepText } from "../store";
 import { BodyView } from "./body";
 import { type ExtrasHost, MessageExtras } from "./extras";
 import { clock, el } from "./format";
@@ -31,7 +32,8 @@ export class MessageView {
   private readonly editSlot = el("div", "cw-edit-slot");
   private readonly extras: MessageExtras;
   private lastStep: StepDict | null = null;
-  private lastText = "";
+  private lastText: StepText = "";
+  private lastLength = 0;
   private lastAvatar = "\0";
 
   constructor(readonly id: string, labels: Labels, host: ExtrasHost) {
@@ -89,13 +91,15 @@ export class MessageView {
     this.avatar.replaceChildren(img);
   }
 
-  update(step: StepDict, text: string, config: ChatConfig, labels: Labels): void {
+  /** `text` may be a stream's growing text: the same object grows, so its length counts too. */
+  update(step: StepDict, text: StepText, config: ChatConfig, labels: Labels): void {
     this.extras.update(step);
     const who = this.whoWrote(step, config, labels);
-    if (step === this.lastStep && text === this.lastText && this.lastAvatar === who.key) return;
+    if (step === this.lastStep && text === this.lastText && text.length === this.lastLength && this.lastAvatar === who.key) return;
     const prev = this.lastStep;
     this.lastStep = step;
     this.lastText = text;
+    this.lastLength = text.length;
     const streaming = step.streaming === true;
     if (!prev || prev.type !== step.type || prev.isError !== step.isError || prev.streaming !== step.streaming) {
       this.el.className = ["cw-message", KIND[step.type] ?? "cw-assistant", step.isError ? "cw-error" : "", streaming ? "cw-streaming" : ""]
