@@ -1,6 +1,6 @@
 """History benchmark: a displayed conversation of 10,000 messages in a real JupyterLab page.
 
-    .venv/bin/python benchmarks/history.py
+    .venv/bin/python benchmarks/history.py [--turns 3] [--sizes 100,1000,10000]
 
 The kernel builds a conversation (alternating user/assistant, 200-500 characters of
 markdown each, every fifth assistant message with a code block) in a displayed app.
@@ -27,6 +27,8 @@ Prints a table and one JSON line (also benchmarks/results/history.json).
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 import time
 from typing import Any
@@ -34,7 +36,7 @@ from typing import Any
 from _common import RESULTS, environment, kernel_json, session, table, write_result
 from labdriver import _PANEL, Chat, Notebook, write_notebook
 
-SIZES = (100, 1_000, 10_000)
+SIZES: tuple[int, ...] = (100, 1_000, 10_000)
 TURNS = 3
 
 #: Enter in the first chat's composer (already filled) to the reply containing `marker` painted.
@@ -266,13 +268,14 @@ def typed_turns(s: Any, history: int) -> dict[str, Any]:
     """TURNS typed messages into the big chat: Enter -> reply painted, and the bytes of each turn."""
     page = s.page
     big = page.locator(".cw-root").nth(1)
-    times, sizes = [], []
+    times, sizes, loads = [], [], []
     for i in range(TURNS):
         marker = f"turn{history}x{i}"
         box = big.locator("textarea.cw-input")
         box.click()
         box.fill(marker)
         mark = s.tap.mark()
+        loads.append(os.getloadavg()[0])
         times.append(page.evaluate(TURN_JS, marker))
         page.wait_for_timeout(2000)
         sizes.append(sum(f.size for f in s.tap.since(mark)))
@@ -284,10 +287,18 @@ def typed_turns(s: Any, history: int) -> dict[str, Any]:
         "history": history,
         "enter_to_reply_ms": [round(t, 1) for t in times],
         "ws_bytes": sizes,
+        "load_1min": [round(x, 2) for x in loads],
     }
 
 
 def main() -> None:
+    global SIZES, TURNS
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--turns", type=int, default=TURNS, help="typed turns per history size (default 3)")
+    ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="history sizes, ascending")
+    args = ap.parse_args()
+    TURNS = args.turns
+    SIZES = tuple(int(n) for n in args.sizes.split(","))
     t_start = time.monotonic()
     result: dict[str, Any] = {"benchmark": "history", **environment()}
     with session("history") as s:
@@ -400,19 +411,19 @@ def main() -> None:
                 "<= 4 KB",
             )
         )
-    empty = turns[0]["enter_to_reply_ms"][1]
+    empty = turns[0]["enter_to_reply_ms"][TURNS // 2]
     for t in turns:
         ms, b = t["enter_to_reply_ms"], t["ws_bytes"]
         rows.append(
             (
                 f"typed turn at {t['history']:,} messages: Enter -> reply painted (min/median/max)",
-                f"{ms[0]} / {ms[1]} / {ms[-1]} ms ({ms[1] / empty:.2f}x empty)",
+                f"{ms[0]} / {ms[TURNS // 2]} / {ms[-1]} ms ({ms[TURNS // 2] / empty:.2f}x empty)",
                 "<= 1.5x empty",
             )
         )
-        rows.append(
-            ("  websocket bytes of that turn (min/median/max)", f"{b[0]:,} / {b[1]:,} / {b[-1]:,} B", "")
-        )
+        mid = b[TURNS // 2]
+        rows.append(("  websocket bytes of that turn (min/med/max)", f"{b[0]:,} / {mid:,} / {b[-1]:,} B", ""))
+        rows.append(("  load average (1 min) at each turn", ", ".join(map(str, t["load_1min"])), ""))
     sn = result["snapshot"]
     rl = result["reload"]
     nv, nva = result["new_view_runs_s"], result["new_view_after_reload_runs_s"]

@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
+from anywidget.experimental import command
 
 from . import _protocol as wire
+from . import assets
 from ._emitter import ViewSync
 from ._options import VIEW_OPTIONS, ChatOptions
 from ._requests import dispatch
@@ -23,7 +24,6 @@ from ._requests import dispatch
 if TYPE_CHECKING:
     from .chat import ChatSession
 
-_STATIC = Path(__file__).parent / "static"
 _MISSING_BUNDLE = """export default { render({ el }) {
   el.textContent = "chatwidget: the front end is not built. Run `npm --prefix js run build`.";
 } };"""
@@ -37,16 +37,14 @@ Snapshot = Callable[[], dict[str, Any]]
 RequestHandler = Callable[[Any, list[Any]], None]
 
 
-def _asset(name: str, fallback: str) -> Path | str:
-    path = _STATIC / name
-    return path if path.exists() else fallback
-
-
 class ChatWidget(anywidget.AnyWidget):
-    """The views of one chat. Its state traits are kept by the chat's owner, not here."""
+    """The views of one chat. Its state traits are kept by the chat's owner, not here.
 
-    _esm = _asset("chatwidget.js", _MISSING_BUNDLE)
-    _css = _asset("chatwidget.css", "")
+    Its module is the loader (see ``assets``): the bundle crosses to a page once, from the
+    server or through ``bundle``, and is in no widget's state."""
+
+    _esm = assets.loader_source() or _MISSING_BUNDLE
+    _css = ""
 
     protocol = traitlets.Unicode(wire.PROTOCOL_VERSION, read_only=True).tag(sync=True)
     instance = traitlets.Unicode(help="A unique id of this chat, shared by all its views.").tag(sync=True)
@@ -101,6 +99,12 @@ class ChatWidget(anywidget.AnyWidget):
             state.update(self._snapshot())
         return state
 
+    @command
+    def bundle(self, msg: Any, buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+        """The loader found no server to fetch the bundle from: script and CSS as buffers."""
+        files = assets.bundle_files()
+        return {"build": assets.build_id()}, list(files or ())
+
     def send_state_keys(self, state: dict[str, Any]) -> None:
         """Send state keys that are not traits (steps, elements); bytes go as binary buffers."""
         buffer_paths, buffers = [], []
@@ -112,6 +116,8 @@ class ChatWidget(anywidget.AnyWidget):
         self._send({"method": "update", "state": state, "buffer_paths": buffer_paths}, buffers=buffers)
 
     def _received(self, _widget: Any, content: Any, buffers: Any) -> None:
+        if isinstance(content, dict) and content.get("kind") == "anywidget-command":
+            return  # the loader's, answered by anywidget (``bundle``)
         # JupyterLab may deliver comm messages on a kernel subshell, in another thread with
         # its own loop; the chat is only ever touched on the loop it was created on.
         home = self._home_loop

@@ -57,6 +57,51 @@ const TRAITS = new Set(["embed", "body"]);
 
 export type Listener = (change: StoreChange) => void;
 
+/**
+ * The text of a streaming step, kept as the pieces that arrived. Appending a piece to one
+ * string would make the next read of it copy the whole (V8 flattens a concatenation when it
+ * is searched or sliced): a million-token message would cost megabytes per frame. A view
+ * reads the end it has not rendered yet with `from`; `toString` joins it (and keeps that).
+ * One object per stream: a replaced text is a new object.
+ */
+export class GrowingText {
+  private parts: string[];
+  private size: number;
+
+  constructor(text = "") {
+    this.parts = text ? [text] : [];
+    this.size = text.length;
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  append(piece: string): void {
+    if (!piece) return;
+    this.parts.push(piece);
+    this.size += piece.length;
+  }
+
+  /** The text from `offset` to the end, joining only the pieces it spans. */
+  from(offset: number): string {
+    const parts = this.parts;
+    let start = this.size;
+    let i = parts.length;
+    while (i > 0 && start > offset) start -= parts[--i].length;
+    const tail = parts.length - i === 1 ? parts[i] : parts.slice(i).join("");
+    return tail.slice(offset - start);
+  }
+
+  toString(): string {
+    if (this.parts.length > 1) this.parts = [this.parts.join("")];
+    return this.parts[0] ?? "";
+  }
+}
+
+/** What a view is given to render: final text, or a stream's growing text. */
+export type StepText = string | GrowingText;
+
 export const DEFAULT_CONFIG: ChatConfig = {
   cot: "full",
   placeholder: "",
@@ -105,7 +150,7 @@ export class ChatStore {
   private readonly slotIds: (string | null)[] = [];
   /** The model value last applied per slot, to spot changes when a scan is needed. */
   private readonly seen: unknown[] = [];
-  private readonly texts = new Map<string, string>();
+  private readonly texts = new Map<string, GrowingText>();
   private readonly libraries = new Map<string, [unknown, string]>();
   private readonly held = new Map<string, StreamDelta[]>();
   private readonly resyncing = new Set<string>();
@@ -118,6 +163,9 @@ export class ChatStore {
   private readonly libraryWaiters = new Map<string, (() => void)[]>();
   private readonly removeSource: (() => void) | null;
   private layoutCache: Layout | null = null;
+  /** Slots the cached layout has placed, and parents it met that were not known yet. */
+  private layoutSlots = 0;
+  private readonly layoutMissing = new Set<string>();
   private configCache: ChatConfig | null = null;
   private head = 0;
   private disposed = false;
@@ -201,8 +249,13 @@ export class ChatStore {
   /** The current text of a step: streamed so far, or its final output. */
   textOf(id: string): string {
     const streamed = this.texts.get(id);
-    if (streamed !== undefined) return streamed;
+    if (streamed !== undefined) return streamed.toString();
     return this.steps.get(id)?.output ?? "";
+  }
+
+  /** What a view renders: the growing text of a step that streams, else its final text. */
+  renderText(id: string): StepText {
+    return this.texts.get(id) ?? this.steps.get(id)?.output ?? "";
   }
 
   get title(): string {
@@ -381,11 +434,21 @@ export class ChatStore {
     return true;
   }
 
+  /**
+   * The layout, kept between changes: new steps in new slots (a turn) extend it, so a turn
+   * costs its own steps whatever the history's length; anything else makes it anew.
+   */
   layout(): Layout {
-    if (this.layoutCache) return this.layoutCache;
-    const top: string[] = [];
-    const children = new Map<string, string[]>();
-    for (const id of this.slotIds) {
+    let cache = this.layoutCache;
+    if (!cache) {
+      cache = this.layoutCache = { top: [], children: new Map() };
+      this.layoutSlots = 0;
+      this.layoutMissing.clear();
+    }
+    const { top, children } = cache;
+    const slots = this.slotIds;
+    for (let slot = this.layoutSlots; slot < slots.length; slot++) {
+      const id = slots[slot];
       if (id === null || id === undefined) continue;
       const step = this.steps.get(id);
       if (!step || !this.shown(step)) continue;
@@ -397,8 +460,8 @@ export class ChatStore {
         list.push(id);
       }
     }
-    this.layoutCache = { top, children };
-    return this.layoutCache;
+    this.layoutSlots = slots.length;
+    return cache;
   }
 
   /** The nearest shown non-message ancestor of a step, if any. */
@@ -406,7 +469,11 @@ export class ChatStore {
     let parentId = step.parentId;
     for (let depth = 0; parentId && depth < 256; depth++) {
       const parent = this.steps.get(parentId);
-      if (!parent) return undefined;
+      if (!parent) {
+        // Should this parent arrive later, the steps under it move: the layout is made anew.
+        this.layoutMissing.add(parentId);
+        return undefined;
+      }
       if (!isMessage(parent) && this.shown(parent)) return parent.id;
       parentId = parent.parentId;
     }
@@ -518,7 +585,7 @@ export class ChatStore {
     }
     if (prevId !== null && prevId !== value.id) this.removeStep(prevId);
     this.slotIds[slot] = value.id;
-    this.applyStep(value);
+    this.applyStep(value, slot);
   }
 
   private removeStep(id: string): void {
@@ -529,16 +596,19 @@ export class ChatStore {
     this.structureChanged();
   }
 
-  private structureChanged(): void {
-    this.layoutCache = null;
+  /** `added`: a new step in a slot past those laid out (the cached layout grows by it). */
+  private structureChanged(added?: { slot: number; id: string }): void {
+    const append = added && added.slot >= this.layoutSlots && !this.layoutMissing.has(added.id);
+    if (!append) this.layoutCache = null;
     this.dirtyStructure = true;
   }
 
-  private applyStep(step: StepDict): void {
+  private applyStep(step: StepDict, slot?: number): void {
     const old = this.steps.get(step.id);
     if (old && step.slot === undefined && old.slot !== undefined) step = { ...step, slot: old.slot };
     this.steps.set(step.id, step);
-    if (!old || old.parentId !== step.parentId || old.type !== step.type) this.structureChanged();
+    if (!old) this.structureChanged(slot === undefined ? undefined : { slot, id: step.id });
+    else if (old.parentId !== step.parentId || old.type !== step.type) this.structureChanged();
     const output = typeof step.output === "string" ? step.output : "";
     if (!step.streaming) {
       // The final state carries the full text.
@@ -546,7 +616,7 @@ export class ChatStore {
       this.held.delete(step.id);
     } else {
       const current = this.texts.get(step.id);
-      if (current === undefined || output.length >= current.length) this.texts.set(step.id, output);
+      if (current === undefined || output.length >= current.length) this.texts.set(step.id, new GrowingText(output));
       const held = this.held.get(step.id);
       if (held && !this.resyncing.has(step.id)) {
         this.held.delete(step.id);
@@ -579,16 +649,17 @@ export class ChatStore {
       this.hold(delta);
       return;
     }
-    const current = this.textOf(id);
+    let current = this.texts.get(id);
+    if (!current) this.texts.set(id, (current = new GrowingText(this.steps.get(id)?.output ?? "")));
     if (delta.replace) {
-      this.texts.set(id, delta.text);
+      this.texts.set(id, new GrowingText(delta.text));
     } else if (delta.offset === current.length) {
       if (!delta.text) return;
-      this.texts.set(id, current + delta.text);
+      current.append(delta.text);
     } else if (delta.offset < current.length) {
       const end = delta.offset + delta.text.length;
       if (end <= current.length) return; // already covered
-      this.texts.set(id, current + delta.text.slice(current.length - delta.offset));
+      current.append(delta.text.slice(current.length - delta.offset));
     } else {
       this.hold(delta);
       this.resync(id);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ChatStore, type StoreChange } from "../src/store";
+import { ChatStore, GrowingText, type StoreChange } from "../src/store";
 import { FakeModel, step } from "./fake-model";
 
 function storeOf(state: Record<string, unknown> = {}): { model: FakeModel; store: ChatStore; changes: StoreChange[] } {
@@ -72,6 +72,38 @@ describe("snapshot, then deltas", () => {
   });
 });
 
+describe("layout", () => {
+  /** The layout made from scratch by a fresh store over the same state. */
+  const fresh = (model: FakeModel) => new ChatStore(model.asModel(), "i2", false).layout();
+
+  it("grows with a turn's new steps as a fresh layout would place them", () => {
+    const { model, store } = storeOf({ head: 2, s0: step("u", { type: "user_message" }), s1: step("r", { type: "run" }) });
+    expect(store.layout().top).toEqual(["u", "r"]);
+    model.change({ s2: step("t", { type: "tool", parentId: "r" }), s3: step("a", { parentId: "t" }), head: 4 });
+    const grown = store.layout();
+    expect(grown.top).toEqual(fresh(model).top);
+    expect(grown.children).toEqual(fresh(model).children);
+    expect(grown.children.get("r")).toEqual(["t"]);
+  });
+
+  it("is made anew when a step arrives that others named as their parent", () => {
+    const { model, store } = storeOf({ head: 1, s0: step("t", { type: "tool", parentId: "late" }) });
+    expect(store.layout().top).toEqual(["t"]);
+    model.change({ s1: step("late", { type: "run" }), head: 2 });
+    expect(store.layout().top).toEqual(["late"]);
+    expect(store.layout().children.get("late")).toEqual(["t"]);
+  });
+
+  it("is made anew when an old slot changes its step", () => {
+    const { model, store } = storeOf({ head: 2, s0: step("u", { type: "user_message" }), s1: step("a") });
+    expect(store.layout().top).toEqual(["u", "a"]);
+    model.change({ s0: null });
+    expect(store.layout().top).toEqual(["a"]);
+    model.change({ s0: step("v", { type: "user_message" }) });
+    expect(store.layout().top).toEqual(["v", "a"]);
+  });
+});
+
 describe("held updates", () => {
   it("holds deltas for a step whose state has not arrived, and applies them when it does", () => {
     const { model, store } = storeOf();
@@ -135,5 +167,33 @@ describe("requests", () => {
     store.dispose();
     expect((await cancelled).error?.code).toBe("cancelled");
     expect(model.listening()).toBe(0);
+  });
+});
+
+describe("a stream's growing text", () => {
+  it("reads any end without joining the rest, and joins once when asked", () => {
+    const t = new GrowingText("abc");
+    for (const piece of ["de", "", "fgh", "i"]) t.append(piece);
+    expect(t.length).toBe(9);
+    expect(t.from(9)).toBe("");
+    expect(t.from(7)).toBe("hi");
+    expect(t.from(4)).toBe("efghi");
+    expect(t.from(0)).toBe("abcdefghi");
+    expect(t.toString()).toBe("abcdefghi");
+    t.append("j");
+    expect(t.from(8)).toBe("ij");
+  });
+
+  it("is what a streaming step renders; a replaced text is another object", () => {
+    const { model, store } = storeOf({ head: 1, s0: step("a", { streaming: true }) });
+    model.custom(stream([{ step: "a", offset: 0, text: "Hel" }]));
+    const growing = store.renderText("a");
+    model.custom(stream([{ step: "a", offset: 3, text: "lo" }], 2));
+    expect(store.renderText("a")).toBe(growing);
+    expect(String(growing)).toBe("Hello");
+    model.custom(stream([{ step: "a", offset: 0, text: "new", replace: true }], 3));
+    expect(store.renderText("a")).not.toBe(growing);
+    model.change({ s0: step("a", { streaming: false, output: "final" }) });
+    expect(store.renderText("a")).toBe("final");
   });
 });

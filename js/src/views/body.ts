@@ -3,6 +3,7 @@
 import type { Labels } from "../i18n";
 import { missCount, onLibrary } from "../lazy";
 import { renderCode } from "../markdown";
+import type { StepText } from "../store";
 import { MarkdownView } from "./content";
 import { decorate } from "./decorate";
 
@@ -23,7 +24,7 @@ export class BodyView {
   readonly el: HTMLElement;
   private labels: Labels;
   private markdown: MarkdownView | null = null;
-  private last: { text: string; lang: string | null; streaming: boolean; json: boolean } | null = null;
+  private last: { text: StepText; length: number; lang: string | null; streaming: boolean; json: boolean } | null = null;
 
   constructor(className: string, labels: Labels) {
     this.el = document.createElement("div");
@@ -32,13 +33,19 @@ export class BodyView {
   }
 
   /** `jsonAware`: pretty-print JSON-looking text when the language is json or unset. */
-  update(text: string, language: string | null | undefined, streaming: boolean, jsonAware = false): void {
+  /**
+   * `text` may be a stream's growing text (markdown reads only its end); code and JSON are
+   * drawn whole. `jsonAware`: pretty-print JSON-looking text when the language is json or unset.
+   */
+  update(given: StepText, language: string | null | undefined, streaming: boolean, jsonAware = false): void {
     const lang = language || null;
     const last = this.last;
-    if (last && last.text === text && last.lang === lang && last.streaming === streaming && last.json === jsonAware) return;
-    this.last = { text, lang, streaming, json: jsonAware };
-    const pretty = jsonAware && !streaming && (lang === null || lang.toLowerCase() === JSON_LANG) ? prettyJson(text) : null;
+    const length = given.length;
+    if (last && last.text === given && last.length === length && last.lang === lang && last.streaming === streaming && last.json === jsonAware) return;
+    this.last = { text: given, length, lang, streaming, json: jsonAware };
+    const pretty = jsonAware && !streaming && (lang === null || lang.toLowerCase() === JSON_LANG) ? prettyJson(String(given)) : null;
     if (pretty !== null || lang !== null) {
+      const text = String(given);
       this.markdown = null;
       const misses = missCount();
       const fragment = renderCode(pretty ?? text, pretty !== null ? JSON_LANG : lang);
@@ -48,9 +55,9 @@ export class BodyView {
         // Highlighting arrives later: draw the block again then.
         const off = onLibrary(() => {
           off();
-          if (this.last?.text !== text || !this.el.isConnected) return;
+          if (this.last?.text !== given || this.last.length !== length || !this.el.isConnected) return;
           this.last = null;
-          this.update(text, language, streaming, jsonAware);
+          this.update(given, language, streaming, jsonAware);
         });
       }
       return;
@@ -59,6 +66,6 @@ export class BodyView {
       this.markdown = new MarkdownView(this.labels);
       this.el.replaceChildren(this.markdown.el);
     }
-    this.markdown.update(text, streaming);
+    this.markdown.update(given, streaming);
   }
 }

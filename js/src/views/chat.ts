@@ -2,7 +2,7 @@
 // composer. Store changes are coalesced per animation frame; only changed items re-render.
 // A long history shows the newest PAGE top-level items and renders older ones on demand.
 import { type Labels, labels as labelsFor } from "../i18n";
-import { ELEMENT_ACTION, ELEMENT_DELETE, ELEMENT_MESSAGE, ELEMENT_PROPS, HELLO, PROTOCOL_VERSION } from "../protocol";
+import { type ChatConfig, ELEMENT_ACTION, ELEMENT_DELETE, ELEMENT_MESSAGE, ELEMENT_PROPS, HELLO, PROTOCOL_VERSION } from "../protocol";
 import { type ChatStore, type StoreChange, isMessage } from "../store";
 import { Composer } from "./composer";
 import { ElementView } from "./elements";
@@ -106,6 +106,7 @@ export class ChatView implements ExtrasHost, PageHost {
   private dirty = new Set<string>();
   private dirtyStructure = true;
   private dirtyMeta = true;
+  private drawnConfig: ChatConfig | null = null;
   private readonly unsubscribe: () => void;
   private readonly observer: IntersectionObserver | null = null;
   private readonly resize: ResizeObserver | null = null;
@@ -447,8 +448,15 @@ export class ChatView implements ExtrasHost, PageHost {
       this.root.dataset.running = String(running);
       this.composer.update(running, config);
       if (this.settingsPanel.isOpen && !this.settingsPanel.el.contains(document.activeElement)) this.settingsPanel.build();
-      // Running and the pending prompt change what messages offer (edit, prompt buttons).
-      for (const id of this.items.keys()) dirtyExtras.add(id);
+      // Names, avatars and labels come from the config: every item shown is drawn again when
+      // it changes. Nothing else in the traits touches every item (the store marks the step
+      // a prompt is for; the stylesheet hides edit buttons while running), so a turn costs
+      // the items that changed, not the items shown.
+      if (config !== this.drawnConfig) {
+        this.drawnConfig = config;
+        for (const id of this.items.keys()) dirtyExtras.add(id);
+      }
+      if (running) for (const view of this.items.values()) if (view instanceof MessageView) view.handlerStarted();
     }
     if (this.dirtyStructure) {
       this.dirtyStructure = false;
@@ -468,9 +476,8 @@ export class ChatView implements ExtrasHost, PageHost {
     const view = this.items.get(id);
     const step = this.store.step(id);
     if (!view || !step) return;
-    const text = this.store.textOf(id);
-    if (view instanceof MessageView) view.update(step, text, this.store.config, this.labels);
-    else view.update(step, text, this.labels);
+    if (view instanceof MessageView) view.update(step, this.store.renderText(id), this.store.config, this.labels);
+    else view.update(step, this.store.textOf(id), this.labels);
   }
 
   // ---- layout ------------------------------------------------------------------------------

@@ -4,17 +4,20 @@
 // the tail grows as plain text, line by line (highlighted once it closes). When the stream
 // ends, only what follows the frozen blocks is rendered: a long message is never rendered
 // again as a whole. A long text rendered from scratch (history, a new view) is rendered in
-// slices of blocks, newest first, one short task each, so the page never freezes.
+// slices of blocks, newest first, one short task each, so the page never freezes. A stream's
+// text is read from where the frozen blocks end (the store's growing text joins only that
+// end): a frame's cost is what arrived and the tail, not the length of the message.
 import type { Labels } from "../i18n";
 import { missCount, onLibrary } from "../lazy";
 import { renderMarkdown } from "../markdown";
+import type { StepText } from "../store";
 import { decorate } from "./decorate";
 
 /** A tail longer than this with no blank line is frozen at its last line break. */
 const SOFT_LIMIT = 16_384;
 
 /** A text longer than this is rendered from scratch in slices of about SLICE_CHARS. */
-const SLICE_OVER = 65_536;
+const SLICE_OVER = 16_384;
 const SLICE_CHARS = 4_096;
 /**
  * New text put in the DOM per frame, at most (about; whole blocks): the browser lays out
@@ -38,7 +41,7 @@ const frameBudget = {
   },
 };
 const FRAME_CHARS = 16_384;
-/** JavaScript time one frame of slicing may take. */
+/** JavaScript time one frame of freezing or slicing may take (a 50 ms task is a visible stall). */
 const SLICE_BUDGET_MS = 8;
 
 /** A final text longer than this has its blocks grouped, so off-screen groups skip layout. */
@@ -69,13 +72,18 @@ function newScan(from: number): Scan {
   return { pos: from, fence: null, math: null, safe: from };
 }
 
-/** Advance the scan over the complete lines of `text`; `onSafe` hears every block end. */
-function advance(scan: Scan, text: string, onSafe?: (offset: number, splittable: boolean) => void): void {
+/**
+ * Advance the scan over the complete lines of `text`; `onSafe` hears every block end.
+ * `text` may be the end of a longer text that starts `base` characters earlier (offsets
+ * stay those of the whole).
+ */
+function advance(scan: Scan, text: string, onSafe?: (offset: number, splittable: boolean) => void, base = 0): void {
   let pos = scan.pos;
   for (;;) {
-    const nl = text.indexOf("\n", pos);
-    if (nl < 0) break;
-    const line = text.slice(pos, nl);
+    const at = text.indexOf("\n", pos - base);
+    if (at < 0) break;
+    const nl = at + base;
+    const line = text.slice(pos - base, at);
     const fence = scan.fence;
     if (fence) {
       const t = line.trim();
@@ -144,9 +152,17 @@ export class MarkdownView {
   readonly el: HTMLElement;
   private labels: Labels;
   private mode: "empty" | "stream" | "final" = "empty";
+  /** The final text; while streaming, what was given (a growing text grows in place). */
   private text = "";
+  private source: StepText = "";
+  private length = 0;
+  /** While streaming, the text from `base` (= what is frozen) on: nothing before it is read again. */
+  private win = "";
+  private base = 0;
   private frozen = 0;
-  private frozenText = "";
+  /** The first and the last characters frozen, to tell a text that continues from another. */
+  private frozenHead = "";
+  private frozenEdge = "";
   private scan: Scan = newScan(0);
   /** Block ends found by the scan, and the first of them not frozen yet. */
   private ends: number[] = [];
@@ -168,7 +184,8 @@ export class MarkdownView {
     this.labels = labels;
   }
 
-  update(text: string, streaming: boolean): void {
+  /** `text`: a final text, or a stream's text so far (a growing text is read from its end). */
+  update(text: StepText, streaming: boolean): void {
     const misses = missCount();
     this.render(text, streaming);
     if (missCount() !== misses) this.redrawWhenLoaded();
@@ -181,62 +198,72 @@ export class MarkdownView {
       this.waiting?.();
       this.waiting = null;
       if (!this.el.isConnected) return;
-      const { text, mode } = this;
+      const { text, source, mode } = this;
       this.mode = "empty";
       if (mode === "final") this.update(text, false);
       else if (mode === "stream") {
         this.reset();
-        this.update(text, true);
+        this.update(source, true);
       }
     });
   }
 
-  private render(text: string, streaming: boolean): void {
+  private render(given: StepText, streaming: boolean): void {
     if (!streaming) {
-      if (this.mode === "final" && text === this.text) return;
-      if (this.mode === "stream" && this.continues(text)) this.finish(text);
-      else this.renderFull(text);
+      if (this.mode === "final" && given === this.text) return;
+      if (this.mode === "stream" && this.continues(given)) {
+        this.see(given);
+        this.finish();
+      } else this.renderFull(String(given));
       return;
     }
-    if (this.mode === "stream" && text === this.text) return;
-    if (this.mode !== "stream" || !this.continues(text)) this.reset();
-    this.text = text;
-    advance(this.scan, text, (at) => this.ends.push(at));
+    if (this.mode === "stream" && given === this.source && given.length === this.length) return;
+    if (this.mode !== "stream" || !this.continues(given)) this.reset();
+    this.see(given);
+    advance(this.scan, this.win, (at) => this.ends.push(at), this.base);
     this.pump();
   }
 
-  /** Freeze complete blocks, at most about FRAME_CHARS of them; the rest on later frames. */
+  /** Take the text given, keeping only its part from `base` on. */
+  private see(given: StepText): void {
+    this.source = given;
+    this.length = given.length;
+    this.win = typeof given === "string" ? (this.base ? given.slice(this.base) : given) : given.from(this.base);
+  }
+
+  /** The text between two offsets of the whole, both at or after `base`. */
+  private part(from: number, to?: number): string {
+    return this.win.slice(from - this.base, to === undefined ? undefined : to - this.base);
+  }
+
+  /**
+   * Freeze complete blocks, a run of about SLICE_CHARS at a time, until this frame's time
+   * (SLICE_BUDGET_MS) is spent; the rest on later frames. Time, not characters, bounds each frame:
+   * a busy machine renders less per frame and catches up later, and no task grows long.
+   */
   private pump(): void {
     if (this.pumping) cancelAnimationFrame(this.pumping);
     this.pumping = 0;
     if (this.mode !== "stream") return;
-    const text = this.text;
     const ends = this.ends;
-    let cut = this.frozen;
-    const budget = this.endsAt < ends.length ? frameBudget.tick() : FRAME_CHARS;
-    while (this.endsAt < ends.length) {
-      const end = ends[this.endsAt];
-      if (end > this.frozen && cut > this.frozen && end - this.frozen > budget) break;
-      if (end > cut) cut = end;
-      this.endsAt++;
+    const deadline = performance.now() + SLICE_BUDGET_MS;
+    while (this.endsAt < ends.length && performance.now() < deadline) {
+      let cut = this.frozen;
+      while (this.endsAt < ends.length) {
+        const end = ends[this.endsAt];
+        if (cut > this.frozen && end - this.frozen > SLICE_CHARS) break;
+        if (end > cut) cut = end;
+        this.endsAt++;
+      }
+      if (cut > this.frozen) this.freezeTo(cut);
     }
     const backlog = this.endsAt < ends.length;
-    if (!backlog && !this.scan.fence && !this.scan.math && text.length - Math.max(cut, this.frozen) > SOFT_LIMIT) {
+    if (!backlog && !this.scan.fence && !this.scan.math && this.length - this.frozen > SOFT_LIMIT) {
       // A huge block: cut at its last line break, or at its last space (a paragraph split
       // in two while streaming; the final render joins it again).
-      let at = text.lastIndexOf("\n");
-      if (at + 1 <= this.frozen + SOFT_LIMIT / 2) at = text.lastIndexOf(" ");
-      if (at + 1 > this.frozen + SOFT_LIMIT / 2) cut = Math.max(cut, at + 1);
-    }
-    if (cut > this.frozen) {
-      this.freeze(text.slice(this.frozen, cut));
-      this.frozen = cut;
-      this.frozenText = text.slice(0, cut);
-      if (this.scan.safe < cut) {
-        // A soft cut: continue scanning from the cut as a fresh block.
-        this.scan = newScan(cut);
-        advance(this.scan, text, (at) => this.ends.push(at));
-      }
+      let at = this.win.lastIndexOf("\n") + this.base;
+      if (at + 1 <= this.frozen + SOFT_LIMIT / 2) at = this.win.lastIndexOf(" ") + this.base;
+      if (at + 1 > this.frozen + SOFT_LIMIT / 2) this.freezeTo(at + 1);
     }
     if (backlog) {
       // Blocks are still waiting: the tail would be all of them; show it when they are in.
@@ -249,25 +276,45 @@ export class MarkdownView {
     this.renderTail();
   }
 
+  /** Freeze the text up to `cut` as one chunk; reading starts there from now on. */
+  private freezeTo(cut: number): void {
+    const piece = this.part(this.frozen, cut);
+    this.freeze(piece);
+    if (this.frozenHead.length < 256) this.frozenHead = (this.frozenHead + piece).slice(0, 256);
+    this.frozenEdge = (this.frozenEdge + piece.slice(-256)).slice(-256);
+    this.frozen = cut;
+    this.win = this.part(cut);
+    this.base = cut;
+    if (this.scan.safe < cut) {
+      // A soft cut: continue scanning from the cut as a fresh block.
+      this.scan = newScan(cut);
+      advance(this.scan, this.win, (at) => this.ends.push(at), this.base);
+    }
+  }
+
   /**
    * Whether `text` extends what is frozen. The store only appends while a step streams (a
    * replace or a resync gives another text); comparing the ends of the frozen part keeps
    * this check from costing the whole text on every frame.
    */
-  private continues(text: string): boolean {
+  private continues(given: StepText): boolean {
     const frozen = this.frozen;
-    if (text.length < frozen) return false;
-    const edge = Math.min(frozen, 256);
-    return text.startsWith(this.frozenText.slice(0, edge)) && text.startsWith(this.frozenText.slice(frozen - edge), frozen - edge);
+    if (given.length < frozen) return false;
+    // The store's growing text only grows (a replaced text is another object).
+    if (typeof given !== "string") return given === this.source;
+    const head = this.frozenHead;
+    const edge = this.frozenEdge;
+    return given.startsWith(head) && given.startsWith(edge, frozen - edge.length);
   }
 
-  /** The stream ended with `text`: render what follows the frozen blocks, once, as final. */
-  private finish(text: string): void {
+  /** The stream ended: render what follows the frozen blocks, once, as final. */
+  private finish(): void {
     this.cancelSlices();
     if (this.pumping) cancelAnimationFrame(this.pumping);
     this.pumping = 0;
-    this.text = text;
-    const rest = text.slice(this.frozen);
+    const rest = this.part(this.frozen);
+    // Kept to tell the same final text again; joined once, at the end.
+    this.text = String(this.source);
     this.mode = "final";
     this.live = null;
     const tail = this.tail;
@@ -275,7 +322,7 @@ export class MarkdownView {
     if (rest.length > FRAME_CHARS) {
       // Blocks not frozen yet, or a long open code fence: rendered in slices like a fresh text.
       tail?.remove();
-      this.renderSlices(text, this.frozen, null);
+      this.renderSlices(rest, 0, null);
       return;
     }
     const fragment = renderMarkdown(rest);
@@ -340,8 +387,13 @@ export class MarkdownView {
     this.el.replaceChildren();
     this.mode = "stream";
     this.text = "";
+    this.source = "";
+    this.length = 0;
+    this.win = "";
+    this.base = 0;
     this.frozen = 0;
-    this.frozenText = "";
+    this.frozenHead = "";
+    this.frozenEdge = "";
     this.scan = newScan(0);
     this.tail = null;
     this.tailHtmlOf = "";
@@ -390,13 +442,12 @@ export class MarkdownView {
 
   private renderTail(): void {
     const tail = this.ensureTail();
-    const text = this.text;
     const fence = this.scan.fence;
     if (fence && fence.start >= this.frozen) {
-      this.renderLiveFence(tail, text, fence.start, fence.contentStart);
+      this.renderLiveFence(tail, fence.start, fence.contentStart);
       return;
     }
-    const rest = text.slice(this.frozen);
+    const rest = this.part(this.frozen);
     if (this.live === null && rest === this.tailHtmlOf) return;
     this.live = null;
     this.tailHtmlOf = rest;
@@ -406,7 +457,7 @@ export class MarkdownView {
   }
 
   /** The tail is an open code fence: show it growing as plain text, appending only what is new. */
-  private renderLiveFence(tail: HTMLElement, text: string, start: number, contentStart: number): void {
+  private renderLiveFence(tail: HTMLElement, start: number, contentStart: number): void {
     let live = this.live;
     if (!live || live.start !== start) {
       const head = document.createElement("div");
@@ -421,7 +472,7 @@ export class MarkdownView {
       live = this.live = { start, code, shown: contentStart, partial, pre, head, headOf: "" };
       this.tailHtmlOf = "";
     }
-    const before = text.slice(this.frozen, start);
+    const before = this.part(this.frozen, start);
     if (before !== live.headOf) {
       live.headOf = before;
       const fragment = renderMarkdown(before);
@@ -430,9 +481,9 @@ export class MarkdownView {
     }
     const complete = Math.max(this.scan.pos, contentStart);
     if (complete > live.shown) {
-      live.code.insertBefore(document.createTextNode(text.slice(live.shown, complete)), live.partial);
+      live.code.insertBefore(document.createTextNode(this.part(live.shown, complete)), live.partial);
       live.shown = complete;
     }
-    live.partial.data = text.length > complete ? text.slice(complete) : "";
+    live.partial.data = this.length > complete ? this.part(complete) : "";
   }
 }

@@ -121,10 +121,11 @@ export class MessageExtras {
 
   private renderTools(step: StepDict): void {
     const labels = this.host.labels;
-    const running = this.host.store.running;
     const feedback = step.type === "assistant_message" && !step.streaming && !step.isError;
     const value = step.feedback?.value ?? null;
-    const editable = step.type === "user_message" && !running && !this.host.readOnly;
+    // Not offered while a handler runs; the stylesheet hides the button then (data-running on
+    // the root), so a turn never rebuilds the tools of every message shown.
+    const editable = step.type === "user_message" && !this.host.readOnly;
     const copyable = !step.streaming && (step.type === "user_message" || step.type === "assistant_message");
     const key = JSON.stringify([feedback, value, step.feedback?.comment ?? null, editable, copyable, this.commenting, this.editing, labels.edit]);
     if (key === this.toolsKey) return;
@@ -174,12 +175,19 @@ export class MessageExtras {
     }
     if (editable && !this.editing) {
       const edit = button("cw-edit", "✎", labels.edit);
-      edit.addEventListener("click", () => this.startEdit());
+      edit.addEventListener("click", () => {
+        if (!this.host.store.running) this.startEdit();
+      });
       parts.push(edit);
     }
     this.tools.replaceChildren(...parts);
     this.tools.hidden = parts.length === 0;
     if (!editable && this.editing) this.stopEdit();
+  }
+
+  /** A handler started: an edit in progress is given up (the kernel refuses edits then). */
+  stopEditWhileRunning(): void {
+    if (this.editing && this.host.store.running) this.stopEdit();
   }
 
   private openComment(value: 0 | 1 | null): void {

@@ -3,6 +3,7 @@
 import type { StepDict } from "../protocol";
 import type { ChatConfig } from "../protocol";
 import type { Labels } from "../i18n";
+import type { StepText } from "../store";
 import { BodyView } from "./body";
 import { type ExtrasHost, MessageExtras } from "./extras";
 import { clock, el } from "./format";
@@ -32,7 +33,8 @@ export class MessageView {
   private readonly editSlot = el("div", "cw-edit-slot");
   private readonly extras: MessageExtras;
   private lastStep: StepDict | null = null;
-  private lastText = "";
+  private lastText: StepText = "";
+  private lastLength = 0;
   private lastAvatar = "\0";
   private refs: ElementRef[] = [];
   private relink: MutationObserver | null = null;
@@ -49,6 +51,11 @@ export class MessageView {
     this.extras = new MessageExtras(host, id, this.editSlot);
     main.append(header, this.body.el, this.editSlot, this.extras.el);
     this.el.append(this.avatar, main);
+  }
+
+  /** A handler started answering: an edit in progress is given up. */
+  handlerStarted(): void {
+    this.extras.stopEditWhileRunning();
   }
 
   dispose(): void {
@@ -113,13 +120,15 @@ export class MessageView {
     this.avatar.replaceChildren(img);
   }
 
-  update(step: StepDict, text: string, config: ChatConfig, labels: Labels): void {
+  /** `text` may be a stream's growing text: the same object grows, so its length counts too. */
+  update(step: StepDict, text: StepText, config: ChatConfig, labels: Labels): void {
     this.extras.update(step);
     const who = this.whoWrote(step, config, labels);
-    if (step === this.lastStep && text === this.lastText && this.lastAvatar === who.key) return;
+    if (step === this.lastStep && text === this.lastText && text.length === this.lastLength && this.lastAvatar === who.key) return;
     const prev = this.lastStep;
     this.lastStep = step;
     this.lastText = text;
+    this.lastLength = text.length;
     const streaming = step.streaming === true;
     if (!prev || prev.type !== step.type || prev.isError !== step.isError || prev.streaming !== step.streaming) {
       this.el.className = ["cw-message", KIND[step.type] ?? "cw-assistant", step.isError ? "cw-error" : "", streaming ? "cw-streaming" : ""]
