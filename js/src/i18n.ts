@@ -79,6 +79,10 @@ const en = {
   resize: "Drag to resize the chat",
   copyMessage: "Copy message",
   feedbackPraise: "What was helpful? (optional)",
+  interrupted: "Interrupted: the kernel restarted or stopped",
+  disconnected: "The kernel restarted or stopped: this chat is no longer connected. Run its cell again for a new chat.",
+  loadImage: "Load image from {host}",
+  openImage: "Open image from {host}",
 };
 
 export type Labels = typeof en;
@@ -164,6 +168,10 @@ const fr: Labels = {
   resize: "Faites glisser pour redimensionner le chat",
   copyMessage: "Copier le message",
   feedbackPraise: "Qu’est-ce qui vous a aidé ? (facultatif)",
+  interrupted: "Interrompu : le noyau a redémarré ou s’est arrêté",
+  disconnected: "Le noyau a redémarré ou s’est arrêté : ce chat n’est plus connecté. Exécutez à nouveau sa cellule pour un nouveau chat.",
+  loadImage: "Charger l’image de {host}",
+  openImage: "Ouvrir l’image de {host}",
 };
 
 const de: Labels = {
@@ -246,6 +254,10 @@ const de: Labels = {
   resize: "Ziehen, um die Größe des Chats zu ändern",
   copyMessage: "Nachricht kopieren",
   feedbackPraise: "Was war hilfreich? (optional)",
+  interrupted: "Unterbrochen: der Kernel wurde neu gestartet oder beendet",
+  disconnected: "Der Kernel wurde neu gestartet oder beendet: dieser Chat ist nicht mehr verbunden. Führen Sie seine Zelle erneut aus.",
+  loadImage: "Bild von {host} laden",
+  openImage: "Bild von {host} öffnen",
 };
 
 /** A label with `{name}` placeholders filled in. */

@@ -2,7 +2,7 @@
 // composer. Store changes are coalesced per animation frame; only changed items re-render.
 // A long history shows the newest PAGE top-level items and renders older ones on demand.
 import { type Labels, labels as labelsFor } from "../i18n";
-import { ELEMENT_ACTION, ELEMENT_DELETE, ELEMENT_MESSAGE, ELEMENT_PROPS, HELLO, PROTOCOL_VERSION } from "../protocol";
+import { ELEMENT_ACTION, ELEMENT_DELETE, ELEMENT_MESSAGE, ELEMENT_PROPS, HELLO, PROTOCOL_VERSION, type ReplyMessage } from "../protocol";
 import { type ChatStore, type StoreChange, isMessage } from "../store";
 import { Composer } from "./composer";
 import { ElementView } from "./elements";
@@ -71,6 +71,8 @@ export class ChatView implements ExtrasHost, PageHost {
   readonly frameDocumentUrl: string | null;
   private readonly header: Header;
   private readonly banner = el("div", "cw-banner");
+  /** Shown once the kernel behind the chat restarted or died. */
+  private readonly lostBanner = el("div", "cw-banner cw-disconnected-banner");
   private readonly storageBanner = el("div", "cw-storage-error");
   private readonly storageText = el("span", "cw-storage-text");
   private storageDismissed = "";
@@ -190,6 +192,8 @@ export class ChatView implements ExtrasHost, PageHost {
     this.intro.hidden = true;
     this.banner.setAttribute("role", "alert");
     this.banner.hidden = true;
+    this.lostBanner.setAttribute("role", "alert");
+    this.lostBanner.hidden = true;
     this.scroller.setAttribute("role", "log");
     this.scroller.setAttribute("aria-live", "polite");
     this.scroller.setAttribute("aria-relevant", "additions");
@@ -206,6 +210,7 @@ export class ChatView implements ExtrasHost, PageHost {
     root.append(
       this.header.el,
       this.banner,
+      this.lostBanner,
       this.storageBanner,
       this.main,
       this.page.bar,
@@ -284,7 +289,14 @@ export class ChatView implements ExtrasHost, PageHost {
   }
 
   elementPropsChanged(id: string, props: Record<string, unknown>): void {
-    if (!this.readOnly) void this.store.request(ELEMENT_PROPS, { element: id, props }).catch(() => undefined);
+    if (!this.readOnly) void this.store.request(ELEMENT_PROPS, { element: id, props }).then((r) => this.reportFailure(r));
+  }
+
+  /** A request nobody else reports on (an element's calls) says why it failed, in a toast. */
+  private reportFailure(reply: ReplyMessage): void {
+    if (reply.ok || reply.error?.code === "cancelled" || this.disposed) return;
+    const why = reply.error?.code === "timeout" ? this.labels.timeout : reply.error?.message || this.labels.error;
+    this.page.toast(why, "error");
   }
 
   sendStarter(message: string, command?: string | null): void {
@@ -293,7 +305,7 @@ export class ChatView implements ExtrasHost, PageHost {
 
   elementCall(id: string, call: string, fields: Record<string, unknown>): void {
     const kind = { action: ELEMENT_ACTION, delete: ELEMENT_DELETE, message: ELEMENT_MESSAGE }[call];
-    if (!this.readOnly && kind) void this.store.request(kind, { ...fields, element: id }).catch(() => undefined);
+    if (!this.readOnly && kind) void this.store.request(kind, { ...fields, element: id }).then((r) => this.reportFailure(r));
   }
 
   elementSubmitted(id: string, data: unknown): void {
@@ -408,6 +420,15 @@ export class ChatView implements ExtrasHost, PageHost {
     if (refused || (theirs !== undefined && String(theirs) !== PROTOCOL_VERSION)) this.showMismatch();
   }
 
+  /** A chat whose kernel is gone says so and takes no more input (nothing would answer it). */
+  private showConnection(lost: boolean): void {
+    this.root.dataset.connection = lost ? "lost" : "live";
+    this.lostBanner.textContent = lost ? this.labels.disconnected : "";
+    this.lostBanner.hidden = !lost;
+    this.composer.el.inert = lost;
+    this.composer.el.classList.toggle("cw-composer-disconnected", lost);
+  }
+
   private showMismatch(): void {
     this.banner.textContent = this.labels.protocolMismatch;
     this.banner.hidden = false;
@@ -445,6 +466,7 @@ export class ChatView implements ExtrasHost, PageHost {
       const running = store.running;
       this.root.dataset.running = String(running);
       this.composer.update(running, config);
+      this.showConnection(store.disconnected);
       if (this.settingsPanel.isOpen && !this.settingsPanel.el.contains(document.activeElement)) this.settingsPanel.build();
       // Running and the pending prompt change what messages offer (edit, prompt buttons).
       for (const id of this.items.keys()) dirtyExtras.add(id);
