@@ -82,7 +82,7 @@ const en = {
   interrupted: "Interrupted: the kernel restarted or stopped",
   disconnected: "The kernel restarted or stopped: this chat is no longer connected. Run its cell again for a new chat.",
   loadImage: "Load image from {host}",
-  openImage: "Open image from {host}",
+  openRemoteImage: "Open image from {host}",
 };
 
 export type Labels = typeof en;
@@ -171,7 +171,7 @@ const fr: Labels = {
   interrupted: "Interrompu : le noyau a redémarré ou s’est arrêté",
   disconnected: "Le noyau a redémarré ou s’est arrêté : ce chat n’est plus connecté. Exécutez à nouveau sa cellule pour un nouveau chat.",
   loadImage: "Charger l’image de {host}",
-  openImage: "Ouvrir l’image de {host}",
+  openRemoteImage: "Ouvrir l’image de {host}",
 };
 
 const de: Labels = {
@@ -257,7 +257,7 @@ const de: Labels = {
   interrupted: "Unterbrochen: der Kernel wurde neu gestartet oder beendet",
   disconnected: "Der Kernel wurde neu gestartet oder beendet: dieser Chat ist nicht mehr verbunden. Führen Sie seine Zelle erneut aus.",
   loadImage: "Bild von {host} laden",
-  openImage: "Bild von {host} öffnen",
+  openRemoteImage: "Bild von {host} öffnen",
 };
 
 /** A label with `{name}` placeholders filled in. */

@@ -295,6 +295,8 @@ export interface ChatConfig {
   mcp?: { enabled: boolean; transports: string[] };
   /** Avatar images by author name (http(s), relative, or data:image URLs); initials otherwise. */
   avatars?: Record<string, string>;
+  /** Hosts whose images markdown may load without a click (`"*"`: any); others wait for one. */
+  allowed_image_hosts?: string[];
   readme?: string;
   user_env_keys?: string[];
 }

@@ -36,6 +36,7 @@ import {
   stepKey,
 } from "./protocol";
 import { watchKernel } from "./connection";
+import { ImageHosts } from "./images";
 import { type LibraryName, addLibrarySource } from "./lazy";
 
 /** How long a library shipped by the kernel may take to arrive after its request. */
@@ -117,6 +118,8 @@ export class ChatStore {
   private readonly pending = new Map<string, Pending>();
   private readonly listeners = new Set<Listener>();
   private readonly eventListeners = new Map<string, Set<(msg: EventMessage) => void>>();
+  /** Hosts whose remote images this chat shows, besides the app's (the user's clicks, this page). */
+  readonly imageHosts = new ImageHosts();
   /** The composer's mode choices, sent with each message: mode id → option id. */
   chosenModes: Record<string, string> = {};
   private askFor: string | null = null;

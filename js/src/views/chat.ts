@@ -9,6 +9,7 @@ import { ElementView } from "./elements";
 import type { ExtrasHost } from "./extras";
 import { Paging } from "../paging";
 import { Fit } from "./fit";
+import { ImageGate } from "../images";
 import { iconFor } from "./icons";
 import { renderMarkdown } from "../markdown";
 import { el } from "./format";
@@ -104,6 +105,8 @@ export class ChatView implements ExtrasHost, PageHost {
   private stick = true;
   private lastTop = 0;
   private readonly fit: Fit | null = null;
+  private readonly images: ImageGate;
+  private imagesKey = "";
   private frame = 0;
   private dirty = new Set<string>();
   private dirtyStructure = true;
@@ -123,6 +126,13 @@ export class ChatView implements ExtrasHost, PageHost {
     root.dataset.instance = store.instance;
     root.__chatwidget = { store };
     if (this.readOnly) root.classList.add("cw-readonly");
+    // Before anything is rendered into the root: it watches what markdown adds.
+    this.images = new ImageGate(root, {
+      hosts: store.imageHosts,
+      appHosts: () => store.config.allowed_image_hosts,
+      labels: () => this.labels,
+      readOnly: this.readOnly,
+    });
     const labels = this.labels;
     this.header = new Header(store, labels, this.readOnly);
     this.settingsPanel = new SettingsPanel(store, labels);
@@ -402,6 +412,7 @@ export class ChatView implements ExtrasHost, PageHost {
     this.observer?.disconnect();
     this.resize?.disconnect();
     this.fit?.dispose();
+    this.images.dispose();
     if (this.frame) cancelAnimationFrame(this.frame);
     this.root.remove();
   }
@@ -467,6 +478,11 @@ export class ChatView implements ExtrasHost, PageHost {
       this.root.dataset.running = String(running);
       this.composer.update(running, config);
       this.showConnection(store.disconnected);
+      const imagesKey = JSON.stringify([config.language, config.allowed_image_hosts ?? []]);
+      if (imagesKey !== this.imagesKey) {
+        this.imagesKey = imagesKey;
+        this.images.refresh();
+      }
       if (this.settingsPanel.isOpen && !this.settingsPanel.el.contains(document.activeElement)) this.settingsPanel.build();
       // Running and the pending prompt change what messages offer (edit, prompt buttons).
       for (const id of this.items.keys()) dirtyExtras.add(id);
