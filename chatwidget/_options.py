@@ -7,6 +7,7 @@ later); ``config()`` is what the views read of them.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,13 @@ if TYPE_CHECKING:
 VIEW_OPTIONS: tuple[str, ...] = ("cot", "assistant_name", "user_name", "placeholder")
 VIEW_OPTIONS += ("disable_while_running", "language", "file_upload", "mcp", "avatars")
 VIEW_OPTIONS += ("readme", "user_env_keys", "audio")
+VIEW_OPTIONS += ("allowed_image_hosts",)
+
+
+#: An entry of ``allowed_image_hosts``: ``*``, ``host``, ``host:port`` or ``*.domain``.
+_IMAGE_HOST = re.compile(
+    r"\*|(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?"
+)
 
 
 def _default_error_details() -> str:
@@ -61,6 +69,15 @@ class ChatOptions(traitlets.HasTraits):
         value_trait=traitlets.Unicode(),
         help="Avatar images by author name: {name: http(s), relative or data:image URL}. "
         "Default: {} (initials).",
+    )
+    allowed_image_hosts: traitlets.List[str] = traitlets.List(
+        traitlets.Unicode(),
+        help=(
+            "Hosts whose images chat markdown loads at once: 'images.example.org', "
+            "'cdn.example.org:8443', '*.example.org', or '*' for any. Images from other hosts "
+            "wait for the user's click (loading one tells its host, and its URL can carry what the "
+            "chat says). data: and same-origin images are not affected. Default: [] (none)."
+        ),
     )
     file_upload = traitlets.Dict(
         {"enabled": False, "accept": ["*/*"], "max_files": 20, "max_size_mb": 500},
@@ -126,6 +143,17 @@ class ChatOptions(traitlets.HasTraits):
         if not name or len(name) > MAX_NAME_CHARS:
             raise traitlets.TraitError(f"an app's name must be 1 to {MAX_NAME_CHARS} characters")
         return name
+
+    @traitlets.validate("allowed_image_hosts")
+    def _valid_image_hosts(self, proposal: Any) -> list[str]:
+        hosts = [h.strip() for h in proposal["value"]]
+        for host in hosts:
+            if not _IMAGE_HOST.fullmatch(host):
+                raise traitlets.TraitError(
+                    f"allowed_image_hosts: {host!r} is not a host name (no scheme or path: "
+                    "'images.example.org', 'host:8443', '*.example.org' or '*')"
+                )
+        return hosts
 
     @traitlets.default("mcp")
     def _mcp_default(self) -> McpFeature:

@@ -60,7 +60,9 @@ def _safe_image(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, 
     token = tokens[idx]
     src = str(token.attrGet("src") or "")
     alt = html.escape(token.content or "image")
-    if src.startswith(("data:image/", "/")) or ":" not in src.split("/")[0]:
+    # Local: data:image, or a path on the notebook's own server (`//host/...` is another host).
+    local = src.startswith("data:image/") or not (src.startswith("//") or ":" in src.split("/")[0])
+    if local:
         return f'<img src="{html.escape(src)}" alt="{alt}">'
     return f'<a href="{html.escape(src)}" rel="noopener noreferrer">[{alt}]</a>'
 

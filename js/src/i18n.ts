@@ -80,6 +80,10 @@ const en = {
   copyMessage: "Copy message",
   feedbackPraise: "What was helpful? (optional)",
   allApps: "All apps",
+  interrupted: "Interrupted: the kernel restarted or stopped",
+  disconnected: "The kernel restarted or stopped: this chat is no longer connected. Run its cell again for a new chat.",
+  loadImage: "Load image from {host}",
+  openRemoteImage: "Open image from {host}",
 };
 
 export type Labels = typeof en;
@@ -166,6 +170,10 @@ const fr: Labels = {
   copyMessage: "Copier le message",
   feedbackPraise: "Qu’est-ce qui vous a aidé ? (facultatif)",
   allApps: "Toutes les applis",
+  interrupted: "Interrompu : le noyau a redémarré ou s’est arrêté",
+  disconnected: "Le noyau a redémarré ou s’est arrêté : ce chat n’est plus connecté. Exécutez à nouveau sa cellule pour un nouveau chat.",
+  loadImage: "Charger l’image de {host}",
+  openRemoteImage: "Ouvrir l’image de {host}",
 };
 
 const de: Labels = {
@@ -249,6 +257,10 @@ const de: Labels = {
   copyMessage: "Nachricht kopieren",
   feedbackPraise: "Was war hilfreich? (optional)",
   allApps: "Alle Apps",
+  interrupted: "Unterbrochen: der Kernel wurde neu gestartet oder beendet",
+  disconnected: "Der Kernel wurde neu gestartet oder beendet: dieser Chat ist nicht mehr verbunden. Führen Sie seine Zelle erneut aus.",
+  loadImage: "Bild von {host} laden",
+  openRemoteImage: "Bild von {host} öffnen",
 };
 
 /** A label with `{name}` placeholders filled in. */

@@ -104,6 +104,13 @@ export type RequestKind = keyof Requests;
 /** How long a request may wait for its reply before it settles as a timeout. */
 export const REQUEST_TIMEOUT_MS = 15_000;
 
+/**
+ * The most one request may carry (JSON and buffers). The Jupyter server's websocket closes on
+ * a message over 10 MiB (tornado's `websocket_max_message_size`), and the request is lost
+ * with it: anything bigger is refused before it is sent (uploads go in smaller chunks).
+ */
+export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+
 export const MESSAGE_TYPES = new Set(["user_message", "assistant_message", "system_message"]);
 
 export interface StepDict {
@@ -132,6 +139,8 @@ export interface StepDict {
   elements?: string[];
   actions?: ActionDict[];
   feedback?: { value: 0 | 1 | null; comment?: string | null } | null;
+  /** Set by the front end, never sent: the kernel went away while this step was unfinished. */
+  interrupted?: boolean;
   /** The label of the answer chosen on an action prompt. */
   selectedAction?: string;
   slot: number;
@@ -302,6 +311,8 @@ export interface ChatConfig {
   mcp?: { enabled: boolean; transports: string[] };
   /** Avatar images by author name (http(s), relative, or data:image URLs); initials otherwise. */
   avatars?: Record<string, string>;
+  /** Hosts whose images markdown may load without a click (`"*"`: any); others wait for one. */
+  allowed_image_hosts?: string[];
   readme?: string;
   user_env_keys?: string[];
   /** Voice input: offered when enabled (the app has an on_audio_chunk handler). */

@@ -1,7 +1,9 @@
 // The sanitizer for everything rendered from markdown. The widget lives inside the
 // JupyterLab page: markup that runs script, submits forms, clobbers globals, borrows
 // JupyterLab's classes or triggers its commands would act with the user's server rights.
+// Remote images are held as placeholders, never fetched by rendering (images.ts).
 import DOMPurify, { type Config, type DOMPurify as Purifier } from "dompurify";
+import { SRC_ATTR, holdRemoteImages, remoteHost } from "./images";
 
 /** Every class on an element must match, or the class attribute is dropped. */
 const SAFE_CLASS = /^(?:hljs(?:-[\w-]+)?|[a-z]+_{1,3}|language-[A-Za-z0-9_+-]{1,32}|katex(?:-[\w-]+)?|cw-[\w-]+)$/;
@@ -60,6 +62,11 @@ function instance(): Purifier {
           ? SAFE_DATA_IMAGE.test(v)
           : (attr === "href" || attr === "src") && SAFE_URI.test(v) && !/^data:/i.test(v);
       if (!ok) node.removeAttribute(attr);
+      else if (attr === "src" && remoteHost(v) !== null) {
+        // Held, not loaded: the image becomes a placeholder (see images.ts).
+        node.setAttribute(SRC_ATTR, v);
+        node.removeAttribute(attr);
+      }
     }
     if ((node.localName === "a" || node.localName === "area") && node.hasAttribute("href")) {
       node.setAttribute("target", "_blank");
@@ -77,5 +84,7 @@ function instance(): Purifier {
  * as is: no serialize-and-reparse round trip, which is where mutation XSS lives.
  */
 export function sanitizeToFragment(html: string): DocumentFragment {
-  return instance().sanitize(html) as unknown as DocumentFragment;
+  const fragment = instance().sanitize(html) as unknown as DocumentFragment;
+  holdRemoteImages(fragment);
+  return fragment;
 }

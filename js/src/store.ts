@@ -25,6 +25,7 @@ import {
   type StepDict,
   type StreamDelta,
   type StreamMessage,
+  MAX_REQUEST_BYTES,
   MESSAGE_TYPES,
   REPLY,
   REQUEST_TIMEOUT_MS,
@@ -34,6 +35,8 @@ import {
   isStepKey,
   stepKey,
 } from "./protocol";
+import { watchKernel } from "./connection";
+import { ImageHosts } from "./images";
 import { type LibraryName, addLibrarySource } from "./lazy";
 
 /** How long a library shipped by the kernel may take to arrive after its request. */
@@ -134,6 +137,21 @@ function dataViews(buffers: unknown): DataView[] {
   return out;
 }
 
+/** Why a request cannot go out as is ("" when it can): too big for the server's websocket. */
+export function oversize(fields: unknown, buffers: ArrayBuffer[] = []): string {
+  const json = JSON.stringify(fields) ?? "";
+  const binary = buffers.reduce((n, b) => n + b.byteLength, 0);
+  // Three bytes per UTF-16 unit at most: count exactly only when that bound is over.
+  if (json.length * 3 + binary <= MAX_REQUEST_BYTES) return "";
+  const bytes = new TextEncoder().encode(json).length + binary;
+  if (bytes <= MAX_REQUEST_BYTES) return "";
+  const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
+  return `Too large to send to the kernel: ${mb(bytes)} MB, at most ${mb(MAX_REQUEST_BYTES)} MB at once.`;
+}
+
+/** What every request answers once the kernel is gone. */
+const DISCONNECTED = { code: "disconnected", message: "The kernel restarted or stopped: this chat is no longer connected." };
+
 function isStepDict(value: unknown): value is StepDict {
   return typeof value === "object" && value !== null && typeof (value as StepDict).id === "string";
 }
@@ -157,11 +175,15 @@ export class ChatStore {
   private readonly pending = new Map<string, Pending>();
   private readonly listeners = new Set<Listener>();
   private readonly eventListeners = new Map<string, Set<(msg: EventMessage, buffers: DataView[]) => void>>();
+  /** Hosts whose remote images this chat shows, besides the app's (the user's clicks, this page). */
+  readonly imageHosts = new ImageHosts();
   /** The composer's mode choices, sent with each message: mode id → option id. */
   chosenModes: Record<string, string> = {};
   private askFor: string | null = null;
   private readonly libraryWaiters = new Map<string, (() => void)[]>();
   private readonly removeSource: (() => void) | null;
+  private readonly stopWatching: (() => void) | null;
+  private lost = false;
   private layoutCache: Layout | null = null;
   /** Slots the cached layout has placed, and parents it met that were not known yet. */
   private layoutSlots = 0;
@@ -208,6 +230,7 @@ export class ChatStore {
     this.removeSource = live ? addLibrarySource((name) => this.shipLibrary(name)) : null;
     model.on("change", this.onChange);
     model.on("msg:custom", this.onCustom);
+    this.stopWatching = live ? watchKernel(model, () => this.kernelLost()) : null;
     this.scan();
     this.dirtySteps.clear();
     this.dirtyStructure = false;
@@ -220,6 +243,7 @@ export class ChatStore {
     this.model.off("change", this.onChange);
     this.model.off("msg:custom", this.onCustom);
     this.removeSource?.();
+    this.stopWatching?.();
     for (const waiters of this.libraryWaiters.values()) for (const w of waiters) w();
     this.libraryWaiters.clear();
     for (const [id, p] of this.pending) {
@@ -264,7 +288,12 @@ export class ChatStore {
   }
 
   get running(): boolean {
-    return this.model.get("running") === true;
+    return !this.lost && this.model.get("running") === true;
+  }
+
+  /** Whether the kernel behind this chat restarted or died: it will never answer again. */
+  get disconnected(): boolean {
+    return this.lost;
   }
 
   private trait<T>(name: string, ok: (v: unknown) => boolean, fallback: T): T {
@@ -500,6 +529,20 @@ export class ChatStore {
         resolve({ kind: REPLY, id, ok: false, error: { code: "cancelled", message: "the view was closed" } });
         return;
       }
+      if (this.lost) {
+        resolve({ kind: REPLY, id, ok: false, error: DISCONNECTED });
+        return;
+      }
+      let tooLarge = "";
+      try {
+        tooLarge = oversize(fields, buffers);
+      } catch (err) {
+        tooLarge = `The request cannot be sent: ${String(err)}`;
+      }
+      if (tooLarge) {
+        resolve({ kind: REPLY, id, ok: false, error: { code: "too_large", message: tooLarge } });
+        return;
+      }
       const timer = setTimeout(() => {
         this.pending.delete(id);
         resolve({ kind: REPLY, id, ok: false, error: { code: "timeout", message: "no reply from the kernel" } });
@@ -522,6 +565,30 @@ export class ChatStore {
     this.pending.delete(reply.id);
     clearTimeout(p.timer);
     p.resolve(reply);
+  }
+
+  /**
+   * The kernel restarted or died. Its replies and stream deltas will never come: unfinished
+   * steps end here, marked interrupted with the text they had, and waiting requests settle.
+   */
+  private kernelLost(): void {
+    if (this.lost || this.disposed) return;
+    this.lost = true;
+    for (const [id, step] of this.steps) {
+      if (step.streaming !== true && !(step.start && !step.end)) continue;
+      this.steps.set(id, { ...step, output: this.textOf(id), streaming: false, interrupted: true });
+      this.texts.delete(id);
+      this.held.delete(id);
+      this.dirtySteps.add(id);
+    }
+    this.resyncing.clear();
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.resolve({ kind: REPLY, id, ok: false, error: DISCONNECTED });
+    }
+    this.pending.clear();
+    this.dirtyMeta = true;
+    this.notify();
   }
 
   // ---- widget state ----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // Files sent to the kernel: checked here against the rules first (the kernel checks again),
 // then `upload_start` → chunks (`upload_chunk`, one binary buffer each) → `upload_end`.
 import { type Labels, fill } from "./i18n";
-import { type Requests, UPLOAD_ABORT, UPLOAD_CHUNK, UPLOAD_END, UPLOAD_START, type UploadRules } from "./protocol";
+import { MAX_REQUEST_BYTES, type Requests, UPLOAD_ABORT, UPLOAD_CHUNK, UPLOAD_END, UPLOAD_START, type UploadRules } from "./protocol";
 import type { ChatStore } from "./store";
 
 /** A glob on MIME types: `*` matches anything, as fnmatch does in the kernel. */
@@ -71,7 +71,8 @@ export function upload(store: ChatStore, file: File, purpose: string | undefined
       void store.request(UPLOAD_ABORT, { upload: uploadId });
       throw new Error("aborted");
     }
-    const step = Math.max(1024, Number(result.chunk_bytes) || 512 * 1024);
+    // The kernel names the chunk size; never one so big that the server's websocket drops it.
+    const step = Math.min(MAX_REQUEST_BYTES / 4, Math.max(1024, Number(result.chunk_bytes) || 512 * 1024));
     for (let offset = 0; offset < file.size; offset += step) {
       if (aborted) throw new Error("aborted");
       const buffer = await file.slice(offset, offset + step).arrayBuffer();

@@ -51,6 +51,11 @@ export class FakeModel {
     for (const fn of this.listeners.get("msg:custom") ?? []) (fn as (m: unknown, b?: DataView[]) => void)(msg, buffers);
   }
 
+  /** The widget manager triggers an event on the model (e.g. `comm_live_update`). */
+  trigger(event: string): void {
+    for (const fn of this.listeners.get(event) ?? []) fn();
+  }
+
   /** Requests the store sent, by kind. */
   requests(kind: string): Record<string, unknown>[] {
     return this.sent.filter((m) => m.kind === kind);

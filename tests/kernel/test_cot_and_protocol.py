@@ -150,3 +150,11 @@ async def test_messages_arriving_on_another_thread_are_handled_on_the_apps_loop(
     assert threads == [threading.get_ident()]
     assert replied(wire, "t")()
     app.close()
+
+
+async def test_allowed_image_hosts_reach_the_views_and_refuse_urls(app):
+    app.allowed_image_hosts = ["images.example.org", "*.cdn.example", "127.0.0.1:8080", "*"]
+    assert app.widget.config["allowed_image_hosts"] == app.allowed_image_hosts
+    for bad in ["https://images.example.org", "images.example.org/path", "", "a b", "*.", "host:port"]:
+        with pytest.raises(Exception, match="allowed_image_hosts"):
+            cw.ChatApp(allowed_image_hosts=[bad])

@@ -77,12 +77,15 @@ async def test_a_change_to_an_old_message_resends_its_chunk_only(app, outputs):
 async def test_the_copy_shows_what_was_said_before_display_and_stays_safe(app, outputs):
     await cw.Message(
         "before display ![pixel](https://tracker.example/p.png) [site](https://example.org)"
+        " ![relative](//tracker.example/q.png) ![local](files/plot.png)"
     ).send()
     await cw.Message("$x^2$ and \\(y\\)").send()
     app.display()
     page = text_of(outputs)
     assert "before display" in page
-    assert "<img" not in page and 'href="https://tracker.example/p.png"' in page  # a link, not a load
+    assert 'href="https://tracker.example/p.png"' in page  # a link, not a load
+    assert 'href="//tracker.example/q.png"' in page  # another host, without a scheme
+    assert page.count("<img") == 1 and '<img src="files/plot.png"' in page
     assert 'rel="noopener noreferrer"' in page
     assert "tex2jax_ignore" in page and "mathjax_ignore" in page
     assert page == _static._frame(app.title, "".join(_static.step_html(s, 0, True) for s in app.steps))

@@ -2,13 +2,14 @@
 // composer. Store changes are coalesced per animation frame; only changed items re-render.
 // A long history shows the newest PAGE top-level items and renders older ones on demand.
 import { type Labels, labels as labelsFor } from "../i18n";
-import { type ChatConfig, ELEMENT_ACTION, ELEMENT_DELETE, ELEMENT_MESSAGE, ELEMENT_PROPS, HELLO, PROTOCOL_VERSION } from "../protocol";
+import { type ChatConfig, ELEMENT_ACTION, ELEMENT_DELETE, ELEMENT_MESSAGE, ELEMENT_PROPS, HELLO, PROTOCOL_VERSION, type ReplyMessage } from "../protocol";
 import { type ChatStore, type StoreChange, isMessage } from "../store";
 import { Composer } from "./composer";
 import { ElementView } from "./elements";
 import type { ExtrasHost } from "./extras";
 import { Paging } from "../paging";
 import { Fit } from "./fit";
+import { ImageGate } from "../images";
 import { iconFor } from "./icons";
 import { renderMarkdown } from "../markdown";
 import { el } from "./format";
@@ -71,6 +72,8 @@ export class ChatView implements ExtrasHost, PageHost {
   readonly frameDocumentUrl: string | null;
   private readonly header: Header;
   private readonly banner = el("div", "cw-banner");
+  /** Shown once the kernel behind the chat restarted or died. */
+  private readonly lostBanner = el("div", "cw-banner cw-disconnected-banner");
   private readonly storageBanner = el("div", "cw-storage-error");
   private readonly storageText = el("span", "cw-storage-text");
   private storageDismissed = "";
@@ -102,6 +105,8 @@ export class ChatView implements ExtrasHost, PageHost {
   private stick = true;
   private lastTop = 0;
   private readonly fit: Fit | null = null;
+  private readonly images: ImageGate;
+  private imagesKey = "";
   private frame = 0;
   private dirty = new Set<string>();
   private dirtyStructure = true;
@@ -122,6 +127,13 @@ export class ChatView implements ExtrasHost, PageHost {
     root.dataset.instance = store.instance;
     root.__chatwidget = { store };
     if (this.readOnly) root.classList.add("cw-readonly");
+    // Before anything is rendered into the root: it watches what markdown adds.
+    this.images = new ImageGate(root, {
+      hosts: store.imageHosts,
+      appHosts: () => store.config.allowed_image_hosts,
+      labels: () => this.labels,
+      readOnly: this.readOnly,
+    });
     const labels = this.labels;
     this.header = new Header(store, labels, this.readOnly);
     this.settingsPanel = new SettingsPanel(store, labels);
@@ -191,6 +203,8 @@ export class ChatView implements ExtrasHost, PageHost {
     this.intro.hidden = true;
     this.banner.setAttribute("role", "alert");
     this.banner.hidden = true;
+    this.lostBanner.setAttribute("role", "alert");
+    this.lostBanner.hidden = true;
     this.scroller.setAttribute("role", "log");
     this.scroller.setAttribute("aria-live", "polite");
     this.scroller.setAttribute("aria-relevant", "additions");
@@ -207,6 +221,7 @@ export class ChatView implements ExtrasHost, PageHost {
     root.append(
       this.header.el,
       this.banner,
+      this.lostBanner,
       this.storageBanner,
       this.main,
       this.page.bar,
@@ -285,7 +300,14 @@ export class ChatView implements ExtrasHost, PageHost {
   }
 
   elementPropsChanged(id: string, props: Record<string, unknown>): void {
-    if (!this.readOnly) void this.store.request(ELEMENT_PROPS, { element: id, props }).catch(() => undefined);
+    if (!this.readOnly) void this.store.request(ELEMENT_PROPS, { element: id, props }).then((r) => this.reportFailure(r));
+  }
+
+  /** A request nobody else reports on (an element's calls) says why it failed, in a toast. */
+  private reportFailure(reply: ReplyMessage): void {
+    if (reply.ok || reply.error?.code === "cancelled" || this.disposed) return;
+    const why = reply.error?.code === "timeout" ? this.labels.timeout : reply.error?.message || this.labels.error;
+    this.page.toast(why, "error");
   }
 
   sendStarter(message: string, command?: string | null): void {
@@ -294,7 +316,7 @@ export class ChatView implements ExtrasHost, PageHost {
 
   elementCall(id: string, call: string, fields: Record<string, unknown>): void {
     const kind = { action: ELEMENT_ACTION, delete: ELEMENT_DELETE, message: ELEMENT_MESSAGE }[call];
-    if (!this.readOnly && kind) void this.store.request(kind, { ...fields, element: id }).catch(() => undefined);
+    if (!this.readOnly && kind) void this.store.request(kind, { ...fields, element: id }).then((r) => this.reportFailure(r));
   }
 
   elementSubmitted(id: string, data: unknown): void {
@@ -392,6 +414,7 @@ export class ChatView implements ExtrasHost, PageHost {
     this.observer?.disconnect();
     this.resize?.disconnect();
     this.fit?.dispose();
+    this.images.dispose();
     if (this.frame) cancelAnimationFrame(this.frame);
     this.root.remove();
   }
@@ -408,6 +431,15 @@ export class ChatView implements ExtrasHost, PageHost {
     const theirs = reply.ok ? result?.protocol : undefined;
     const refused = !reply.ok && /protocol/i.test(reply.error?.code ?? "");
     if (refused || (theirs !== undefined && String(theirs) !== PROTOCOL_VERSION)) this.showMismatch();
+  }
+
+  /** A chat whose kernel is gone says so and takes no more input (nothing would answer it). */
+  private showConnection(lost: boolean): void {
+    this.root.dataset.connection = lost ? "lost" : "live";
+    this.lostBanner.textContent = lost ? this.labels.disconnected : "";
+    this.lostBanner.hidden = !lost;
+    this.composer.el.inert = lost;
+    this.composer.el.classList.toggle("cw-composer-disconnected", lost);
   }
 
   private showMismatch(): void {
@@ -447,6 +479,12 @@ export class ChatView implements ExtrasHost, PageHost {
       const running = store.running;
       this.root.dataset.running = String(running);
       this.composer.update(running, config);
+      this.showConnection(store.disconnected);
+      const imagesKey = JSON.stringify([config.language, config.allowed_image_hosts ?? []]);
+      if (imagesKey !== this.imagesKey) {
+        this.imagesKey = imagesKey;
+        this.images.refresh();
+      }
       if (this.settingsPanel.isOpen && !this.settingsPanel.el.contains(document.activeElement)) this.settingsPanel.build();
       // Names, avatars and labels come from the config: every item shown is drawn again when
       // it changes. Nothing else in the traits touches every item (the store marks the step

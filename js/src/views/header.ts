@@ -38,7 +38,11 @@ export class SettingsPanel {
     // Keys typed in the panel are ours, not the notebook's shortcuts.
     this.el.addEventListener("keydown", (e) => e.stopPropagation());
     // Values being edited, before Confirm, for @on_settings_edit (nothing is kept).
-    this.form.addEventListener("change", () => void this.store.request(SETTINGS_EDIT, { values: this.values() }));
+    this.form.addEventListener("change", () => {
+      void this.store.request(SETTINGS_EDIT, { values: this.values() }).then((reply) => {
+        if (!reply.ok && reply.error?.code !== "cancelled") this.showError(reply.error?.message || this.labels.error);
+      });
+    });
   }
 
   get isOpen(): boolean {

@@ -30,6 +30,7 @@ export class MessageView {
   private readonly author = el("span", "cw-author");
   private readonly time = el("time", "cw-time");
   private readonly body: BodyView;
+  private readonly notice = el("div", "cw-interrupted-notice");
   private readonly editSlot = el("div", "cw-edit-slot");
   private readonly extras: MessageExtras;
   private lastStep: StepDict | null = null;
@@ -49,7 +50,8 @@ export class MessageView {
     const main = el("div", "cw-message-main");
     this.editSlot.hidden = true;
     this.extras = new MessageExtras(host, id, this.editSlot);
-    main.append(header, this.body.el, this.editSlot, this.extras.el);
+    this.notice.hidden = true;
+    main.append(header, this.body.el, this.notice, this.editSlot, this.extras.el);
     this.el.append(this.avatar, main);
   }
 
@@ -130,10 +132,19 @@ export class MessageView {
     this.lastText = text;
     this.lastLength = text.length;
     const streaming = step.streaming === true;
-    if (!prev || prev.type !== step.type || prev.isError !== step.isError || prev.streaming !== step.streaming) {
-      this.el.className = ["cw-message", KIND[step.type] ?? "cw-assistant", step.isError ? "cw-error" : "", streaming ? "cw-streaming" : ""]
+    const interrupted = step.interrupted === true;
+    if (!prev || prev.type !== step.type || prev.isError !== step.isError || prev.streaming !== step.streaming || prev.interrupted !== step.interrupted) {
+      this.el.className = [
+        "cw-message",
+        KIND[step.type] ?? "cw-assistant",
+        step.isError ? "cw-error" : "",
+        streaming ? "cw-streaming" : "",
+        interrupted ? "cw-interrupted" : "",
+      ]
         .filter(Boolean)
         .join(" ");
+      this.notice.textContent = interrupted ? labels.interrupted : "";
+      this.notice.hidden = !interrupted;
       this.el.dataset.type = step.type;
       if (streaming) this.el.setAttribute("aria-busy", "true");
       else this.el.removeAttribute("aria-busy");

@@ -66,9 +66,12 @@ export class StepView {
     const prev = this.lastStep;
     this.lastStep = step;
     this.lastText = text;
-    const running = !!step.start && !step.end;
+    const interrupted = step.interrupted === true;
+    const running = !!step.start && !step.end && !interrupted;
     const streaming = step.streaming === true;
-    this.el.className = ["cw-step", running ? "cw-running" : "", step.isError ? "cw-error" : ""].filter(Boolean).join(" ");
+    this.el.className = ["cw-step", running ? "cw-running" : "", step.isError ? "cw-error" : "", interrupted ? "cw-interrupted" : ""]
+      .filter(Boolean)
+      .join(" ");
     this.el.dataset.type = step.type;
     if (!prev || prev.type !== step.type || prev.icon !== step.icon) {
       // An icon named by the app (Lucide names), else the one of the step's type.
@@ -77,7 +80,7 @@ export class StepView {
     this.verb.textContent = running ? labels.using : labels.used;
     this.name.textContent = typeof step.name === "string" ? step.name : "";
     this.spinner.hidden = !running;
-    const took = running ? "" : duration(step.start, step.end);
+    const took = running ? "" : interrupted ? labels.interrupted : duration(step.start, step.end);
     this.duration.textContent = took;
     this.duration.hidden = !took;
     if (running || streaming) this.el.setAttribute("aria-busy", "true");
