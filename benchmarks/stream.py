@@ -19,7 +19,9 @@ the first token until the text is complete in the DOM, plus one second) — the 
 their count and total, min/median/max over the runs with the load average — and whether
 the text in the DOM is complete (benchmarks/results/stream-long.json). `--widget-only` shows
 the widget without the transcript copy that `app.display()` adds (JupyterLab renders that
-HTML output itself), to tell the widget's own long tasks from JupyterLab's.
+HTML output itself), to tell the widget's own long tasks from JupyterLab's. `--trace` records
+a Chromium trace of each run and also reports each task's CPU time (a `longtask` is wall
+time, which on a loaded machine includes waiting for a core).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import json
 import os
 import secrets
 import time
+from pathlib import Path
 from typing import Any
 
 from _common import RESULTS, environment, kernel_json, session, table, write_result
@@ -473,7 +476,24 @@ LONG_DONE_JS = """() => window.__cwb.finalPaint !== null
   && !document.querySelector('.cw-root .cw-markdown[aria-busy]')"""
 
 
-def run_long(s: Any, n: int, nonce: str, runs: int, widget_only: bool) -> list[dict[str, Any]]:
+def thread_time_tasks(trace: Path) -> list[float]:
+    """Milliseconds of CPU time of each task of the page's main thread, from a Chromium trace.
+
+    A `longtask` entry is wall time: on a machine whose cores are shared, a task is long
+    also while the thread waits for a core. The trace tells the time it ran."""
+    events = json.loads(trace.read_text())["traceEvents"]
+    names = {(e["pid"], e["tid"]): e["args"]["name"] for e in events if e.get("name") == "thread_name"}
+    tasks: dict[tuple[int, int], list[float]] = {}
+    for e in events:
+        key = (e.get("pid"), e.get("tid"))
+        if e.get("ph") == "X" and e.get("name") == "RunTask" and names.get(key) == "CrRendererMain":
+            tasks.setdefault(key, []).append(e.get("tdur", 0) / 1000)
+    return max(tasks.values(), key=len, default=[])
+
+
+def run_long(
+    s: Any, n: int, nonce: str, runs: int, widget_only: bool, trace: bool = False
+) -> list[dict[str, Any]]:
     """Stream `n` tokens into one message, `runs` times in one chat; long tasks per run.
 
     `widget_only`: show the widget alone, without the transcript copy `app.display()` puts
@@ -497,12 +517,21 @@ def run_long(s: Any, n: int, nonce: str, runs: int, widget_only: bool) -> list[d
         page.wait_for_timeout(1000)
         page.evaluate(HOOK_JS, [nonce])
         load = os.getloadavg()[0]
-        chat.send(f"Stream {n:,} tokens, please ({i + 1}).")
-        wait_page(page, LONG_DONE_JS, STATUS_JS, 600)
-        page.wait_for_timeout(1000)  # long tasks right after the text is complete count too
+        trace_path = RESULTS / f"stream-long-trace-{i + 1}.json"
+        if trace:
+            categories = ["devtools.timeline", "disabled-by-default-devtools.timeline"]
+            page.context.browser.start_tracing(page=page, path=str(trace_path), categories=categories)
+        try:
+            chat.send(f"Stream {n:,} tokens, please ({i + 1}).")
+            wait_page(page, LONG_DONE_JS, STATUS_JS, 600)
+            page.wait_for_timeout(1000)  # long tasks right after the text is complete count too
+        finally:
+            if trace:
+                page.context.browser.stop_tracing()
         ks = kernel_json(nb.add_and_run(KERNEL_STATS, timeout=120_000))
         r = page.evaluate(CW_RESULT_JS, [ks["step_id"]])
         long_ms = [d for _, d in r["longtasks"]]
+        cpu = thread_time_tasks(trace_path) if trace else []
         out.append(
             {
                 "run": i + 1,
@@ -517,6 +546,14 @@ def run_long(s: Any, n: int, nonce: str, runs: int, widget_only: bool) -> list[d
                 # when each long task started, s after the first token; and how long it took
                 "longtasks_at": [[round((t - r["first"]) / 1000, 2), round(d)] for t, d in r["longtasks"]],
                 "final_at_s": round((r["final"] - r["first"]) / 1000, 2),
+                **(
+                    {
+                        "cpu_task_ms_max": round(max(cpu, default=0), 1),
+                        "cpu_tasks_over_50ms": sum(c > 50 for c in cpu),
+                    }
+                    if trace
+                    else {}
+                ),
             }
         )
         print(json.dumps(out[-1]), flush=True)
@@ -529,7 +566,7 @@ def long_main(args: argparse.Namespace) -> None:
     nonce = secrets.token_hex(4)
     result: dict[str, Any] = {"benchmark": "stream-long", **environment(), "tokens": args.tokens}
     with session("stream-long") as s:
-        runs = run_long(s, args.tokens, nonce, args.runs, args.widget_only)
+        runs = run_long(s, args.tokens, nonce, args.runs, args.widget_only, args.trace)
     result["runs"] = runs
     result["widget_only"] = args.widget_only
 
@@ -547,6 +584,11 @@ def long_main(args: argparse.Namespace) -> None:
         ("text complete in the DOM, every run", "yes" if all(r["complete_dom"] for r in runs) else "NO", ""),
         ("load average (1 min) at each start", ", ".join(str(r["load_1min"]) for r in runs), ""),
     ]
+    if args.trace:
+        rows += [
+            ("longest task in CPU time (trace), ms (min / median / max)", spread("cpu_task_ms_max"), "<= 50"),
+            ("tasks over 50 ms of CPU time per run (min / median / max)", spread("cpu_tasks_over_50ms"), ""),
+        ]
     print(table(rows))
     print(write_result("stream-long-widget" if args.widget_only else "stream-long", result))
 
@@ -560,6 +602,9 @@ def main() -> None:
     ap.add_argument("--long", action="store_true", help="one very long message, long tasks measured")
     ap.add_argument("--runs", type=int, default=3, help="with --long: how many messages")
     ap.add_argument("--widget-only", action="store_true", help="with --long: no transcript copy")
+    ap.add_argument(
+        "--trace", action="store_true", help="with --long: also the tasks' CPU time, from a trace"
+    )
     args = ap.parse_args()
     if args.long:
         args.tokens = args.tokens or 1_000_000

@@ -86,14 +86,19 @@ export class GrowingText {
     this.size += piece.length;
   }
 
-  /** The text from `offset` to the end, joining only the pieces it spans. */
-  from(offset: number): string {
+  /** The text from `offset`, `most` characters at most, joining only the pieces it spans. */
+  from(offset: number, most = Infinity): string {
     const parts = this.parts;
+    const end = Math.min(this.size, offset + most);
     let start = this.size;
     let i = parts.length;
-    while (i > 0 && start > offset) start -= parts[--i].length;
-    const tail = parts.length - i === 1 ? parts[i] : parts.slice(i).join("");
-    return tail.slice(offset - start);
+    let j = parts.length; // one past the last piece needed
+    while (i > 0 && start > offset) {
+      start -= parts[--i].length;
+      if (start >= end) j = i;
+    }
+    const span = j - i === 1 ? parts[i] : parts.slice(i, j).join("");
+    return span.slice(offset - start, end - start);
   }
 
   toString(): string {

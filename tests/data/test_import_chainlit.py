@@ -195,11 +195,13 @@ async def test_a_dry_run_writes_nothing_and_tells_what_a_run_would_do(
     assert counts(real) == counts(dry)
 
 
+SQLITE_ONLY = pytest.mark.parametrize("backends", [("sqlite", "sqlite")], indirect=True, ids=["sqlite"])
+
+
+@SQLITE_ONLY  # (the refusing trigger is SQLite's)
 async def test_a_row_the_database_refuses_keeps_no_other_row_out(
-    chainlit: tuple[URL, ChainlitData], tmp_path: Path, backends: tuple[str, str]
+    chainlit: tuple[URL, ChainlitData], tmp_path: Path
 ) -> None:
-    if backends[1] != "sqlite":
-        pytest.skip("the refusing trigger is written for SQLite")
     layer = SQLDataLayer(
         f"sqlite+aiosqlite:///{tmp_path / 'refusing.db'}", storage=LocalElementStorage(tmp_path / "e")
     )
@@ -233,12 +235,10 @@ def moto_bucket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     server.stop()
 
 
+@SQLITE_ONLY  # (the bucket is the same whatever the databases)
 async def test_element_bytes_come_from_the_s3_bucket(
     chainlit: tuple[URL, ChainlitData], destination: SQLDataLayer, tmp_path: Path, moto_bucket: Any,
-    backends: tuple[str, str],
 ) -> None:  # fmt: skip
-    if backends != ("sqlite", "sqlite"):
-        pytest.skip("the bucket is the same for every database")
     client: Any = moto_bucket.client()
     client.create_bucket(Bucket="chainlit-files")
     for key, content in chainlit[1].files.items():
@@ -276,11 +276,10 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@SQLITE_ONLY  # (the command line is the same whatever the databases)
 async def test_the_command_line_imports_reports_and_can_be_run_again(
-    chainlit: tuple[URL, ChainlitData], tmp_path: Path, cli_env: dict[str, str], backends: tuple[str, str]
+    chainlit: tuple[URL, ChainlitData], tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
-    if backends != ("sqlite", "sqlite"):
-        pytest.skip("the command line is the same whatever the databases")
     source = chainlit[0].render_as_string(hide_password=False)
     source_file = Path(chainlit[0].database or "")
     before = hashlib.sha256(source_file.read_bytes()).hexdigest()

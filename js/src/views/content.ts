@@ -20,6 +20,14 @@ const SOFT_LIMIT = 16_384;
 const SLICE_OVER = 16_384;
 const SLICE_CHARS = 4_096;
 /**
+ * Frozen or sliced runs go into chunks of about this many characters: a chunk out of view
+ * skips layout and paint (content-visibility), and the browser checks each chunk's
+ * visibility on every frame, so a long message holds few of them.
+ */
+const GROUP_CHARS = 32_768;
+/** How far past what was scanned a stream's text is read at a time. */
+const WINDOW = 65_536;
+/**
  * New text put in the DOM per frame, at most (about; whole blocks): the browser lays out
  * what is added before it paints, so this bounds each frame's work. A stream faster than
  * this is shown a little behind and catches up, frame by frame. The budget adapts to the
@@ -159,6 +167,8 @@ export class MarkdownView {
   /** While streaming, the text from `base` (= what is frozen) on: nothing before it is read again. */
   private win = "";
   private base = 0;
+  /** Whether `win` reaches the end of the text (a stream far ahead is read a window at a time). */
+  private whole = true;
   private frozen = 0;
   /** The first and the last characters frozen, to tell a text that continues from another. */
   private frozenHead = "";
@@ -168,6 +178,9 @@ export class MarkdownView {
   private ends: number[] = [];
   private endsAt = 0;
   private pumping = 0;
+  /** The chunk frozen blocks go into, and its characters (see GROUP_CHARS). */
+  private box: HTMLElement | null = null;
+  private boxChars = 0;
   private tail: HTMLElement | null = null;
   private tailHtmlOf = "";
   private live: { start: number; code: HTMLElement; shown: number; partial: Text; pre: HTMLElement; head: HTMLElement; headOf: string } | null = null;
@@ -224,11 +237,21 @@ export class MarkdownView {
     this.pump();
   }
 
-  /** Take the text given, keeping only its part from `base` on. */
+  /**
+   * Take the text given, keeping only its part from `base` on: of a growing text, at most
+   * WINDOW characters past what the scan has read (a stream far ahead of the page is not
+   * joined whole on every frame; the rest is read as the frozen part moves on).
+   */
   private see(given: StepText): void {
     this.source = given;
     this.length = given.length;
-    this.win = typeof given === "string" ? (this.base ? given.slice(this.base) : given) : given.from(this.base);
+    if (typeof given === "string") {
+      this.win = this.base ? given.slice(this.base) : given;
+      this.whole = true;
+    } else {
+      this.win = given.from(this.base, this.scan.pos - this.base + WINDOW);
+      this.whole = this.base + this.win.length >= given.length;
+    }
   }
 
   /** The text between two offsets of the whole, both at or after `base`. */
@@ -245,6 +268,11 @@ export class MarkdownView {
     if (this.pumping) cancelAnimationFrame(this.pumping);
     this.pumping = 0;
     if (this.mode !== "stream") return;
+    if (!this.whole) {
+      // The window ends before the text does: read on from where the scan stopped.
+      this.see(this.source);
+      advance(this.scan, this.win, (at) => this.ends.push(at), this.base);
+    }
     const ends = this.ends;
     const deadline = performance.now() + SLICE_BUDGET_MS;
     while (this.endsAt < ends.length && performance.now() < deadline) {
@@ -257,7 +285,7 @@ export class MarkdownView {
       }
       if (cut > this.frozen) this.freezeTo(cut);
     }
-    const backlog = this.endsAt < ends.length;
+    const backlog = this.endsAt < ends.length || !this.whole;
     if (!backlog && !this.scan.fence && !this.scan.math && this.length - this.frozen > SOFT_LIMIT) {
       // A huge block: cut at its last line break, or at its last space (a paragraph split
       // in two while streaming; the final render joins it again).
@@ -312,6 +340,10 @@ export class MarkdownView {
     this.cancelSlices();
     if (this.pumping) cancelAnimationFrame(this.pumping);
     this.pumping = 0;
+    if (!this.whole) {
+      this.win = String(this.source).slice(this.base);
+      this.whole = true;
+    }
     const rest = this.part(this.frozen);
     // Kept to tell the same final text again; joined once, at the end.
     this.text = String(this.source);
@@ -356,20 +388,27 @@ export class MarkdownView {
     this.el.setAttribute("aria-busy", "true");
     let i = cuts.length - 1;
     let first: Node | null = before;
+    let box: HTMLElement | null = null;
+    let boxChars = 0;
     const run = () => {
       if (token !== this.slicing) return;
       const deadline = performance.now() + SLICE_BUDGET_MS;
       const budget = frameBudget.tick();
       let chars = 0;
       do {
-        chars += cuts[i] - (i > 0 ? cuts[i - 1] : 0);
-        const div = document.createElement("div");
-        div.className = "cw-chunk";
+        const size = cuts[i] - (i > 0 ? cuts[i - 1] : 0);
+        chars += size;
         const fragment = renderMarkdown(body.slice(i > 0 ? cuts[i - 1] : 0, cuts[i]));
         decorate(fragment, this.labels);
-        div.append(fragment);
-        this.el.insertBefore(div, first);
-        first = div;
+        if (!box || boxChars + size > GROUP_CHARS) {
+          box = document.createElement("div");
+          box.className = "cw-chunk";
+          boxChars = 0;
+          this.el.insertBefore(box, first);
+          first = box;
+        }
+        box.prepend(fragment);
+        boxChars += size;
         i--;
       } while (i >= 0 && chars < budget && performance.now() < deadline);
       if (i >= 0) requestAnimationFrame(run);
@@ -391,6 +430,7 @@ export class MarkdownView {
     this.length = 0;
     this.win = "";
     this.base = 0;
+    this.whole = true;
     this.frozen = 0;
     this.frozenHead = "";
     this.frozenEdge = "";
@@ -418,12 +458,17 @@ export class MarkdownView {
   }
 
   private freeze(chunk: string): void {
-    const div = document.createElement("div");
-    div.className = "cw-chunk";
     const fragment = renderMarkdown(chunk);
     decorate(fragment, this.labels);
-    div.append(fragment);
-    this.el.insertBefore(div, this.tail);
+    let box = this.box;
+    if (!box || box.parentNode !== this.el || this.boxChars + chunk.length > GROUP_CHARS) {
+      box = this.box = document.createElement("div");
+      box.className = "cw-chunk";
+      this.boxChars = 0;
+      this.el.insertBefore(box, this.tail);
+    }
+    box.append(fragment);
+    this.boxChars += chunk.length;
     if (this.tail) {
       this.tail.replaceChildren();
       this.tailHtmlOf = "";
