@@ -79,6 +79,15 @@ const en = {
   resize: "Drag to resize the chat",
   copyMessage: "Copy message",
   feedbackPraise: "What was helpful? (optional)",
+  // Messages typed while the kernel or an answer is busy (outbox.ts).
+  queued: "Queued: sent when the answer ends",
+  sending: "Sending…",
+  kernelBusy: "The kernel is busy (a cell is running): this message is sent as soon as it is free.",
+  kernelSilent: "No answer from the kernel yet: this message waits here and is not lost.",
+  kernelDown: "The kernel is not running: restart it; this message waits here.",
+  notSent: "Not sent",
+  retry: "Retry",
+  filesLost: "Its attachments were lost when the page was reloaded.",
 };
 
 export type Labels = typeof en;
@@ -164,6 +173,14 @@ const fr: Labels = {
   resize: "Faites glisser pour redimensionner le chat",
   copyMessage: "Copier le message",
   feedbackPraise: "Qu’est-ce qui vous a aidé ? (facultatif)",
+  queued: "En attente : envoyé à la fin de la réponse",
+  sending: "Envoi…",
+  kernelBusy: "Le noyau est occupé (une cellule s’exécute) : ce message part dès qu’il est libre.",
+  kernelSilent: "Pas encore de réponse du noyau : ce message attend ici, il n’est pas perdu.",
+  kernelDown: "Le noyau ne tourne pas : redémarrez-le ; ce message attend ici.",
+  notSent: "Non envoyé",
+  retry: "Réessayer",
+  filesLost: "Ses pièces jointes ont été perdues au rechargement de la page.",
 };
 
 const de: Labels = {
@@ -246,6 +263,14 @@ const de: Labels = {
   resize: "Ziehen, um die Größe des Chats zu ändern",
   copyMessage: "Nachricht kopieren",
   feedbackPraise: "Was war hilfreich? (optional)",
+  queued: "In der Warteschlange: wird nach der Antwort gesendet",
+  sending: "Wird gesendet…",
+  kernelBusy: "Der Kernel ist beschäftigt (eine Zelle läuft): Diese Nachricht wird gesendet, sobald er frei ist.",
+  kernelSilent: "Noch keine Antwort vom Kernel: Diese Nachricht wartet hier und geht nicht verloren.",
+  kernelDown: "Der Kernel läuft nicht: Starten Sie ihn neu; diese Nachricht wartet hier.",
+  notSent: "Nicht gesendet",
+  retry: "Erneut versuchen",
+  filesLost: "Die Anhänge gingen beim Neuladen der Seite verloren.",
 };
 
 /** A label with `{name}` placeholders filled in. */

@@ -35,6 +35,7 @@ import {
   stepKey,
 } from "./protocol";
 import { type LibraryName, addLibrarySource } from "./lazy";
+import { type KeyValueStorage, Outbox, pageStorage } from "./outbox";
 
 /** How long a library shipped by the kernel may take to arrive after its request. */
 const LIBRARY_WAIT_MS = 20_000;
@@ -100,6 +101,8 @@ export class ChatStore {
   private readonly pending = new Map<string, Pending>();
   private readonly listeners = new Set<Listener>();
   private readonly eventListeners = new Map<string, Set<(msg: EventMessage) => void>>();
+  /** The messages sent and not yet taken by the kernel, and the composer's draft. */
+  readonly outbox: Outbox;
   /** The composer's mode choices, sent with each message: mode id → option id. */
   chosenModes: Record<string, string> = {};
   private askFor: string | null = null;
@@ -141,8 +144,9 @@ export class ChatStore {
     this.notify();
   };
 
-  /** `live`: a kernel is behind the model (it can ship libraries); false for a stored thread. */
-  constructor(model: AnyModel, instance: string, live = true) {
+  /** `live`: a kernel is behind the model (it can ship libraries); false for a stored thread.
+   * `storage` keeps the outbox and the draft over a page reload (sessionStorage when live). */
+  constructor(model: AnyModel, instance: string, live = true, storage: KeyValueStorage | null = live ? pageStorage() : null) {
     this.model = model;
     this.instance = instance;
     this.removeSource = live ? addLibrarySource((name) => this.shipLibrary(name)) : null;
@@ -152,11 +156,13 @@ export class ChatStore {
     this.dirtySteps.clear();
     this.dirtyStructure = false;
     this.dirtyMeta = false;
+    this.outbox = new Outbox(this, storage);
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.outbox.dispose();
     this.model.off("change", this.onChange);
     this.model.off("msg:custom", this.onCustom);
     this.removeSource?.();
@@ -200,6 +206,14 @@ export class ChatStore {
 
   get running(): boolean {
     return this.model.get("running") === true;
+  }
+
+  /** The kernel's status as the page's widget manager sees it ("busy", "idle", "dead"...),
+   * or null where the page gives no kernel (Voila and JupyterLab do). */
+  get kernelStatus(): string | null {
+    const manager = (this.model as { widget_manager?: { kernel?: { status?: unknown } | null } }).widget_manager;
+    const status = manager?.kernel?.status;
+    return typeof status === "string" ? status : null;
   }
 
   private trait<T>(name: string, ok: (v: unknown) => boolean, fallback: T): T {
