@@ -1,7 +1,11 @@
 """From ``scripts/demo.sh`` to a first answer, as a newcomer goes: start the script, open the
 URL it prints, get to the notebook, run it, type a message, read the answer.
 
-    .venv/bin/python benchmarks/demo_first_answer.py [--runs 3] [--message "hello"]
+    .venv/bin/python benchmarks/demo_first_answer.py [--runs 3] [--message "hello"] [--peer DIR]
+
+``--peer DIR``: another checkout (set up with its own ``scripts/setup.sh``, e.g. a ``git
+archive`` of main) measured in the same run, its runs interleaved with this tree's, and the
+ratio of the medians printed: the machine's load moves both alike.
 
 Each run starts ``scripts/demo.sh`` afresh (throw-away Jupyter config, data and workspace
 directories, a free loopback port, so no earlier run's state helps) and headless Chromium.
@@ -43,15 +47,17 @@ URL = re.compile(r"(http://127\.0\.0\.1:\d+/\S*\?token=\w+)")
 STAGES = ("script_to_url", "url_to_notebook", "to_kernel_idle", "to_cells_run", "url_to_first_answer")
 
 
-def start_demo(home: Path, port: int, log_path: Path) -> tuple[subprocess.Popen[bytes], str, float]:
-    """Run demo.sh; returns the process, the URL it printed and the seconds it took."""
+def start_demo(
+    repo: Path, home: Path, port: int, log_path: Path
+) -> tuple[subprocess.Popen[bytes], str, float]:
+    """Run ``repo``'s demo.sh; returns the process, the URL it printed and the seconds it took."""
     env = JupyterLab(root=home, home=home, log_path=log_path).env()  # isolated Jupyter dirs
     env["PORT"] = str(port)
     t0 = time.monotonic()
     log = open(log_path, "wb")  # noqa: SIM115 - stays open while the server writes
     proc = subprocess.Popen(
-        ["bash", str(REPO / "scripts" / "demo.sh"), "--LabApp.expose_app_in_browser=True"],
-        cwd=REPO,
+        ["bash", str(repo / "scripts" / "demo.sh"), "--LabApp.expose_app_in_browser=True"],
+        cwd=repo,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=log,
@@ -112,9 +118,11 @@ def poll(page: Page, script: str, arg: Any, done: Any, what: str, timeout: float
         page.wait_for_timeout(50)
 
 
-def one_run(browser: Any, message: str, results: Path) -> dict[str, float]:
+def one_run(repo: Path, browser: Any, message: str, results: Path) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(prefix="cw-bench-demo-"))
-    proc, url, script_s = start_demo(home, free_port(), results / "demo_first_answer-lab.log")
+    example = repo / "examples" / NOTEBOOK
+    saved = example.read_bytes()  # demo.sh serves the tree: the run must leave it as it was
+    proc, url, script_s = start_demo(repo, home, free_port(), results / "demo_first_answer-lab.log")
     context = browser.new_context(viewport={"width": 1280, "height": 960})
     context.set_default_timeout(120_000)
     page = context.new_page()
@@ -156,8 +164,7 @@ def one_run(browser: Any, message: str, results: Path) -> dict[str, float]:
             page.screenshot(path=str(results / "demo_first_answer.png"))
         context.close()
         stop(proc)
-        # demo.sh serves the repository: the run must leave the example as it was.
-        subprocess.run(["git", "checkout", "--", f"examples/{NOTEBOOK}"], cwd=REPO, check=False)
+        example.write_bytes(saved)
         shutil.rmtree(home, ignore_errors=True)
 
 
@@ -170,29 +177,41 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--message", default="hello from the benchmark")
+    parser.add_argument("--peer", type=Path, help="another checkout, measured in the same run")
     args = parser.parse_args()
     results = REPO / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
+    trees = {"this tree": REPO, **({"peer": args.peer.resolve()} if args.peer else {})}
     load_before = os.getloadavg()
-    runs: list[dict[str, float]] = []
+    runs: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             for i in range(args.runs):
-                runs.append(one_run(browser, args.message, results))
-                figures = ", ".join(f"{k} {v:.2f} s" for k, v in runs[-1].items())
-                print(f"run {i + 1}: {figures}", file=sys.stderr)
+                for label, repo in trees.items():  # interleaved: both see the same load
+                    runs[label].append(one_run(repo, browser, args.message, results))
+                    figures = ", ".join(f"{k} {v:.2f} s" for k, v in runs[label][-1].items())
+                    print(f"{label}, run {i + 1}: {figures}", file=sys.stderr)
         finally:
             browser.close()
     load_after = os.getloadavg()
-    rows = [(stage.replace("_", " "), spread([r[stage] for r in runs]), "") for stage in STAGES]
-    print(table(rows))
+    median = {label: {s: statistics.median(r[s] for r in rs) for s in STAGES} for label, rs in runs.items()}
+    for label, rs in runs.items():
+        rows = [(stage.replace("_", " "), spread([r[stage] for r in rs]), "") for stage in STAGES]
+        if "peer" in median and label == "this tree":
+            rows = [
+                (name, f"{value} ({median[label][stage] / median['peer'][stage]:.2f}x peer)", "")
+                for (name, value, _), stage in zip(rows, STAGES, strict=True)
+            ]
+        print(f"{label}: {trees[label]}")
+        print(table(rows))
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
     result = {
         **environment(),
+        "trees": {label: str(path) for label, path in trees.items()},
         "runs": runs,
         "load": [load_before, load_after],
-        "median": {s: statistics.median(r[s] for r in runs) for s in STAGES},
+        "median": median,
     }
     print(write_result("demo_first_answer", result))
 

@@ -76,6 +76,7 @@ class ChatSession(traitlets.HasTraits):
         #: ``cw.user_session``: values kept for this chat, reset by a new chat.
         self.user_session: dict[str, Any] = {"id": self.thread_id}
         self.started = False
+        self._starting: asyncio.Future[None] | None = None  # while on_chat_start runs
         self.conversation = Conversation()
         self.runner = HandlerRunner(self)
         self.asks = PendingAsks(self._prompt_changed)
@@ -197,14 +198,24 @@ class ChatSession(traitlets.HasTraits):
 
     # -- the chat's life ------------------------------------------------------------------
     async def start(self) -> None:
-        """Run ``on_chat_start`` if this chat has not started yet."""
+        """Run ``on_chat_start`` if this chat has not started yet. A caller that comes while
+        it runs (a message typed as the view opens) waits for it: the greeting comes first."""
         if self.started:
+            if self._starting is not None:
+                await asyncio.shield(self._starting)
             return
         self.started = True
-        await self.interaction.load_starters_and_profiles()
-        if handler := self.handlers.get("on_chat_start"):
-            await self.runner.invoke("on_chat_start", handler)
-            self.conversation.flush()
+        starting = self._starting = asyncio.get_running_loop().create_future()
+        try:
+            await self.interaction.load_starters_and_profiles()
+            if handler := self.handlers.get("on_chat_start"):
+                await self.runner.invoke("on_chat_start", handler)
+                self.conversation.flush()
+        finally:
+            if not starting.done():
+                starting.set_result(None)
+            if self._starting is starting:
+                self._starting = None
 
     def accept_user_message(
         self,

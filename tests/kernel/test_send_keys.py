@@ -107,3 +107,29 @@ def test_only_the_newest_keys_are_kept():
         keys.add(f"k{i}", f"m{i}")
     assert keys.get("k0") is None and keys.get("k4") is None
     assert keys.get("k5") == "m5" and keys.get(f"k{keys.LIMIT + 4}") == f"m{keys.LIMIT + 4}"
+
+
+async def test_a_message_typed_as_the_view_opens_is_answered_after_the_greeting(app, wire):
+    """The view's hello starts on_chat_start; a message sent meanwhile waits for it."""
+    from chatwidget._protocol import PROTOCOL_VERSION
+
+    seen = []
+
+    @app.on_chat_start
+    async def greet():
+        await asyncio.sleep(0.05)
+        await cw.Message("welcome").send()
+        seen.append("greeting")
+
+    @app.on_message
+    async def reply(message):
+        seen.append(f"answer {message.content}")
+        await cw.Message(f"echo: {message.content}").send()
+
+    wire.browser_sends({"id": "h", "kind": "hello", "protocol": PROTOCOL_VERSION})
+    await asyncio.sleep(0.01)  # the greeting is under way
+    wire.browser_sends({"id": "m", "kind": "send", "content": "quick", "key": "k"})
+    await app.wait()
+    assert seen == ["greeting", "answer quick"]
+    # The user's message shows when sent; the answer comes after the greeting.
+    assert [m.content for m in app.messages if m.type == "assistant_message"] == ["welcome", "echo: quick"]
