@@ -7,7 +7,6 @@ trusted (an element must be a custom element of this chat, an action must have a
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +67,7 @@ def element_message(chat: ChatSession, request_id: str, request: Request, buffer
     if chat.runner.busy and chat.app.disable_while_running:
         raise _refuse(request_id, "busy", "Wait for the answer to finish, or stop it.")
     message = chat.accept_user_message(content, [], command, check_modes(chat.modes, None))
-    asyncio.get_running_loop().create_task(chat.answer_after_start(message))
+    chat.answer_after_start(message)
     return {"message_id": message.id}
 
 

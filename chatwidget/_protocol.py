@@ -45,7 +45,7 @@ AUDIO_INTERRUPT: Final = "audio_interrupt"  # {}: stop playing; the tracks sent 
 
 # Kinds sent by the browser (each is a request: it carries an ``id``).
 HELLO: Final = "hello"  # {protocol, identity?} -> {protocol, signed_in}; starts the chat
-SEND: Final = "send"  # {content, files?: [upload ids], command?} -> {message_id}
+SEND: Final = "send"  # {content, files?, command?, modes?, key?} -> {message_id, duplicate?}
 STOP: Final = "stop"  # {} -> {stopped}
 RESYNC: Final = "resync"  # {step} -> {step: StepDict}
 ASK_REPLY: Final = "ask_reply"  # {ask, output | action | files | submitted+data} -> {accepted}
@@ -125,6 +125,7 @@ class SendRequest(_SendContent, total=False):
     files: list[str]
     command: str | None
     modes: dict[str, str]
+    key: str  # the outbox's id of the message: a second send of it gets the first delivery
 
 
 class StepRequest(TypedDict):

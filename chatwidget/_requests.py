@@ -55,6 +55,11 @@ def hello(chat: ChatSession, request_id: str, request: Request, buffers: list[by
 
 def send(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     content = wire.field(request, "content", str, max_chars=wire.MAX_CONTENT_CHARS)
+    key = None if request.get("key") is None else wire.field(request, "key", str, max_chars=wire.MAX_ID_CHARS)
+    if key == "":
+        raise _refuse(request_id, "bad_request", "'key' must not be empty")
+    if key is not None and (delivered := chat.delivered.get(key)) is not None:
+        return {"message_id": delivered, "duplicate": True}  # sent again: it is there already
     files = request.get("files") or []
     command = request.get("command")
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
@@ -77,7 +82,9 @@ def send(chat: ChatSession, request_id: str, request: Request, buffers: list[byt
     except ValueError as exc:
         raise _refuse(request_id, "bad_request", str(exc)) from None
     message = chat.accept_user_message(content, uploaded, command, modes)
-    asyncio.get_running_loop().create_task(chat.answer_after_start(message))
+    if key is not None:
+        chat.delivered.add(key, message.id)
+    chat.answer_after_start(message)
     return {"message_id": message.id}
 
 

@@ -14,7 +14,7 @@ import functools
 import inspect
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -103,14 +103,16 @@ class HandlerRunner:
         *args: Any,
         answers: list[Any] | None = None,
         cell: contextvars.Context | None = None,
+        before: Callable[[], Awaitable[None]] | None = None,
     ) -> asyncio.Task[Any]:
         """Run ``handler(*args)`` as a task; it counts as the chat's running work until it ends.
 
         ``cell``: run it in (a copy of) that cell's context, so that its ``print()`` and
         logging land under that cell; by default they go where the caller's would.
+        ``before``: awaited first, in the same task (``on_chat_start`` before a first answer).
         """
         context = ChatContext(self._chat, answers)
-        coro = self.invoke(name, handler, *args, context=context)
+        coro = self.invoke(name, handler, *args, context=context, before=before)
         loop = asyncio.get_running_loop()
         task = cell.copy().run(loop.create_task, coro) if cell is not None else loop.create_task(coro)
         self._tasks[task] = context
@@ -125,12 +127,16 @@ class HandlerRunner:
         *args: Any,
         context: ChatContext | None = None,
         finish_streams: bool = True,
+        before: Callable[[], Awaitable[None]] | None = None,
     ) -> Any:
         """Await one handler in the chat's context; an exception becomes an error message.
 
         ``finish_streams=False`` for a handler that runs beside the answer (an audio chunk's,
-        ten times a second): the answer's streams are its own to end.
+        ten times a second): the answer's streams are its own to end. ``before`` is awaited
+        first.
         """
+        if before is not None:
+            await before()
         current_chat.set(context or ChatContext(self._chat))
         remember_loop()
         try:

@@ -199,7 +199,10 @@ class ChatApp(ChatOptions, HandlerDecorators, ChatExtras):
         from IPython.display import display
 
         self._require_widget()
-        display(self)  # type: ignore[no-untyped-call]
+        # Where the widget cannot be shown (a saved notebook, GitHub), the static copy below is
+        # what readers get: the app's text form (a count of messages at display time) is not.
+        data, metadata = self._bundle("")
+        display(data, metadata=metadata, raw=True)  # type: ignore[no-untyped-call]
         if self._static is None:
             from ._static import StaticCopies
 
@@ -226,13 +229,14 @@ class ChatApp(ChatOptions, HandlerDecorators, ChatExtras):
         return f"ChatApp(title={self.title!r}, messages={len(self.messages)})"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self._bundle(repr(self))
+
+    def _bundle(self, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The widget's display data and metadata, with ``text`` as the plain-text form."""
         if self.widget is None:
-            return {"text/plain": repr(self)}
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
-        if isinstance(data, dict):
-            data["text/plain"] = repr(self)
-        return bundle
+            return {"text/plain": text}, {}
+        data, metadata = self.widget._repr_mimebundle_() or ({}, {})
+        return {**data, "text/plain": text}, metadata
 
     def close(self) -> None:
         """Close the chat and its views; ``on_chat_end`` runs if a loop is running."""

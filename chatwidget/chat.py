@@ -21,6 +21,7 @@ import traitlets
 from . import _protocol as wire
 from ._base import StepBase
 from ._context import open_chats
+from ._delivered import DeliveredKeys
 from ._elements import ElementRegistry
 from ._emitter import ViewSync
 from ._errors import report_error
@@ -76,6 +77,7 @@ class ChatSession(traitlets.HasTraits):
         #: ``cw.user_session``: values kept for this chat, reset by a new chat.
         self.user_session: dict[str, Any] = {"id": self.thread_id}
         self.started = False
+        self._starting: asyncio.Future[None] | None = None  # while on_chat_start runs
         self.conversation = Conversation()
         self.runner = HandlerRunner(self)
         self.asks = PendingAsks(self._prompt_changed)
@@ -92,6 +94,8 @@ class ChatSession(traitlets.HasTraits):
         self.page = PageExtras(self)
         #: The user's voice coming in, and audio going out (``cw.send_audio_chunk``).
         self.voice = Voice(self)
+        #: The keys of the messages views sent, so that a message sent twice shows once.
+        self.delivered = DeliveredKeys()
         self.view: ViewSync | None = None
         #: The context of the cell that displayed the chat, where handlers' output goes
         #: (set by ``app.display()`` when the app shows the author everything); else None.
@@ -197,14 +201,24 @@ class ChatSession(traitlets.HasTraits):
 
     # -- the chat's life ------------------------------------------------------------------
     async def start(self) -> None:
-        """Run ``on_chat_start`` if this chat has not started yet."""
+        """Run ``on_chat_start`` if this chat has not started yet. A caller that comes while
+        it runs (a message typed as the view opens) waits for it: the greeting comes first."""
         if self.started:
+            if self._starting is not None:
+                await asyncio.shield(self._starting)
             return
         self.started = True
-        await self.interaction.load_starters_and_profiles()
-        if handler := self.handlers.get("on_chat_start"):
-            await self.runner.invoke("on_chat_start", handler)
-            self.conversation.flush()
+        starting = self._starting = asyncio.get_running_loop().create_future()
+        try:
+            await self.interaction.load_starters_and_profiles()
+            if handler := self.handlers.get("on_chat_start"):
+                await self.runner.invoke("on_chat_start", handler)
+                self.conversation.flush()
+        finally:
+            if not starting.done():
+                starting.set_result(None)
+            if self._starting is starting:
+                self._starting = None
 
     def accept_user_message(
         self,
@@ -232,20 +246,31 @@ class ChatSession(traitlets.HasTraits):
         return message
 
     def answer(
-        self, message: Message, answers: list[Any] | None = None, *, from_view: bool = False
+        self,
+        message: Message,
+        answers: list[Any] | None = None,
+        *,
+        from_view: bool = False,
+        start_first: bool = False,
     ) -> asyncio.Task[Any] | None:
         """Run ``on_message`` for ``message``; ``answers`` script its prompts. Typed in a view
-        (``from_view``), what the handler prints goes under the cell that displayed the chat."""
+        (``from_view``), what the handler prints goes under the cell that displayed the chat.
+        ``start_first``: run ``on_chat_start`` before, if the chat has not started."""
         handler = self.handlers.get("on_message")
         if handler is None:
             log.warning("chatwidget: a message arrived but no @app.on_message handler is registered")
             return None
         cell = self.output_context if from_view else None
-        return self.runner.start("on_message", handler, message, answers=answers, cell=cell)
+        before = self.start if start_first else None
+        return self.runner.start("on_message", handler, message, answers=answers, cell=cell, before=before)
 
-    async def answer_after_start(self, message: Message) -> None:
-        await self.start()
-        self.answer(message, from_view=True)
+    def answer_after_start(self, message: Message) -> asyncio.Task[Any] | None:
+        """Answer a message typed in a view, after ``on_chat_start`` if the chat has not started.
+
+        The chat is running from now on, before the reply to the view's request: the next
+        message the view holds waits for this answer to end rather than racing it.
+        """
+        return self.answer(message, from_view=True, start_first=True)
 
     def say(self, content: str, *, error: bool = False) -> Message:
         """A notice from the assistant in this chat (a stop, an error), shown at once."""

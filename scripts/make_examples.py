@@ -45,8 +45,9 @@ A chat app is a `cw.ChatApp` with handlers. `on_chat_start` greets, `on_message`
 user message. Here the answer comes from `DemoModel`, an offline stand-in for an LLM, so this
 runs with no API key.
 
-Run the cells, then type in the chat below. `app.sidebar()` opens the same live chat in
-JupyterLab's side panel.
+Run the cells, then type in the chat below, for example *What can you do?*: a `plan` step
+shows what the model "thought", then the answer streams in, starting with "You said: ...".
+`app.sidebar()` opens the same live chat in JupyterLab's side panel.
 """),
     code("""
 import chatwidget as cw
@@ -140,7 +141,12 @@ async def reply(message: cw.Message):
 
 app.display()
 """),
-    md("Drive it from code and read the transcript: steps are indented under their parent."),
+    md("""
+Type a query in the chat above, for example *jupyter widgets*: the answer ("Here is what I
+found: **jupyter widgets result 1**") comes under a `research` step holding the `search` and
+`rank` tool steps, and an `llm` step with its generation. Or drive it from code and read the
+transcript: steps are indented under their parent.
+"""),
     code("""
 await app.send_user_message("jupyter widgets")
 print(app.transcript())
@@ -149,17 +155,21 @@ print(app.transcript())
 ## When a step fails
 
 An exception inside a step marks the step as an error (with the exception's text) and keeps
-propagating; a handler that raises shows an error message, and the chat goes on.
+propagating; a handler that raises shows an error message, and the chat goes on. A second
+app shows it here, headless, so that the chat above keeps its handler.
 """),
     code("""
-@app.on_message
+broken = cw.ChatApp(title="Broken", headless=True)
+
+
+@broken.on_message
 async def failing(message: cw.Message):
     async with cw.Step(name="parse", type="tool"):
         raise ValueError("could not parse the question")
 
 
-await app.send_user_message("???")
-print(app.transcript().split("User: ???")[1])
+await broken.send_user_message("???")
+print(broken.transcript())
 """),
     md("""
 ## How much of the chain of thought users see
@@ -184,6 +194,10 @@ NOTEBOOKS["ask_and_actions.ipynb"] = [
 Inside a handler, `await cw.AskUserMessage(...).send()` waits for the user's answer, then
 the handler goes on. `AskActionMessage` offers buttons; `AskFileMessage` asks for files.
 Actions attached to any message call `@app.action_callback(name)` when clicked.
+
+Type anything in the chat below: it asks for your name (answer in the composer), then offers
+Tea or Coffee; after your choice ("Your name is: ... One tea coming.") a Refill button pours
+another.
 """),
     code("""
 import chatwidget as cw
@@ -274,6 +288,10 @@ NOTEBOOKS["elements.ipynb"] = [
 Elements attach to a message (`elements=[...]`) or a step. `display="inline"` shows them in
 the message, `"side"` as a link that opens a side area, `"page"` as a link to a full view.
 Their bytes travel once, as binary buffers, however often the message is updated.
+
+Type anything in the chat below: a task list appears and completes, then a plot, a table, a
+link that opens the PDF in a side area and a SQL snippet; last, a small form asks "How was
+it?": answer it and press Send, and the chat thanks you with your answer.
 """),
     code("""
 import matplotlib
@@ -354,6 +372,9 @@ such as vLLM, llama.cpp or Ollama) and/or `OPENAI_API_KEY` before starting the k
 `pip install chatwidget[openai]`. With neither set it falls back to the offline demo model,
 so the notebook runs anywhere. `instrument_openai()` records each call as an `llm` step with
 its prompt, settings, token counts and latency.
+
+Type in the chat below, for example *Hello!*: offline, the demo model answers "You said:
+**Hello!**" and a short tour; with an endpoint, the model answers.
 """),
     code("""
 import os
@@ -452,7 +473,13 @@ await app.send_user_message("Call Sam")
 await app.save()  # writes are batched in the background; save() waits for them
 thread_id = app.thread_id
 """),
-    md("Later, in a new kernel (here: a new app), the thread list finds it and `resume` restores it."),
+    md("""
+Type a note in the chat above, for example *Water the plants*: the app counts it with the two
+added from code ("Noted (3 so far).").
+
+Later, in a new kernel (here: a new app), the thread list finds the thread and `resume`
+restores it.
+"""),
     code("""
 later = make_app()
 page = await later.list_threads()
@@ -483,7 +510,7 @@ def support_desk(**options) -> cw.ChatApp:
     @app.on_chat_start
     async def welcome():
         await cw.Message(
-            "Welcome to the support desk.",
+            "Welcome to the support desk. Ask me anything, or about your ticket.",
             actions=[cw.Action(name="hours", label="Opening hours")],
         ).send()
 
@@ -571,7 +598,9 @@ print("server:", server_path.name)
 The app allows this Python to start stdio servers, and nothing else. `on_mcp_connect` gets
 the SDK's own `ClientSession`; `app.mcp_servers` lists the connected servers' tools (as OpenAI
 tool specs too) and `call_tool` runs one as a `tool` step. The offline demo model pretends to
-call functions: it picks the tool whose name the message uses.
+call functions: it picks the tool whose name the message uses. Once the notebook has run,
+type in the chat, for example *multiply 6 by 7* ("multiply says: 42") or *add_note buy
+bread*.
 """),
     code("""
 import chatwidget as cw
@@ -600,6 +629,9 @@ async def disconnected(name, session):
 @app.on_message
 async def reply(message: cw.Message):
     tools = app.mcp_servers.openai_tools()
+    if not tools:
+        await cw.Message("No MCP server is connected: connect one with the wrench button.").send()
+        return
     call = model.pick_tool(message.content, tools)
     if call is None:
         await cw.Message("Name a tool: " + ", ".join(t["function"]["name"] for t in tools)).send()
@@ -641,11 +673,255 @@ for refused in [
 """),
     md("""
 Servers are disconnected when the chat ends (`new_chat()`, `close()`), and a stdio server's
-process ends with its connection (and with the kernel, if the chat was never closed).
+process ends with its connection (and with the kernel, if the chat was never closed). Here
+the server is disconnected, then connected again so that the chat above keeps its tools.
 """),
     code("""
 await app.disconnect_mcp("notes")
 print(app.connected_mcp, app.messages[-1].content)
+await app.connect_mcp(notes)
+print([server["name"] for server in app.connected_mcp])
+"""),
+]
+
+
+NOTEBOOKS["llm_integrations.ipynb"] = [
+    md(r"""
+# LLM integrations: OpenAI, LangChain, LlamaIndex
+
+Each integration turns the calls of an LLM library into steps of the chat: collapsible
+blocks under the answer, with the model, the messages, the completion, token counts and
+timings recorded as a generation (`step.generation`).
+
+| library | how | extra |
+|---|---|---|
+| `openai` | `instrument_openai()` once | `pip install chatwidget[openai]` |
+| LangChain | `LangchainTracer()` in a runnable's `callbacks` | `pip install chatwidget[langchain]` |
+| LlamaIndex | `LlamaIndexCallbackHandler()` in a `CallbackManager` | `pip install chatwidget[llama-index]` |
+
+Everything here runs offline: the OpenAI client talks to a tiny OpenAI-compatible server
+started below on loopback, and LangChain and LlamaIndex use their own fake models.
+"""),
+    md(r"""
+## A tiny OpenAI-compatible server
+
+It answers `/v1/chat/completions` with "Echo: " and the last user message, all at once
+or streamed as server-sent events, word by word. A real deployment would leave out this
+cell and use the default `base_url`.
+"""),
+    code(r"""
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class EchoModel(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        text = "Echo: " + body["messages"][-1]["content"]
+        count = len(text.split())
+        usage = {"prompt_tokens": 3, "completion_tokens": count, "total_tokens": 3 + count}
+        base = {"id": "1", "created": 0, "model": body["model"]}
+        if not body.get("stream"):
+            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            reply = {**base, "object": "chat.completion", "choices": [choice], "usage": usage}
+            data = json.dumps(reply).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.end_headers()
+        words = text.split(" ")
+        deltas = [{"role": "assistant", "content": words[0]}, *({"content": " " + w} for w in words[1:])]
+        chunks = [{"index": 0, "delta": d, "finish_reason": None} for d in deltas]
+        chunks.append({"index": 0, "delta": {}, "finish_reason": "stop"})
+        for choice in chunks:
+            event = {**base, "object": "chat.completion.chunk", "choices": [choice]}
+            self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+        last = {**base, "object": "chat.completion.chunk", "choices": [], "usage": usage}
+        self.wfile.write(f"data: {json.dumps(last)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.close_connection = True
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), EchoModel)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+"""),
+    md(r"""
+## OpenAI
+
+`instrument_openai()` wraps the client's `create` methods once for all clients, sync and
+async, streamed or not, with tool calls. A call made inside a handler becomes an `llm`
+step under the current step; calls made elsewhere are left alone.
+"""),
+    code(r"""
+import chatwidget as cw
+from openai import AsyncOpenAI
+
+from chatwidget.openai import instrument_openai
+
+instrument_openai()
+client = AsyncOpenAI(base_url=base_url, api_key="offline")
+
+openai_app = cw.ChatApp(title="OpenAI")
+
+
+@openai_app.on_message
+async def reply(message: cw.Message):
+    stream = await client.chat.completions.create(
+        model="echo-1",
+        messages=[{"role": "system", "content": "Repeat."}, {"role": "user", "content": message.content}],
+        stream=True,
+        stream_options={"include_usage": True},
+        temperature=0,
+    )
+    answer = cw.Message("")
+    async for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            await answer.stream_token(chunk.choices[0].delta.content)
+    await answer.send()
+
+
+openai_app.display()
+"""),
+    md(r"""
+Type in the chat above, for example *Hello, model*: the loopback server answers "Echo:
+Hello, model", under an `echo-1` `llm` step. Driving the chat from code (as the user would by
+typing) shows the same:
+"""),
+    code(r"""
+await openai_app.send_user_message("Hello, model")
+print(openai_app.transcript())
+"""),
+    md(r"""
+The step's generation holds what an LLM call is judged by (timings vary from run to run, so
+only their presence is shown):
+"""),
+    code(r"""
+llm_step = next(s for s in openai_app.steps if s.type == "llm")
+g = llm_step.generation
+print("provider:", g.provider, "| model:", g.model, "| settings:", g.settings)
+print("messages:", [(m.role, m.content) for m in g.messages])
+print("completion:", g.message_completion.content)
+print("tokens in/out/total:", g.input_token_count, g.output_token_count, g.token_count)
+print("timed:", g.duration is not None, g.tt_first_token is not None, g.token_throughput_in_s is not None)
+"""),
+    md(r"""
+## LangChain
+
+`LangchainTracer` is a LangChain callback handler. Runs become steps (a chain at the top
+is a `run`, a chat model an `llm`, a retriever or a tool a `tool`), nested as LangChain
+nests them; the LCEL plumbing (`RunnableSequence`, `RunnableLambda`...) is skipped and its
+children attach to the nearest shown run. With `stream_final_answer=True`, what the model
+writes after `Final Answer:` streams into a chat message.
+
+`GenericFakeChatModel` is LangChain's own fake chat model: it replies with the messages it
+is given, streamed word by word.
+"""),
+    code(r'''
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableLambda
+from langchain_core.tools import tool
+
+from chatwidget.langchain import LangchainTracer
+
+
+@tool
+def capital_of(country: str) -> str:
+    """The capital of a country."""
+    return {"France": "Paris"}.get(country, "unknown")
+
+
+model = GenericFakeChatModel(
+    messages=iter([AIMessage("Thought: the tool said Paris.\nFinal Answer: The capital of France is Paris.")])
+)
+prompt = ChatPromptTemplate.from_messages(
+    [("system", "Answer with Final Answer:"), ("human", "{question} {fact}")]
+)
+
+
+def agent(question: str):
+    fact = capital_of.invoke({"country": "France"})
+    return (prompt | model).invoke({"question": question, "fact": fact})
+
+
+chain = RunnableLambda(agent).with_config(run_name="agent")
+langchain_app = cw.ChatApp(title="LangChain")
+
+
+@langchain_app.on_message
+async def answer(message: cw.Message):
+    tracer = LangchainTracer(stream_final_answer=True)
+    await chain.ainvoke(message.content, config={"callbacks": [tracer]})
+
+
+await langchain_app.send_user_message("What is the capital of France?")
+print(langchain_app.transcript())
+'''),
+    md(r"""
+## LlamaIndex
+
+`LlamaIndexCallbackHandler` shows a query, its retrieval (with the source nodes found, in
+the step's output and in `step.metadata["source_nodes"]`) and the LLM call. `MockLLM` and
+`MockEmbedding` are LlamaIndex's offline stand-ins (the mock LLM answers "text text...").
+"""),
+    code(r"""
+from llama_index.core import Document, VectorStoreIndex, get_response_synthesizer
+from llama_index.core.callbacks import CallbackManager
+from llama_index.core.embeddings import MockEmbedding
+from llama_index.core.llms import MockLLM
+from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.query_engine import RetrieverQueryEngine
+
+from chatwidget.llama_index import LlamaIndexCallbackHandler
+
+manager = CallbackManager([LlamaIndexCallbackHandler()])
+index = VectorStoreIndex.from_documents(
+    [Document(id_="atlas-paris", text="Paris is the capital of France.", metadata={"source": "atlas.txt"})],
+    embed_model=MockEmbedding(embed_dim=8),
+    # stable node ids, so the printed transcript is the same at every run
+    transformations=[SentenceSplitter(id_func=lambda i, doc: f"{doc.id_}-{i}")],
+    callback_manager=manager,
+)
+engine = RetrieverQueryEngine(
+    index.as_retriever(similarity_top_k=1),
+    response_synthesizer=get_response_synthesizer(
+        llm=MockLLM(max_tokens=3, callback_manager=manager), callback_manager=manager
+    ),
+    callback_manager=manager,
+)
+llama_app = cw.ChatApp(title="LlamaIndex")
+
+
+@llama_app.on_message
+def ask(message: cw.Message):  # a sync handler: it runs in a worker thread
+    response = engine.query(message.content)
+    cw.Message(str(response)).send_sync()
+
+
+await llama_app.send_user_message("What is the capital of France?")
+print(llama_app.transcript())
+"""),
+    md(r"""
+The retrieval step keeps its sources in its metadata too:
+"""),
+    code(r"""
+retrieval = next(s for s in llama_app.steps if s.name == "retrieve")
+[(n["text"], n["metadata"]) for n in retrieval.metadata["source_nodes"]]
+"""),
+    md("""
+The loopback server runs until the kernel stops (its thread is a daemon), so the OpenAI chat
+above keeps answering once the notebook has run.
 """),
 ]
 

@@ -84,6 +84,15 @@ const en = {
   disconnected: "The kernel restarted or stopped: this chat is no longer connected. Run its cell again for a new chat.",
   loadImage: "Load image from {host}",
   openRemoteImage: "Open image from {host}",
+  // Messages typed while the kernel or an answer is busy (outbox.ts).
+  queued: "Queued: sent when the answer ends",
+  sending: "Sending…",
+  kernelBusy: "The kernel is busy (a cell is running): this message is sent as soon as it is free.",
+  kernelSilent: "No answer from the kernel yet: this message waits here and is not lost.",
+  kernelDown: "The kernel is not running: restart it; this message waits here.",
+  notSent: "Not sent",
+  retry: "Retry",
+  filesLost: "Its attachments were lost when the page was reloaded.",
 };
 
 export type Labels = typeof en;
@@ -174,6 +183,14 @@ const fr: Labels = {
   disconnected: "Le noyau a redémarré ou s’est arrêté : ce chat n’est plus connecté. Exécutez à nouveau sa cellule pour un nouveau chat.",
   loadImage: "Charger l’image de {host}",
   openRemoteImage: "Ouvrir l’image de {host}",
+  queued: "En attente : envoyé à la fin de la réponse",
+  sending: "Envoi…",
+  kernelBusy: "Le noyau est occupé (une cellule s’exécute) : ce message part dès qu’il est libre.",
+  kernelSilent: "Pas encore de réponse du noyau : ce message attend ici, il n’est pas perdu.",
+  kernelDown: "Le noyau ne tourne pas : redémarrez-le ; ce message attend ici.",
+  notSent: "Non envoyé",
+  retry: "Réessayer",
+  filesLost: "Ses pièces jointes ont été perdues au rechargement de la page.",
 };
 
 const de: Labels = {
@@ -261,6 +278,14 @@ const de: Labels = {
   disconnected: "Der Kernel wurde neu gestartet oder beendet: dieser Chat ist nicht mehr verbunden. Führen Sie seine Zelle erneut aus.",
   loadImage: "Bild von {host} laden",
   openRemoteImage: "Bild von {host} öffnen",
+  queued: "In der Warteschlange: wird nach der Antwort gesendet",
+  sending: "Wird gesendet…",
+  kernelBusy: "Der Kernel ist beschäftigt (eine Zelle läuft): Diese Nachricht wird gesendet, sobald er frei ist.",
+  kernelSilent: "Noch keine Antwort vom Kernel: Diese Nachricht wartet hier und geht nicht verloren.",
+  kernelDown: "Der Kernel läuft nicht: Starten Sie ihn neu; diese Nachricht wartet hier.",
+  notSent: "Nicht gesendet",
+  retry: "Erneut versuchen",
+  filesLost: "Die Anhänge gingen beim Neuladen der Seite verloren.",
 };
 
 /** A label with `{name}` placeholders filled in. */

@@ -60,7 +60,8 @@ export const AUDIO_INTERRUPT = "audio_interrupt";
  */
 export interface Requests {
   hello: { protocol?: string; identity?: string };
-  send: { content: string; files?: string[]; command?: string | null; modes?: Record<string, string> };
+  /** `key`: the outbox's own id of the message; a second send of a key gets the first delivery back. */
+  send: { content: string; files?: string[]; command?: string | null; modes?: Record<string, string>; key?: string };
   stop: Record<string, never>;
   resync: { step: string };
   ask_reply: { ask: string; output?: string; action?: string; files?: string[]; submitted?: boolean; data?: unknown };

@@ -38,6 +38,7 @@ import {
 import { watchKernel } from "./connection";
 import { ImageHosts } from "./images";
 import { type LibraryName, addLibrarySource } from "./lazy";
+import { type KeyValueStorage, Outbox, pageStorage } from "./outbox";
 
 /** How long a library shipped by the kernel may take to arrive after its request. */
 const LIBRARY_WAIT_MS = 20_000;
@@ -182,6 +183,8 @@ export class ChatStore {
   private readonly eventListeners = new Map<string, Set<(msg: EventMessage, buffers: DataView[]) => void>>();
   /** Hosts whose remote images this chat shows, besides the app's (the user's clicks, this page). */
   readonly imageHosts = new ImageHosts();
+  /** The messages sent and not yet taken by the kernel, and the composer's draft. */
+  readonly outbox: Outbox;
   /** The composer's mode choices, sent with each message: mode id → option id. */
   chosenModes: Record<string, string> = {};
   private askFor: string | null = null;
@@ -228,8 +231,9 @@ export class ChatStore {
     this.notify();
   };
 
-  /** `live`: a kernel is behind the model (it can ship libraries); false for a stored thread. */
-  constructor(model: AnyModel, instance: string, live = true) {
+  /** `live`: a kernel is behind the model (it can ship libraries); false for a stored thread.
+   * `storage` keeps the outbox and the draft over a page reload (sessionStorage when live). */
+  constructor(model: AnyModel, instance: string, live = true, storage: KeyValueStorage | null = live ? pageStorage() : null) {
     this.model = model;
     this.instance = instance;
     this.removeSource = live ? addLibrarySource((name) => this.shipLibrary(name)) : null;
@@ -240,11 +244,13 @@ export class ChatStore {
     this.dirtySteps.clear();
     this.dirtyStructure = false;
     this.dirtyMeta = false;
+    this.outbox = new Outbox(this, storage);
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.outbox.dispose();
     this.model.off("change", this.onChange);
     this.model.off("msg:custom", this.onCustom);
     this.removeSource?.();
@@ -299,6 +305,14 @@ export class ChatStore {
   /** Whether the kernel behind this chat restarted or died: it will never answer again. */
   get disconnected(): boolean {
     return this.lost;
+  }
+
+  /** The kernel's status as the page's widget manager sees it ("busy", "idle", "dead"...),
+   * or null where the page gives no kernel (Voila and JupyterLab do). */
+  get kernelStatus(): string | null {
+    const manager = (this.model as { widget_manager?: { kernel?: { status?: unknown } | null } }).widget_manager;
+    const status = manager?.kernel?.status;
+    return typeof status === "string" ? status : null;
   }
 
   private trait<T>(name: string, ok: (v: unknown) => boolean, fallback: T): T {

@@ -288,6 +288,27 @@ class Notebook:
 
     def add_and_run(self, code: str, timeout: int = TIMEOUT_MS) -> str:
         """Append a code cell with `code`, run it, wait for it; returns its text output."""
+        n = self.add_and_start(code)
+        st = self._poll(
+            lambda s: len(s["counts"]) > n and s["counts"][n] is not None and s["idle"] and not s["running"],
+            "the added cell to run",
+            timeout,
+        )
+        self._check_errors(st)
+        return self.cell_text(n)
+
+    def wait_done(self, timeout: int = TIMEOUT_MS) -> None:
+        """Wait until no cell runs and the kernel is idle; raise NotebookError if a cell raised."""
+        st = self._poll(lambda s: s["idle"] and not s["running"], "the cells to finish", timeout)
+        self._check_errors(st)
+
+    def wait_busy(self, timeout: int = TIMEOUT_MS) -> None:
+        """Wait until a cell runs (one started with add_and_start) and the kernel says busy."""
+        self._poll(lambda s: s["running"] and not s["idle"], "a cell to run", timeout)
+
+    def add_and_start(self, code: str) -> int:
+        """Append a code cell with `code` and start it without waiting (the kernel stays busy
+        while it runs); returns its index among the code cells."""
         n = len(self.state()["counts"])
         self.page.evaluate(
             "([path, code]) => {"
@@ -302,13 +323,7 @@ class Notebook:
             }""",
             [self.path, code],
         )
-        st = self._poll(
-            lambda s: len(s["counts"]) > n and s["counts"][n] is not None and s["idle"] and not s["running"],
-            "the added cell to run",
-            timeout,
-        )
-        self._check_errors(st)
-        return self.cell_text(n)
+        return n
 
     def cell_text(self, code_index: int) -> str:
         """Text (stream and text/plain) outputs of the n-th code cell."""

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import threading
+from typing import Any
 
 import pytest
 
@@ -247,6 +248,21 @@ def test_repr_is_deterministic(app):
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert data["text/plain"] == "ChatApp(title='Test', messages=0)"
     assert "application/vnd.jupyter.widget-view+json" in data
+
+
+def test_display_leaves_the_text_form_to_the_static_copy(app, monkeypatch):
+    """A saved notebook shows the widget's text/plain where no kernel runs: display() makes it
+    empty, so readers see the transcript (the static copy), not a count of messages."""
+    from IPython import display as ipy_display
+
+    shown: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(ipy_display, "display", lambda obj, **kw: shown.append((obj, kw)))
+    app.display()
+    widget_data = [obj for obj, kw in shown if kw.get("raw")]
+    assert len(widget_data) == 1
+    assert widget_data[0]["text/plain"] == ""
+    assert widget_data[0]["application/vnd.jupyter.widget-view+json"]["model_id"] == app.widget.model_id
+    assert any(isinstance(obj, ipy_display.HTML) and "cw-static" in obj.data for obj, _ in shown)
 
 
 async def test_headless_fixture_from_the_plugin(chat):

@@ -16,6 +16,7 @@ import { el } from "./format";
 import { Header, SettingsPanel } from "./header";
 import { McpPanel } from "./mcp";
 import { MessageView } from "./message";
+import { PendingList } from "./pending";
 import { type PageHost, PageExtras } from "./page";
 import { StepView } from "./step";
 import { ThreadsPanel, serverBase, serverHeaders } from "./threads";
@@ -97,6 +98,7 @@ export class ChatView implements ExtrasHost, PageHost {
   private readonly earlier = el("button", "cw-load-earlier");
   private readonly flow = el("div", "cw-flow");
   private readonly composer: Composer;
+  private readonly pending: PendingList;
   private readonly page: PageExtras;
   private readonly items = new Map<string, ItemView>();
   labels: Labels;
@@ -213,9 +215,11 @@ export class ChatView implements ExtrasHost, PageHost {
     this.earlier.hidden = true;
     this.earlier.addEventListener("click", () => this.loadEarlier());
     this.page = new PageExtras(this, this.labels);
-    this.scroller.append(this.earlier, this.flow, this.intro, this.starters, this.page.empty);
-    this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
     this.composer = new Composer(store, this.labels);
+    // What the user sent and the kernel has not taken yet, after the conversation.
+    this.pending = new PendingList(store.outbox, this.labels, (item) => this.composer.restore(item));
+    this.scroller.append(this.earlier, this.flow, this.pending.el, this.intro, this.starters, this.page.empty);
+    this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
     this.composer.el.hidden = this.readOnly;
     this.main.append(this.scroller, this.page.sidebar, this.side);
     root.append(
@@ -255,6 +259,7 @@ export class ChatView implements ExtrasHost, PageHost {
       });
       this.resize.observe(this.scroller);
       this.resize.observe(this.flow);
+      this.resize.observe(this.pending.el);
     }
     this.unsubscribe = store.subscribe((change) => this.onChange(change));
     this.flush();
@@ -409,6 +414,7 @@ export class ChatView implements ExtrasHost, PageHost {
     this.closePage();
     this.page.dispose();
     this.composer.dispose();
+    this.pending.dispose();
     for (const view of this.items.values()) view.dispose();
     this.unsubscribe();
     this.observer?.disconnect();
@@ -470,6 +476,7 @@ export class ChatView implements ExtrasHost, PageHost {
         this.earlier.textContent = this.labels.loadEarlier;
         this.scroller.setAttribute("aria-label", this.labels.messages);
         this.fit?.setLabels(this.labels);
+        this.pending.setLabels(this.labels);
         if (!this.banner.hidden) this.showMismatch();
       }
       this.composer.setLabels(this.labels, config.placeholder);

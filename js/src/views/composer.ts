@@ -1,6 +1,8 @@
 // The composer: a textarea (Enter sends, Shift+Enter is a newline, IME composition is
-// respected), a send button and a stop button. Nothing typed is ever lost: the text is
-// cleared only once the kernel accepts it, and put back with the error otherwise.
+// respected), a send button and a stop button. Nothing typed is ever lost: a message sent
+// goes to the store's outbox, which shows it at once and sends it when the kernel can take
+// it (after a running cell or answer); Edit there brings it back here. The draft is kept
+// over a page reload.
 //
 // It also answers ask prompts (text: the input answers; file: a chooser and drop zone;
 // action: the buttons under the prompt, the input waits; element: the element's form and a
@@ -8,8 +10,9 @@
 // `/` commands (a keyboard-navigable menu, a chip for the chosen one, toggle buttons), and
 // the microphone when the app takes voice input (./voice.ts).
 import { type Labels, fill } from "../i18n";
-import type { AskState, ChatConfig, Command, Requests, UploadRules } from "../protocol";
-import { ASK_REPLY, SEND, STOP } from "../protocol";
+import type { Draft, OutboxItem } from "../outbox";
+import type { AskState, ChatConfig, Command, UploadRules } from "../protocol";
+import { ASK_REPLY, STOP } from "../protocol";
 import type { ChatStore } from "../store";
 import { type UploadHandle, acceptAttribute, checkFile, upload } from "../upload";
 import { el } from "./format";
@@ -17,6 +20,7 @@ import { iconFor } from "./icons";
 import { VoiceButton } from "./voice";
 
 interface Attachment {
+  name: string;
   handle: UploadHandle;
   chip: HTMLElement;
   progress: HTMLProgressElement;
@@ -53,7 +57,6 @@ export class Composer {
   private readonly askBrowse: HTMLButtonElement;
   private readonly askProgress = el("div", "cw-ask-file-progress");
   private readonly voice: VoiceButton;
-  private sending = false;
   private running = false;
   private blocked = false;
   private labels: Labels;
@@ -83,6 +86,7 @@ export class Composer {
     this.input.addEventListener("input", () => {
       this.autosize();
       this.updateMenu();
+      this.store.outbox.saveDraft(this.input.value);
     });
     this.input.addEventListener("paste", (e) => this.onPaste(e));
     this.input.addEventListener("blur", () => setTimeout(() => this.closeMenu(), 150));
@@ -151,6 +155,12 @@ export class Composer {
       this.dropped(fileList(e.dataTransfer?.files));
     });
     this.setLabels(labels, "");
+    // What was typed before a page reload (in one composer of the chat only).
+    const draft = store.outbox.takeDraft();
+    if (draft) {
+      this.input.value = draft;
+      this.autosize();
+    }
   }
 
   setLabels(labels: Labels, placeholder: string): void {
@@ -176,8 +186,9 @@ export class Composer {
     this.config = config;
     const ask = this.store.ask;
     if (ask?.id !== this.ask?.id) this.setAsk(ask);
-    this.blocked = running && config.disable_while_running !== false && !(ask && ask.kind === "text");
-    if (ask && ask.kind !== "text") this.blocked = true;
+    // While an answer runs a message is queued (the outbox holds it), so only a prompt that
+    // is not answered by text blocks sending.
+    this.blocked = !!ask && ask.kind !== "text";
     this.stop.hidden = !running;
     const upload = config.file_upload;
     this.attach.hidden = !(upload && upload.enabled) || !!ask;
@@ -192,8 +203,7 @@ export class Composer {
   }
 
   private refresh(): void {
-    this.send.disabled = this.blocked || this.sending;
-    this.el.classList.toggle("cw-sending", this.sending);
+    this.send.disabled = this.blocked;
   }
 
   private showError(message: string): void {
@@ -335,7 +345,7 @@ export class Composer {
     remove.title = this.labels.removeFile;
     remove.setAttribute("aria-label", `${this.labels.removeFile} ${file.name}`);
     chip.append(el("span", "cw-attachment-name", file.name), progress, remove);
-    const item: Attachment = { handle: upload(this.store, file, undefined, (p) => (progress.value = p)), chip, progress, id: null, failed: false };
+    const item: Attachment = { name: file.name, handle: upload(this.store, file, undefined, (p) => (progress.value = p)), chip, progress, id: null, failed: false };
     item.handle.done.then(
       (id) => {
         item.id = id;
@@ -494,17 +504,9 @@ export class Composer {
   }
 
   /** Send a starter's message (with its command). */
-  async sendStarter(message: string, command?: string | null): Promise<void> {
-    if (this.sending || this.blocked) return;
-    this.sending = true;
-    this.refresh();
-    const fields: Requests["send"] = { content: message };
-    if (command) fields.command = command;
-    if (Object.keys(this.store.chosenModes).length) fields.modes = { ...this.store.chosenModes };
-    const reply = await this.store.request(SEND, fields);
-    this.sending = false;
-    this.refresh();
-    if (!reply.ok) this.showError(`${this.labels.sendFailed}: ${reply.error?.message || this.labels.error}`);
+  sendStarter(message: string, command?: string | null): void {
+    if (this.blocked) return;
+    this.store.outbox.add({ content: message, command: command ?? null, modes: { ...this.store.chosenModes } });
   }
 
   async submit(): Promise<void> {
@@ -515,48 +517,39 @@ export class Composer {
         const now = this.input.value;
         this.input.value = now.startsWith(content) ? now.slice(content.length).replace(/^\n/, "") : now;
         this.autosize();
+        this.store.outbox.saveDraft(this.input.value);
       }
       return;
     }
-    const hasItems = this.items.length > 0;
-    if ((!content.trim() && !hasItems) || this.sending || this.blocked) return;
-    this.sending = true;
-    this.refresh();
-    this.showError("");
     const items = [...this.items];
-    await Promise.allSettled(items.map((i) => i.handle.done));
-    const files = items.filter((i) => i.id && this.items.includes(i)).map((i) => i.id as string);
-    if (!content.trim() && !files.length) {
-      this.sending = false;
-      this.refresh();
-      return;
+    if ((!content.trim() && !items.length) || this.blocked) return;
+    this.showError("");
+    const draft: Draft = { content, command: this.command, modes: { ...this.store.chosenModes } };
+    if (items.length) {
+      // The uploads go on with the message; it is sent once they are done.
+      draft.files = Promise.all(items.map((i) => i.handle.done));
+      draft.fileNames = items.map((i) => i.name);
     }
-    const fields: Requests["send"] = { content };
-    if (files.length) fields.files = files;
-    if (this.command) fields.command = this.command;
-    if (Object.keys(this.store.chosenModes).length) fields.modes = { ...this.store.chosenModes };
-    const reply = await this.store.request(SEND, fields);
-    this.sending = false;
-    this.refresh();
-    if (reply.ok) {
-      // Typing may have gone on meanwhile: remove only what was sent.
-      const now = this.input.value;
-      this.input.value = now.startsWith(content) ? now.slice(content.length).replace(/^\n/, "") : now;
-      this.autosize();
-      for (const item of items) {
-        item.chip.remove();
-        this.items = this.items.filter((i) => i !== item);
-      }
-      this.attachments.hidden = this.items.length === 0;
-      const used = this.commands.find((c) => c.id === this.command);
-      if (used && !used.persistent && !used.button) this.setCommand(null);
-      return;
-    }
-    const now = this.input.value;
-    if (!now.includes(content)) this.input.value = now ? `${content}\n${now}` : content;
+    this.store.outbox.add(draft);
+    // The outbox has the message now (and shows it): the composer is free for the next one.
+    this.input.value = "";
     this.autosize();
-    const why = reply.error?.code === "timeout" ? this.labels.timeout : reply.error?.message || this.labels.sendFailed;
-    this.showError(`${this.labels.sendFailed}: ${why}`);
+    this.store.outbox.saveDraft("");
+    for (const item of items) item.chip.remove();
+    this.items = this.items.filter((i) => !items.includes(i));
+    this.attachments.hidden = this.items.length === 0;
+    const used = this.commands.find((c) => c.id === this.command);
+    if (used && !used.persistent && !used.button) this.setCommand(null);
+  }
+
+  /** A message taken back from the outbox, put before what is typed now. */
+  restore(item: OutboxItem): void {
+    const now = this.input.value;
+    this.input.value = now ? `${item.content}\n${now}` : item.content;
+    if (item.command && this.commands.some((c) => c.id === item.command)) this.setCommand(item.command);
+    this.autosize();
+    this.store.outbox.saveDraft(this.input.value);
+    this.input.focus();
   }
 
   private async onStop(): Promise<void> {
