@@ -31,6 +31,8 @@ async def echo(message: cw.Message):
 """
 FAST = "TOKENS, DELAY = 2, 0.01"
 SLOW = "TOKENS, DELAY = 40, 0.05"  # about 2 s per answer, streamed
+# An answer that outlasts several clicks on a loaded machine (the queue must still hold them).
+LONG = "TOKENS, DELAY = 200, 0.05"
 
 
 def users_and_answers(chat: Chat) -> list[str]:
@@ -116,7 +118,7 @@ def test_messages_typed_during_a_streaming_answer_are_queued_and_answered_in_ord
 
 
 def test_a_queued_message_can_be_edited_or_cancelled(notebook: MakeNotebook, page: Page) -> None:
-    nb = notebook([APP, SLOW, "app.display()"])
+    nb = notebook([APP, LONG, "app.display()"])
     nb.run_all()
     chat = Chat.find(page)
     chat.send("long")
@@ -131,8 +133,8 @@ def test_a_queued_message_can_be_edited_or_cancelled(notebook: MakeNotebook, pag
     chat.input.fill("fixed")
     chat.input.press("Enter")
     expect(chat.root.locator(".cw-pending", has_text="fixed")).to_have_attribute("data-state", "queued")
-    expect(chat.assistant()).to_have_count(2, timeout=30_000)
-    chat.wait_idle(timeout=30_000)
+    expect(chat.assistant()).to_have_count(2, timeout=60_000)
+    chat.wait_idle(timeout=60_000)
     assert transcript_users(nb) == ["long", "fixed"]
 
 
