@@ -102,6 +102,13 @@ def llm_integrations(page: Page, chat: Chat) -> None:
     expect(chat.root.locator(".cw-step-name", has_text="echo-1").last).to_be_attached()
 
 
+def voice_echo(page: Page, chat: Chat) -> None:
+    # Speech through a fake microphone is tests/browser/test_voice.py's; here: the notebook's
+    # own recording, driven from code, is in the live view, and the microphone is offered.
+    expect(chat.root.locator("button.cw-voice")).to_be_visible()
+    expect(chat.assistant().last).to_contain_text("I heard 1.50 seconds of audio", timeout=ANSWER_MS)
+
+
 SCRIPTS: dict[str, Callable[[Page, Chat], None]] = {
     f.__name__ + ".ipynb": f
     for f in (
@@ -114,6 +121,7 @@ SCRIPTS: dict[str, Callable[[Page, Chat], None]] = {
         voila_dashboard,
         mcp_tools,
         llm_integrations,
+        voice_echo,
     )
 }
 
