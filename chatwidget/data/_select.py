@@ -6,8 +6,6 @@ import os
 
 from .base import STORE_URL_ENV, BaseDataLayer
 
-#: The thread store's URL (e.g. ``http://127.0.0.1:8000/services/chatwidget-store/``).
-
 
 def default_data_layer(url: str = "") -> BaseDataLayer:
     """A new data layer for this configuration; the caller shares it and closes it.

@@ -10,10 +10,14 @@ from playwright.sync_api import Page, expect
 pytestmark = pytest.mark.browser
 
 APPS = """
+import tempfile
 import chatwidget as cw
 
+# a database of its own: "All apps" lists every app's threads, the other tests' as well
+DB = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/apps.db"
+
 def make(title):
-    app = cw.ChatApp(title=title)
+    app = cw.ChatApp(title=title, db_url=DB)
 
     @app.on_message
     async def echo(message: cw.Message):
