@@ -79,7 +79,8 @@ def _provided() -> dict[str, types.ModuleType]:
 @contextmanager
 def chainlit_resolves_to_chatwidget() -> Iterator[None]:
     """``import chainlit`` gives ``chatwidget.chainlit`` inside the block, and only there."""
-    saved = {k: v for k, v in sys.modules.items() if k == "chainlit" or k.startswith("chainlit.")}
+    # A copy first: another thread importing meanwhile would change sys.modules mid-iteration.
+    saved = {k: v for k, v in dict(sys.modules).items() if k == "chainlit" or k.startswith("chainlit.")}
     for name in saved:
         del sys.modules[name]
     finder = _Aliases()
@@ -91,7 +92,7 @@ def chainlit_resolves_to_chatwidget() -> Iterator[None]:
         yield
     finally:
         sys.meta_path.remove(finder)
-        for name in [k for k in sys.modules if k == "chainlit" or k.startswith("chainlit.")]:
+        for name in [k for k in list(sys.modules) if k == "chainlit" or k.startswith("chainlit.")]:
             del sys.modules[name]
         sys.modules.update(saved)
 

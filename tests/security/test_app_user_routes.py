@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,49 @@ async def test_an_app_user_opens_the_published_app_and_talks_only_widgets_to_its
     finally:
         conn.close()
     assert marker.read_text() == "code ran"
+
+
+async def test_an_app_user_opens_widget_comms_only(browsers: Any, tmp_path: Path) -> None:
+    alice = await app_user(browsers)
+    page = await alice.get("voila/render/app.ipynb")
+    kernel = KERNEL_ID.search(page.text).group(1)  # type: ignore[union-attr]
+    marker = tmp_path / "opened.txt"
+    # a comm target of another kind in the app's kernel, as a library or a debugger may register
+    register = (
+        "get_ipython().kernel.comm_manager.register_target('probe', "
+        f"lambda comm, msg: open({str(marker)!r}, 'a').write(msg['content']['data']['who']))"
+    )
+    dev = await developer(browsers)
+    conn = await open_socket(dev, f"api/kernels/{kernel}/channels")
+    try:
+        await conn.write_message(json.dumps(kernel_message("execute_request", {"code": register})))
+        await replies_until(conn, "execute_reply")
+    finally:
+        conn.close()
+
+    def opening(who: str) -> str:
+        content = {"comm_id": uuid.uuid4().hex, "target_name": "probe", "data": {"who": who}}
+        return json.dumps(kernel_message("comm_open", content))
+
+    conn = await open_socket(alice, f"api/kernels/{kernel}/channels")
+    try:
+        await conn.write_message(opening("alice"))
+        no_target = kernel_message("comm_open", {"comm_id": uuid.uuid4().hex, "data": {}})
+        await conn.write_message(json.dumps(no_target))
+        await conn.write_message(json.dumps(kernel_message("comm_info_request", {})))
+        await replies_until(conn, "comm_info_reply")  # the kernel has read all before it
+    finally:
+        conn.close()
+    assert not marker.exists()
+
+    conn = await open_socket(dev, f"api/kernels/{kernel}/channels")  # the developer's does open
+    try:
+        await conn.write_message(opening("dev"))
+        await conn.write_message(json.dumps(kernel_message("comm_info_request", {})))
+        await replies_until(conn, "comm_info_reply")
+    finally:
+        conn.close()
+    assert marker.read_text() == "dev"
 
 
 async def test_the_v1_websocket_protocol_is_filtered_too(browsers: Any, tmp_path: Path) -> None:
