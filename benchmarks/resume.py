@@ -36,10 +36,12 @@ _db = tempfile.mkdtemp() + "/resume.db"
 layer = SQLDataLayer("sqlite+aiosqlite:///" + _db)
 _user = await layer.create_user(User(local_owner()))
 _steps = thread_steps("long", {steps})
-await layer.update_thread("long", name="A long conversation", user_id=_user.id, create=True)
+app = cw.ChatApp(title="Resume benchmark", data_layer=layer)
+await layer.update_thread(  # made in this app: its thread list shows it
+    "long", name="A long conversation", user_id=_user.id, metadata={{"app": app.name}}, create=True
+)
 for _i in range(0, len(_steps), 500):
     await layer.write_steps(_steps[_i : _i + 500])
-app = cw.ChatApp(title="Resume benchmark", data_layer=layer)
 
 @app.on_message
 async def _reply(message):

@@ -93,6 +93,11 @@ FIRST_PAGE = 200
 #: Older steps are sent to the views in batches of this many, so that no single message
 #: keeps a page busy for long.
 OLDER_BATCH = 500
+#: Seconds between the newest page's flush and the first older batch, and between batches:
+#: a page handles every message that has arrived before it paints, so older steps sent at
+#: once would hold back the paint of the newest ones.
+OLDER_FIRST_DELAY = 0.15
+OLDER_BATCH_GAP = 0.02
 
 
 async def _restore(
@@ -148,16 +153,18 @@ async def resume(chat: ChatSession, thread_id: str) -> ThreadDict:
     chat.started = True
     chat.conversation.flush()  # the views paint the newest page now
     if older_slots is not None:
+        painted = asyncio.get_running_loop().time() + OLDER_FIRST_DELAY
         older = await service.get_page(thread_id, owner, older_count, cursor)
-        if newest and chat.conversation.get(newest[-1].id) is not newest[-1]:
-            return thread  # the chat moved on (another thread, a new chat) meanwhile
         older_steps = older.get("steps", [])[-older_count:]
         at = older_slots + older_count - len(older_steps)
+        await asyncio.sleep(max(0.0, painted - asyncio.get_running_loop().time()))
         for start in range(0, len(older_steps), OLDER_BATCH):  # each batch a message of its own
+            if newest and chat.conversation.get(newest[-1].id) is not newest[-1]:
+                return thread  # the chat moved on (another thread, a new chat) meanwhile
             batch = older_steps[start : start + OLDER_BATCH]
             await _restore(chat, service, {**older, "steps": batch}, at + start)
             chat.conversation.flush()
-            await asyncio.sleep(0)
+            await asyncio.sleep(OLDER_BATCH_GAP)
         thread["steps"] = older_steps + thread.get("steps", [])
         thread["elements"] = (older.get("elements") or []) + (thread.get("elements") or [])
     if handler := chat.handlers.get("on_chat_resume"):

@@ -10,7 +10,7 @@
 // Every message carries a key of its own. The kernel remembers the keys it accepted and
 // answers a second send of one with the first delivery, so a send may safely be repeated:
 // after a timeout (a long cell), or after a page reload (the queue is kept in sessionStorage).
-import { type ReplyMessage, type Requests, SEND } from "./protocol";
+import { type ReplyMessage, type Requests, SEND, oversize } from "./protocol";
 import type { ChatStore } from "./store";
 
 /** How long a sent message may wait for its acknowledgement before the view says why. */
@@ -110,6 +110,21 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
 
+/** The fields of a send request. */
+function sendFields(
+  key: string,
+  content: string,
+  command: string | null,
+  modes: Record<string, string>,
+  files: string[],
+): Requests["send"] {
+  const fields: Requests["send"] = { content, key };
+  if (files.length) fields.files = files;
+  if (command) fields.command = command;
+  if (Object.keys(modes).length) fields.modes = modes;
+  return fields;
+}
+
 export type OutboxListener = () => void;
 
 export class Outbox {
@@ -160,6 +175,16 @@ export class Outbox {
   }
 
   // ---- the user's actions ------------------------------------------------------------------
+
+  /** Why this message could never be sent ("" when it can): the composer keeps it then. */
+  refusal(draft: Draft): string {
+    const fields = sendFields(newKey(), draft.content, draft.command ?? null, draft.modes ?? {}, []);
+    try {
+      return oversize(fields);
+    } catch (err) {
+      return `The message cannot be sent: ${String(err)}`;
+    }
+  }
 
   /** Take a message: it is shown at once and sent as soon as the kernel may take it. */
   add(draft: Draft): OutboxItem {
@@ -262,10 +287,7 @@ export class Outbox {
     let uploadError = "";
     try {
       const files = entry.uploads ? await entry.uploads : (entry.files ?? []);
-      const fields: Requests["send"] = { content: entry.content, key: entry.key };
-      if (files.length) fields.files = files;
-      if (entry.command) fields.command = entry.command;
-      if (Object.keys(entry.modes).length) fields.modes = entry.modes;
+      const fields = sendFields(entry.key, entry.content, entry.command, entry.modes, files);
       // Unanswered is not refused: a running cell holds the message; the same key again is safe.
       do reply = await this.store.request(SEND, fields, undefined, RESEND_MS);
       while (!this.disposed && reply.error?.code === "timeout");

@@ -112,6 +112,18 @@ export const REQUEST_TIMEOUT_MS = 15_000;
  */
 export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 
+/** Why a request cannot go out as is ("" when it can): too big for the server's websocket. */
+export function oversize(fields: unknown, buffers: ArrayBuffer[] = []): string {
+  const json = JSON.stringify(fields) ?? "";
+  const binary = buffers.reduce((n, b) => n + b.byteLength, 0);
+  // Three bytes per UTF-16 unit at most: count exactly only when that bound is over.
+  if (json.length * 3 + binary <= MAX_REQUEST_BYTES) return "";
+  const bytes = new TextEncoder().encode(json).length + binary;
+  if (bytes <= MAX_REQUEST_BYTES) return "";
+  const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
+  return `Too large to send to the kernel: ${mb(bytes)} MB, at most ${mb(MAX_REQUEST_BYTES)} MB at once.`;
+}
+
 export const MESSAGE_TYPES = new Set(["user_message", "assistant_message", "system_message"]);
 
 export interface StepDict {

@@ -25,7 +25,6 @@ import {
   type StepDict,
   type StreamDelta,
   type StreamMessage,
-  MAX_REQUEST_BYTES,
   MESSAGE_TYPES,
   REPLY,
   REQUEST_TIMEOUT_MS,
@@ -33,6 +32,7 @@ import {
   LIBRARY,
   STREAM,
   isStepKey,
+  oversize,
   stepKey,
 } from "./protocol";
 import { watchKernel } from "./connection";
@@ -141,18 +141,6 @@ function dataViews(buffers: unknown): DataView[] {
     else if (ArrayBuffer.isView(b)) out.push(new DataView(b.buffer, b.byteOffset, b.byteLength));
   }
   return out;
-}
-
-/** Why a request cannot go out as is ("" when it can): too big for the server's websocket. */
-export function oversize(fields: unknown, buffers: ArrayBuffer[] = []): string {
-  const json = JSON.stringify(fields) ?? "";
-  const binary = buffers.reduce((n, b) => n + b.byteLength, 0);
-  // Three bytes per UTF-16 unit at most: count exactly only when that bound is over.
-  if (json.length * 3 + binary <= MAX_REQUEST_BYTES) return "";
-  const bytes = new TextEncoder().encode(json).length + binary;
-  if (bytes <= MAX_REQUEST_BYTES) return "";
-  const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
-  return `Too large to send to the kernel: ${mb(bytes)} MB, at most ${mb(MAX_REQUEST_BYTES)} MB at once.`;
 }
 
 /** What every request answers once the kernel is gone. */

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { MAX_REQUEST_BYTES } from "../src/protocol";
-import { ChatStore, oversize } from "../src/store";
+import { oversize } from "../src/protocol";
+import { ChatStore } from "../src/store";
 import { FakeModel, step } from "./fake-model";
 
 /** A kernel connection as JupyterLab's: a status and a Lumino-like `statusChanged` signal. */

@@ -48,6 +48,17 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+describe("a message too large to ever send", () => {
+  it("is refused before it is taken, and a message of a size that fits is not", () => {
+    const { model, outbox } = chat();
+    expect(outbox.refusal({ content: "x".repeat(9 * 1024 * 1024) })).toMatch(/^Too large to send to the kernel: 9\.0 MB/);
+    expect(outbox.refusal({ content: "€".repeat(3 * 1024 * 1024) })).toMatch(/Too large/); // 3 bytes each
+    expect(outbox.refusal({ content: "hello", command: "search", modes: { model: "fast" } })).toBe("");
+    expect(outbox.items).toEqual([]);
+    expect(model.requests("send")).toEqual([]);
+  });
+});
+
 describe("a message typed while the kernel is free", () => {
   it("is shown at once, sent with its key, and leaves the outbox when the kernel takes it", async () => {
     const { model, outbox } = chat();

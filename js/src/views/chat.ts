@@ -245,7 +245,8 @@ export class ChatView implements ExtrasHost, PageHost {
     if (typeof IntersectionObserver !== "undefined") {
       this.observer = new IntersectionObserver(
         (entries) => {
-          if (entries.some((e) => e.isIntersecting) && !this.earlier.hidden && this.paging.started) this.loadEarlier();
+          const ready = this.paging.started && !this.paging.isFilling; // the first page comes in by itself
+          if (entries.some((e) => e.isIntersecting) && !this.earlier.hidden && ready) this.loadEarlier();
         },
         { root: this.scroller, rootMargin: "200px 0px 0px 0px" },
       );
@@ -529,7 +530,9 @@ export class ChatView implements ExtrasHost, PageHost {
 
   private layout(): void {
     const { top, children } = this.store.layout();
-    const hidden = this.paging.layout(top.length, this.stick);
+    const filling = this.paging.isFilling;
+    const hidden = this.paging.layout(top, this.stick);
+    if (this.paging.isFilling && !filling) this.fillAfterPaint();
     this.earlier.hidden = hidden === 0;
     const placed = new Set<string>();
     const place = (container: HTMLElement, ids: string[], start: number): void => {
@@ -577,10 +580,28 @@ export class ChatView implements ExtrasHost, PageHost {
   }
 
   private loadEarlier(): void {
+    if (!this.paging.earlier(this.store.layout().top)) return;
+    this.layoutKeepingPlace();
+  }
+
+  /** The rest of the first page, a screenful per frame once the first one is on screen: a
+   * long thread paints its newest messages without waiting for fifty to be rendered. */
+  private fillAfterPaint(): void {
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        if (this.disposed || !this.paging.isFilling) return;
+        if (this.paging.fill(this.store.layout().top)) this.layoutKeepingPlace();
+        if (this.paging.isFilling) this.fillAfterPaint();
+      }, 0),
+    );
+  }
+
+  /** Items were added above: the reader sees the same messages where they were. */
+  private layoutKeepingPlace(): void {
     const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
-    if (!this.paging.earlier()) return;
     this.layout();
-    this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
+    if (this.stick) this.scrollToBottom();
+    else this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
   }
 
   // ---- scrolling ---------------------------------------------------------------------------

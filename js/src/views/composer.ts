@@ -525,6 +525,11 @@ export class Composer {
     if ((!content.trim() && !items.length) || this.blocked) return;
     this.showError("");
     const draft: Draft = { content, command: this.command, modes: { ...this.store.chosenModes } };
+    const refused = this.store.outbox.refusal(draft);
+    if (refused) {
+      this.showError(refused); // the text stays in the composer, to be shortened
+      return;
+    }
     if (items.length) {
       // The uploads go on with the message; it is sent once they are done.
       draft.files = Promise.all(items.map((i) => i.handle.done));
