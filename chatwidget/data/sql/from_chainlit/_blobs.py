@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 from abc import ABC, abstractmethod
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,29 +81,20 @@ class S3Blobs(BlobSource):
     ) -> None:
         if not bucket:
             raise ValueError("an S3 source needs a bucket name")
+        from ...s3 import S3ElementStorage
+
         self.bucket, self.endpoint, self.prefix = bucket, endpoint, prefix
-        self._region = region
-        self._store: Any = None
+        # The element storage's client (timeouts, retries, http for a local server); the keys
+        # are Chainlit's, read here as they are, not element keys.
+        region = region or os.environ.get("AWS_REGION")
+        self._bucket = S3ElementStorage(bucket, region=region, endpoint=endpoint, prefix=prefix, timeout=60.0)
 
     @property
     def store(self) -> Any:
-        if self._store is None:
-            try:
-                from obstore.store import S3Store
-            except ImportError as exc:
-                raise ValueError(
-                    'reading elements from S3 needs obstore: pip install "chatwidget[s3]"'
-                ) from exc
-            options: dict[str, Any] = {"region": self._region or os.environ.get("AWS_REGION") or "us-east-1"}
-            client: Any = {  # obstore.store.ClientConfig
-                "timeout": timedelta(seconds=60),
-                "connect_timeout": timedelta(seconds=10),
-            }
-            if self.endpoint:
-                options.update(endpoint=self.endpoint, virtual_hosted_style_request=False)
-                client["allow_http"] = self.endpoint.startswith("http://")
-            self._store = S3Store(self.bucket, client_options=client, **options)
-        return self._store
+        try:
+            return self._bucket.store
+        except OSError as exc:  # obstore is missing
+            raise ValueError(str(exc)) from exc
 
     def _where(self, key: str) -> str:
         return f"s3://{self.bucket}/{self.prefix}{key}"
