@@ -151,6 +151,11 @@ async def test_an_app_user_opens_the_published_app_and_talks_only_widgets_to_its
     assert kernel in jp_serverapp.kernel_manager  # no shutdown went through
 
     # The same bytes from a developer do run: the test would see code execution if it got through.
+    await run_as_developer(browsers, kernel, code)
+    assert marker.read_text() == "code ran"
+
+
+async def run_as_developer(browsers: Any, kernel: str, code: str) -> None:
     dev = await developer(browsers)
     conn = await open_socket(dev, f"api/kernels/{kernel}/channels")
     try:
@@ -158,7 +163,6 @@ async def test_an_app_user_opens_the_published_app_and_talks_only_widgets_to_its
         await replies_until(conn, "execute_reply")
     finally:
         conn.close()
-    assert marker.read_text() == "code ran"
 
 
 async def test_an_app_user_opens_widget_comms_only(browsers: Any, tmp_path: Path) -> None:
@@ -171,13 +175,7 @@ async def test_an_app_user_opens_widget_comms_only(browsers: Any, tmp_path: Path
         "get_ipython().kernel.comm_manager.register_target('probe', "
         f"lambda comm, msg: open({str(marker)!r}, 'a').write(msg['content']['data']['who']))"
     )
-    dev = await developer(browsers)
-    conn = await open_socket(dev, f"api/kernels/{kernel}/channels")
-    try:
-        await conn.write_message(json.dumps(kernel_message("execute_request", {"code": register})))
-        await replies_until(conn, "execute_reply")
-    finally:
-        conn.close()
+    await run_as_developer(browsers, kernel, register)
 
     def opening(who: str) -> str:
         content = {"comm_id": uuid.uuid4().hex, "target_name": "probe", "data": {"who": who}}
@@ -194,6 +192,7 @@ async def test_an_app_user_opens_widget_comms_only(browsers: Any, tmp_path: Path
         conn.close()
     assert not marker.exists()
 
+    dev = await developer(browsers)
     conn = await open_socket(dev, f"api/kernels/{kernel}/channels")  # the developer's does open
     try:
         await conn.write_message(opening("dev"))
