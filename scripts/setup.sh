@@ -24,13 +24,25 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PYTHON" -m venv .venv
 fi
 
+# npm ci wipes node_modules and installs again: only when the lock file changed since.
+npm_install() {
+  local dir=$1 stamp="$1/node_modules/.chatwidget-lock" want
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [[ -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
+    echo "setup.sh: $dir/node_modules is up to date with its package-lock.json"
+    return
+  fi
+  npm --prefix "$dir" ci --no-audit --no-fund || npm --prefix "$dir" install --no-audit --no-fund
+  echo "$want" > "$stamp"
+}
+
 echo "setup.sh: front end (npm ci + build in js/)"
-npm --prefix js ci --no-audit --no-fund || npm --prefix js install --no-audit --no-fund
+npm_install js
 # Always rebuild: a stale bundle must never survive a change of the sources.
 npm --prefix js run build
 
 # The hub tests' proxy (configurable-http-proxy): a small npm project of its own.
-npm --prefix tests/hub ci --no-audit --no-fund || npm --prefix tests/hub install --no-audit --no-fund
+npm_install tests/hub
 
 # The Python install only needs to run again when the project metadata changed.
 stamp=.venv/.chatwidget-setup
