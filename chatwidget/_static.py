@@ -78,10 +78,33 @@ _markdown.add_render_rule("image", _safe_image)
 _markdown.add_render_rule("link_open", _safe_link)
 
 
-def _markdown_html(text: str, language: str | None) -> str:
+def _markdown_pieces(text: str, language: str | None) -> list[str]:
+    """The HTML of ``text`` in pieces of about ``CHUNK_BYTES``, cut between top-level blocks
+    (between lines for code): a page parses each output at once, and one of megabytes would
+    hold it for a long while."""
     if language:
-        return f"<pre><code>{html.escape(text)}</code></pre>"
-    return str(_markdown.render(text))
+        lines, pieces, size = text.splitlines(keepends=True), [], 0
+        start = 0
+        for i, line in enumerate(lines):
+            size += len(line)
+            if size > CHUNK_BYTES and i + 1 < len(lines):
+                pieces.append("".join(lines[start : i + 1]))
+                start, size = i + 1, 0
+        pieces.append("".join(lines[start:]))
+        return [f"<pre><code>{html.escape(piece)}</code></pre>" for piece in pieces]
+    if len(text) <= CHUNK_BYTES:
+        return [str(_markdown.render(text))]
+    env: dict[str, Any] = {}
+    tokens = _markdown.parse(text, env)
+    groups, start, size = [], 0, 0
+    for i, token in enumerate(tokens):
+        size += len(token.content)
+        if token.level == 0 and token.nesting <= 0 and size > CHUNK_BYTES:  # a top-level block ends
+            groups.append(tokens[start : i + 1])
+            start, size = i + 1, 0
+    if start < len(tokens):
+        groups.append(tokens[start:])
+    return [str(_markdown.renderer.render(group, _markdown.options, env)) for group in groups]
 
 
 def _block(label: str, text: str) -> str:
@@ -94,23 +117,29 @@ def _block(label: str, text: str) -> str:
 
 def step_html(step: StepBase, depth: int, visible: bool) -> str:
     """One entry of the copy ("" for what readers of the notebook must not see)."""
+    return "".join(step_parts(step, depth, visible))
+
+
+def step_parts(step: StepBase, depth: int, visible: bool) -> list[str]:
+    """One entry of the copy, a long message in several parts (each complete HTML)."""
     if step.ephemeral:  # a traceback is for the live views, not for readers of the notebook
-        return ""
+        return []
     if step.type in MESSAGE_TYPES:
         role = "cw-s-user" if step.type == "user_message" else ""
         error = " cw-s-error" if step.is_error else ""
-        return (
-            f'<div class="cw-s-msg {role}{error}"><div class="cw-s-author">{html.escape(step.name)}</div>'
-            f"{_markdown_html(step.output, step.language)}</div>"
-        )
+        first, *more = _markdown_pieces(step.output, step.language)
+        author = f'<div class="cw-s-author">{html.escape(step.name)}</div>'
+        return [f'<div class="cw-s-msg {role}{error}">{author}{first}</div>'] + [
+            f'<div class="cw-s-msg cw-s-cont {role}{error}">{piece}</div>' for piece in more
+        ]
     if not visible:
-        return ""
+        return []
     flag = " (error)" if step.is_error else ""
-    return (
+    return [
         f'<details style="margin-left:{12 * depth}px"><summary>{html.escape(step.name)} '
         f"[{html.escape(step.type)}]{flag}</summary>"
         f"{_block('input', step.input)}{_block('output', step.output)}</details>"
-    )
+    ]
 
 
 def _frame(title: str | None, body: str) -> str:
@@ -127,41 +156,58 @@ def render_static(title: str, history: Conversation, shows_text: Callable[[StepB
     return _frame(title, body)
 
 
+#: Where an entry's part sits in the copy: its step's slot, then the part's number.
+_Key = tuple[int, int]
+
+
 class _Chunks:
-    """The copy cut into chunks of consecutive slots; each step's HTML is kept until it changes.
+    """The copy cut into chunks of consecutive entries; each step's HTML is kept until it
+    changes. A long message is several parts, which may fall in several chunks.
 
     Slots only grow, so a new step always lands in the last chunk, and opens a new chunk when
-    the last one is full; a chunk is rendered by joining its own steps' HTML, never the whole
-    conversation's.
+    the last one is full (so does each part of a long one); a chunk is rendered by joining its
+    own parts' HTML, never the whole conversation's.
     """
 
     def __init__(self) -> None:
-        self.starts: list[int] = [0]  # the first slot of each chunk
-        self._html: list[dict[int, str]] = [{}]  # per chunk: slot -> the step's HTML
+        self.starts: list[_Key] = [(0, 0)]  # the first entry of each chunk
+        self._html: list[dict[_Key, str]] = [{}]  # per chunk: (slot, part) -> HTML
         self._size = [0]  # characters of HTML per chunk
+        self._chunks_of: dict[int, set[int]] = {}  # slot -> the chunks holding its parts
+        self._last: _Key = (-1, 0)  # the furthest entry placed so far
         self._dirty: set[int] = set()  # chunks to send again
 
     def __len__(self) -> int:
         return len(self.starts)
 
-    def set(self, slot: int, text: str | None) -> None:
-        index = bisect.bisect_right(self.starts, slot) - 1
+    def set(self, slot: int, parts: list[str] | None) -> None:
+        """The parts of the step in ``slot`` (``None``: it is gone)."""
+        for index in self._chunks_of.pop(slot, ()):
+            chunk = self._html[index]
+            for key in [k for k in chunk if k[0] == slot]:
+                self._size[index] -= len(chunk.pop(key))
+            self._dirty.add(index)
+        for number, text in enumerate(parts or ()):
+            self._put((slot, number), text)
+
+    def _put(self, key: _Key, text: str) -> None:
+        index = bisect.bisect_right(self.starts, key) - 1
         chunk = self._html[index]
-        opens_next = text is not None and index == len(self.starts) - 1 and slot not in chunk
-        if opens_next and self._size[index] > CHUNK_BYTES and slot > max(chunk, default=-1):
-            self.starts.append(slot)  # the last chunk is full: this step opens the next
+        # Only what goes past every entry so far opens a chunk: a step drawn again keeps its place.
+        if key > self._last and index == len(self.starts) - 1 and self._size[index] > CHUNK_BYTES:
+            self.starts.append(key)  # the last chunk is full: this part opens the next
             self._html.append({})
             self._size.append(0)
             index, chunk = index + 1, self._html[-1]
-        self._size[index] -= len(chunk.pop(slot, ""))
-        if text is not None:
-            chunk[slot] = text
-            self._size[index] += len(text)
+        self._last = max(self._last, key)
+        chunk[key] = text
+        self._size[index] += len(text)
+        self._chunks_of.setdefault(key[0], set()).add(index)
         self._dirty.add(index)
 
     def body(self, index: int) -> str:
         chunk = self._html[index]
-        return "".join(chunk[slot] for slot in sorted(chunk))
+        return "".join(chunk[key] for key in sorted(chunk))
 
     def take_dirty(self) -> list[int]:
         """The chunks changed since the last call, in order."""
@@ -207,7 +253,7 @@ class StaticCopies(ConversationListener):
         deadline = None if budget is None else time.monotonic() + budget
         for slot in sorted(self._stale):
             step = self._stale.pop(slot)
-            self._chunks.set(slot, step_html(step, self._conversation.depth(step), self._visible(step)))
+            self._chunks.set(slot, step_parts(step, self._conversation.depth(step), self._visible(step)))
             if deadline is not None and time.monotonic() > deadline:
                 break
         return not self._stale

@@ -89,3 +89,44 @@ async def test_the_copy_shows_what_was_said_before_display_and_stays_safe(app, o
     assert 'rel="noopener noreferrer"' in page
     assert "tex2jax_ignore" in page and "mathjax_ignore" in page
     assert page == _static._frame(app.title, "".join(_static.step_html(s, 0, True) for s in app.steps))
+
+
+def paragraphs(count: int, tag: str) -> str:
+    return "\n\n".join(f"{tag} paragraph {i} with [a link][ref] " + "word " * 40 for i in range(count)) + (
+        "\n\n[ref]: https://example.org/ref"
+    )
+
+
+async def test_a_very_long_message_is_cut_into_outputs_between_blocks(app, outputs):
+    app.display()
+    message = cw.Message(paragraphs(3000, "long"))  # about 700 KB of markdown
+    await message.send()
+    app.flush()
+    assert len(outputs) > 30
+    assert all(len(o.html) < 2 * _static.CHUNK_BYTES for o in outputs)  # no output a page chokes on
+    page = text_of(outputs)
+    assert page.count("long paragraph ") == 3000 and page.index("paragraph 2999") > page.index("paragraph 0 ")
+    assert page.count('href="https://example.org/ref"') == 3000  # a reference defined at the end, everywhere
+    assert page.count("<p>") == page.count("</p>") == 3000  # no paragraph split across outputs
+    assert page.count('class="cw-s-author"') == 1  # one message, its author shown once
+
+    # Drawn again (its text changed a little), it keeps its outputs: none is added.
+    count = len(outputs)
+    message.content = message.content.replace("long paragraph 5 ", "long paragraph five ")
+    await message.update()
+    app.flush()
+    assert len(outputs) == count and "paragraph five" in text_of(outputs)
+    await cw.Message("after the long one").send()
+    app.flush()
+    assert text_of(outputs).rindex("after the long one") > text_of(outputs).rindex("paragraph 2999")
+
+
+async def test_long_code_is_cut_between_lines(app, outputs):
+    app.display()
+    code = "".join(f"line_{i} = {i} * 2  # {'x' * 30}\n" for i in range(5000))
+    await cw.Message(code, language="python").send()
+    app.flush()
+    assert len(outputs) > 10
+    page = text_of(outputs)
+    assert all(f"line_{i} = {i} * 2" in page for i in (0, 2500, 4999))
+    assert page.count("<pre><code>") == page.count("</code></pre>") == len(outputs)
