@@ -25,9 +25,10 @@ step with ``resync``; the final state of a step always carries its full text.
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
 
-from .data.types import StepDict as StepDict  # the shape of a step, on the wire and in storage
+if TYPE_CHECKING:
+    from .data.types import StepDict as StepDict  # the shape of a step, on the wire and in storage
 
 PROTOCOL_VERSION: Final = "2"
 
@@ -410,3 +411,11 @@ def field(content: dict[str, Any], name: str, kind: type, *, max_chars: int | No
     if max_chars is not None and isinstance(value, str) and len(value) > max_chars:
         raise ProtocolError(f"'{name}' is longer than {max_chars} characters", content["id"], "too_large")
     return value
+
+
+def __getattr__(name: str) -> Any:
+    if name == "StepDict":  # from the storage shapes, imported when this is first asked for
+        from .data.types import StepDict
+
+        return StepDict
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

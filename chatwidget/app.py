@@ -27,7 +27,6 @@ from ._widget import ChatWidget
 from .chat import ChatSession
 from .conversation import Conversation
 from .message import Message
-from .modes import check_modes
 
 if TYPE_CHECKING:
     from ._static import StaticCopies
@@ -82,6 +81,8 @@ class ChatApp(ChatOptions, HandlerDecorators, ChatExtras):
         """
         await self.chat.start()
         await self.chat.runner.wait()
+        from .modes import check_modes
+
         message = self.chat.accept_user_message(content, [], command, check_modes(self.modes, modes))
         task = self.chat.answer(message, answers)
         if task is not None:
