@@ -1,7 +1,7 @@
 """What a chat does with each request from the browser.
 
 Every handler takes the chat session and the request (its fields typed by
-``_protocol.REQUESTS``, each still checked with ``wire.field``: the browser is not trusted
+``_wire_requests.REQUESTS``, each still checked with ``wire.field``: the browser is not trusted
 to respect the types) and either returns the reply's result, raises ``ProtocolError``
 (answered as an error the user can read), or returns a coroutine whose result settles the
 request later. Nothing here trusts the browser to name a file, an action that was not
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("chatwidget")
 
-Request = Any  # one of the TypedDicts of ``wire.REQUESTS``, by kind
+Request = Any  # one of the TypedDicts of ``_wire_requests.REQUESTS``, by kind
 Handler = Callable[["ChatSession", str, Request, list[bytes]], Any]
 
 

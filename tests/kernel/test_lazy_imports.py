@@ -29,6 +29,7 @@ DEFERRED = [
     "chatwidget._uploads",
     "chatwidget._voice",
     "chatwidget._voice_requests",
+    "chatwidget._wire_requests",
     "chatwidget.action",
     "chatwidget.ask",
     "chatwidget.audio",

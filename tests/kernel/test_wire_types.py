@@ -1,8 +1,9 @@
 """The two sides of the wire agree: kinds, protocol version and every request's fields.
 
-``chatwidget/_protocol.py`` (``REQUESTS``, one TypedDict per kind) and ``js/src/protocol.ts``
-(the ``Requests`` interface and the kind constants) are written by hand; this test reads the
-TypeScript source and fails on any difference.
+``chatwidget/_protocol.py`` (the kinds), ``chatwidget/_wire_requests.py`` (``REQUESTS``, one
+TypedDict per kind) and ``js/src/protocol.ts`` (the ``Requests`` interface and the kind
+constants) are written by hand; this test reads the TypeScript source and fails on any
+difference.
 """
 
 from __future__ import annotations
