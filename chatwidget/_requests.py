@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _protocol as wire
 from .message import Message
+from .modes import check_modes
 
 if TYPE_CHECKING:
     from ._uploads import UploadedFile
@@ -65,8 +66,6 @@ def send(chat: ChatSession, request_id: str, request: Request, buffers: list[byt
     if chat.runner.busy and chat.app.disable_while_running:
         raise _refuse(request_id, "busy", "Wait for the answer to finish, or stop it.")
     uploaded = _take_uploads(chat, request_id, files) if files else []
-    from .modes import check_modes
-
     try:
         modes = check_modes(chat.modes, request.get("modes"))
     except ValueError as exc:

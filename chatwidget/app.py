@@ -211,6 +211,8 @@ class ChatApp(ChatOptions, HandlerDecorators, ChatExtras):
         self._static.show()
         if self.error_details == "traceback":  # the author's own notebook: show what handlers print
             self.chat.output_context = contextvars.copy_context()
+        # The views ask at once (hello); the first message must not wait for the handlers' import.
+        importlib.import_module("chatwidget._requests")
         if self.persist:  # the first message must not wait for SQLAlchemy to import
             threading.Thread(
                 target=importlib.import_module, args=("chatwidget.data.sql",), daemon=True
