@@ -13,87 +13,158 @@ app.display()
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from . import input_widget
 from ._context import NoChatError
 from ._sync import make_async, run_sync, sleep
-from .action import Action
 from .app import ChatApp
-from .ask import AskActionMessage, AskElementMessage, AskFileMessage, AskTimeoutError, AskUserMessage
-from .audio import AudioFeature, InputAudioChunk, OutputAudioChunk, send_audio_chunk, send_audio_interrupt
+
+# ``chat_context``, ``context`` and ``step`` are also the names of submodules: bound here,
+# at import, so that importing the submodule later cannot replace the attribute.
 from .chat_context import chat_context
 from .context import context
-from .data.types import PersistedUser, User
-from .element import (
-    Audio,
-    CustomElement,
-    Dataframe,
-    Element,
-    File,
-    Image,
-    Pdf,
-    Plotly,
-    Pyplot,
-    Task,
-    TaskList,
-    TaskStatus,
-    Text,
-    Video,
-)
-from .generation import ChatGeneration, CompletionGeneration, GenerationMessage
-from .mcp import (
-    McpFeature,
-    McpRefusedError,
-    McpSseConnection,
-    McpStdioConnection,
-    McpStreamableHttpConnection,
-)
 from .message import ErrorMessage, Message
-from .modes import Mode, ModeOption
 from .session import user_session
-from .settings import (
-    ChatSettings,
-    Checkbox,
-    MultiSelect,
-    NumberInput,
-    RadioGroup,
-    Select,
-    Slider,
-    Switch,
-    Tags,
-    TextInput,
-)
-from .sidebar import ElementSidebar
 from .step import Step, step
-from .types import AskFileResponse, ChatProfile, Command, Feedback, Starter, StarterCategory
 
 if TYPE_CHECKING:
+    from . import input_widget
+    from .action import Action
+    from .ask import AskActionMessage, AskElementMessage, AskFileMessage, AskTimeoutError, AskUserMessage
+    from .audio import AudioFeature, InputAudioChunk, OutputAudioChunk, send_audio_chunk, send_audio_interrupt
     from .chainlit._errors import ChainlitFeatureError
     from .chainlit._loader import load_chainlit_app
+    from .data.types import PersistedUser, User
+    from .element import (
+        Audio,
+        CustomElement,
+        Dataframe,
+        Element,
+        File,
+        Image,
+        Pdf,
+        Plotly,
+        Pyplot,
+        Task,
+        TaskList,
+        TaskStatus,
+        Text,
+        Video,
+    )
+    from .generation import ChatGeneration, CompletionGeneration, GenerationMessage
+    from .mcp import (
+        McpFeature,
+        McpRefusedError,
+        McpSseConnection,
+        McpStdioConnection,
+        McpStreamableHttpConnection,
+    )
+    from .modes import Mode, ModeOption
+    from .settings import (
+        ChatSettings,
+        Checkbox,
+        MultiSelect,
+        NumberInput,
+        RadioGroup,
+        Select,
+        Slider,
+        Switch,
+        Tags,
+        TextInput,
+    )
+    from .sidebar import ElementSidebar
+    from .types import AskFileResponse, ChatProfile, Command, Feedback, Starter, StarterCategory
 
-#: Imported on first use: the Chainlit drop-in (and its TOML reader) only for Chainlit apps.
-_LAZY = {
-    "ChainlitFeatureError": "chainlit._errors",
-    "load_chainlit_app": "chainlit._loader",
+    __version__: str
+
+
+#: Imported on first use, so that ``import chatwidget`` loads only what every chat needs: the
+#: app, messages and steps. The rest (elements, settings, MCP, voice, the Chainlit drop-in and
+#: its TOML reader...) costs its import only to the apps that use it. Module -> its names.
+_LAZY_FROM: dict[str, tuple[str, ...]] = {
+    "action": ("Action",),
+    "ask": ("AskActionMessage", "AskElementMessage", "AskFileMessage", "AskTimeoutError", "AskUserMessage"),
+    "audio": (
+        "AudioFeature",
+        "InputAudioChunk",
+        "OutputAudioChunk",
+        "send_audio_chunk",
+        "send_audio_interrupt",
+    ),
+    "chainlit._errors": ("ChainlitFeatureError",),
+    "chainlit._loader": ("load_chainlit_app",),
+    "data.types": ("PersistedUser", "User"),
+    "element": (
+        "Audio",
+        "CustomElement",
+        "Dataframe",
+        "Element",
+        "File",
+        "Image",
+        "Pdf",
+        "Plotly",
+        "Pyplot",
+        "Task",
+        "TaskList",
+        "TaskStatus",
+        "Text",
+        "Video",
+    ),
+    "generation": ("ChatGeneration", "CompletionGeneration", "GenerationMessage"),
+    "mcp": (
+        "McpFeature",
+        "McpRefusedError",
+        "McpSseConnection",
+        "McpStdioConnection",
+        "McpStreamableHttpConnection",
+    ),
+    "modes": ("Mode", "ModeOption"),
+    "settings": (
+        "ChatSettings",
+        "Checkbox",
+        "MultiSelect",
+        "NumberInput",
+        "RadioGroup",
+        "Select",
+        "Slider",
+        "Switch",
+        "Tags",
+        "TextInput",
+    ),
+    "sidebar": ("ElementSidebar",),
+    "types": ("AskFileResponse", "ChatProfile", "Command", "Feedback", "Starter", "StarterCategory"),
 }
+_LAZY = {name: module for module, names in _LAZY_FROM.items() for name in names}
+_LAZY_MODULES = ("input_widget",)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("chatwidget")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0.0.0"
 
 
 def __getattr__(name: str) -> Any:
+    import importlib  # takes the import lock: a first use from two threads imports once
+
     if name in _LAZY:
-        import importlib
-
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    elif name in _LAZY_MODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    elif name == "__version__":
+        value = _version()
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
-try:
-    __version__ = version("chatwidget")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, *_LAZY_MODULES, "__version__"})
+
 
 __all__ = [
     "Action",

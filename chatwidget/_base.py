@@ -7,15 +7,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._context import current_step, require_chat
 from ._util import to_text, utc_now
-from .data.types import StepDict
-from .generation import BaseGeneration
 
 if TYPE_CHECKING:
     from .action import Action
     from .chat import ChatSession
+    from .data.types import StepDict
     from .element import Element
+    from .generation import BaseGeneration
 
 S = TypeVar("S", bound="StepBase")
+
+
+def _generation_form(generation: BaseGeneration | dict[str, Any] | None) -> dict[str, Any] | None:
+    """A step's generation as stored: a dict given as is, or a ``BaseGeneration``'s ``to_dict()``
+    (tested this way round so that a chat without generations never imports their module)."""
+    if generation is None or isinstance(generation, dict):
+        return generation
+    return generation.to_dict()
 
 
 class StepBase:
@@ -176,9 +184,7 @@ class StepBase:
             "language": self.language,
             "defaultOpen": self.default_open,
             "showInput": self.show_input,
-            "generation": (
-                self.generation.to_dict() if isinstance(self.generation, BaseGeneration) else self.generation
-            ),
+            "generation": _generation_form(self.generation),
         }
 
     def stub_dict(self) -> StepDict:

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from . import _protocol as wire
 from ._base import StepBase
-from .action import Action
-from .element import Element, front_end_library
 
 if TYPE_CHECKING:
+    from .action import Action
     from .chat import ChatSession
+    from .element import Element
 
 
 class ElementRegistry:
@@ -95,6 +95,8 @@ class ElementRegistry:
         """Send a front-end library once, as a binary buffer; False when it is not available."""
         if name in self._libraries:
             return True
+        from .element import front_end_library
+
         data = front_end_library(name)
         if data is None:
             return False

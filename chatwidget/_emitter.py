@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._base import StepBase
-from ._protocol import FLUSH_INTERVAL, STREAM, StepDict, StreamDelta, step_key
+from ._protocol import FLUSH_INTERVAL, STREAM, StreamDelta, step_key
 from .conversation import ConversationListener
+
+if TYPE_CHECKING:
+    from .data.types import StepDict
 
 
 class ViewSync(ConversationListener):

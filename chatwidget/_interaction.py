@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from ._base import StepBase
 from ._runner import call_with_accepted
-from .settings import ChatSettings
-from .types import ChatProfile, Command, Feedback, Starter, StarterCategory
 
 if TYPE_CHECKING:
     from .chat import ChatSession
+    from .settings import ChatSettings
+    from .types import ChatProfile, Command, Feedback, Starter, StarterCategory
 
 
 #: Options a profile cannot change: where threads go.
@@ -126,6 +126,8 @@ class Interaction:
         return run()
 
     def set_commands(self, commands: list[Any]) -> None:
+        from .types import Command
+
         self.commands = [c if isinstance(c, Command) else Command(**c) for c in commands]
         self._chat.commands = [c.to_dict() for c in self.commands]
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
-from .data import BaseDataLayer, default_data_layer
+if TYPE_CHECKING:
+    from .data import BaseDataLayer
 
 
 class DataLayers:
@@ -22,6 +24,8 @@ class DataLayers:
 
     def get(self, url: str, user: object) -> BaseDataLayer:
         if url not in self._layers:
+            from .data import default_data_layer
+
             self._layers[url] = default_data_layer(url)  # SQLAlchemy is imported then, not before
         self._users.setdefault(url, set()).add(id(user))
         return self._layers[url]

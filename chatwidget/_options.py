@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 import traitlets
 
 from ._app_name import MAX_NAME_CHARS, default_app_name
-from .audio import AudioFeature
 from .identity import identity_required
-from .mcp import McpFeature
 
 if TYPE_CHECKING:
     from ._handlers import Handlers
+    from ._mcp_options import McpFeature
+    from .audio import AudioFeature
 
 #: The options the views read as their ``config``.
 VIEW_OPTIONS: tuple[str, ...] = ("cot", "assistant_name", "user_name", "placeholder")
@@ -115,14 +115,14 @@ class ChatOptions(traitlets.HasTraits):
         ),
     )
     mcp = traitlets.Union(
-        [traitlets.Instance(McpFeature), traitlets.Dict(), traitlets.Bool()],
+        [traitlets.Instance("chatwidget._mcp_options.McpFeature"), traitlets.Dict(), traitlets.Bool()],
         help=(
             "MCP servers in the chat: a cw.McpFeature, or a dict of its options (the reference's "
             "[features.mcp] shape works too). Default: McpFeature(): disabled, every transport off."
         ),
     )
     audio = traitlets.Union(
-        [traitlets.Instance(AudioFeature), traitlets.Dict(), traitlets.Bool()],
+        [traitlets.Instance("chatwidget.audio.AudioFeature"), traitlets.Dict(), traitlets.Bool()],
         help=(
             "Voice input and output: a cw.AudioFeature, or a dict of its options (the reference's "
             "[features.audio] shape works too). Default: AudioFeature(): the microphone is offered "
@@ -157,18 +157,26 @@ class ChatOptions(traitlets.HasTraits):
 
     @traitlets.default("mcp")
     def _mcp_default(self) -> McpFeature:
+        from ._mcp_options import McpFeature  # the MCP and voice options load with the first app
+
         return McpFeature()
 
     @traitlets.validate("mcp")
     def _valid_mcp(self, proposal: Any) -> McpFeature:
+        from ._mcp_options import McpFeature
+
         return McpFeature.from_value(proposal["value"])
 
     @traitlets.default("audio")
     def _audio_default(self) -> AudioFeature:
+        from .audio import AudioFeature
+
         return AudioFeature()
 
     @traitlets.validate("audio")
     def _valid_audio(self, proposal: Any) -> AudioFeature:
+        from .audio import AudioFeature
+
         return AudioFeature.from_value(proposal["value"])
 
     @traitlets.default("error_details")

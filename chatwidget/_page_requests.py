@@ -103,7 +103,7 @@ def window_message(chat: ChatSession, request_id: str, request: Request, buffers
     return {"received": True}
 
 
-PAGE_HANDLERS = {
+HANDLERS: dict[str, Any] = {
     wire.ELEMENT_ACTION: element_action,
     wire.ELEMENT_DELETE: element_delete,
     wire.ELEMENT_MESSAGE: element_message,

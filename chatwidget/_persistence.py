@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING, Any
 from ._base import StepBase
 from ._storable import storable
 from .conversation import ConversationListener
-from .data import BaseDataLayer, User
-from .element import Element
-from .types import Feedback
 
 if TYPE_CHECKING:
     from .chat import ChatSession
+    from .data import BaseDataLayer
+    from .element import Element
+    from .types import Feedback
 
 log = logging.getLogger("chatwidget")
 
@@ -329,6 +329,8 @@ class ThreadWriter(ConversationListener):
         if queue.thread_id in self._existing:
             return
         if self._user_id is None:
+            from .data.types import User  # the data layer has loaded the storage shapes by now
+
             user = await self.layer.get_user(self.owner) or await self.layer.create_user(User(self.owner))
             self._user_id = user.id
         name = storable(queue.name)

@@ -25,9 +25,11 @@ step with ``resync``; the final state of a step always carries its full text.
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
 
-from .data.types import StepDict as StepDict  # the shape of a step, on the wire and in storage
+if TYPE_CHECKING:
+    from ._wire_requests import REQUESTS as REQUESTS
+    from .data.types import StepDict as StepDict  # the shape of a step, on the wire and in storage
 
 PROTOCOL_VERSION: Final = "2"
 
@@ -108,233 +110,8 @@ StepType = Literal[
 MESSAGE_TYPES: Final = frozenset({"user_message", "assistant_message", "system_message"})
 
 
-# -- requests and replies, one TypedDict each (``js/src/protocol.ts`` has the same names) ------
-# ``tests/kernel/test_wire_types.py`` fails when the two sides disagree on a kind or a field.
-
-
-class HelloRequest(TypedDict, total=False):
-    protocol: str
-    identity: str
-
-
-class _SendContent(TypedDict):
-    content: str
-
-
-class SendRequest(_SendContent, total=False):
-    files: list[str]
-    command: str | None
-    modes: dict[str, str]
-    key: str  # the outbox's id of the message: a second send of it gets the first delivery
-
-
-class StepRequest(TypedDict):
-    """resync: one step's full wire form."""
-
-    step: str
-
-
-class _AskId(TypedDict):
-    ask: str
-
-
-class AskReplyRequest(_AskId, total=False):
-    """Exactly one answer field, of the kind the prompt asks for."""
-
-    output: str
-    action: str
-    files: list[str]
-    submitted: bool
-    data: Any
-
-
-class ActionRequest(TypedDict):
-    action: str
-
-
-class _FeedbackValue(TypedDict):
-    step: str
-    value: Literal[0, 1] | None
-
-
-class FeedbackRequest(_FeedbackValue, total=False):
-    comment: str | None
-
-
-class SettingsRequest(TypedDict):
-    values: dict[str, Any]
-
-
-# ``for`` (the ask prompt an upload answers) is a keyword in Python: the functional form
-# keeps the wire's field name.
-_UploadFor = TypedDict("_UploadFor", {"for": str}, total=False)
-
-
-class UploadStartRequest(_UploadFor):
-    name: str
-    mime: str
-    size: int
-
-
-class UploadChunkRequest(TypedDict):
-    upload: str
-    offset: int
-
-
-class UploadRequest(TypedDict):
-    """upload_end, upload_abort."""
-
-    upload: str
-
-
-class EditRequest(TypedDict):
-    step: str
-    content: str
-
-
-class ProfileRequest(TypedDict):
-    name: str
-
-
-class EmptyRequest(TypedDict):
-    """stop, new_chat."""
-
-
-class ThreadsRequest(TypedDict, total=False):
-    search: str | None
-    cursor: str | None
-    all: bool | None  # every app's threads, not only this app's
-
-
-class ThreadRequest(TypedDict):
-    """resume, delete_thread."""
-
-    thread: str
-
-
-class RenameRequest(TypedDict):
-    thread: str
-    name: str
-
-
-class ShareRequest(TypedDict):
-    thread: str
-    shared: bool
-
-
-class ElementPropsRequest(TypedDict):
-    element: str
-    props: dict[str, Any]
-
-
-class McpConnectRequest(TypedDict):
-    """The connect dialog: a command line for stdio, a URL for the HTTP transports."""
-
-    name: str
-    transport: str
-    target: str
-
-
-class McpDisconnectRequest(TypedDict):
-    name: str
-
-
-class LibraryRequest(TypedDict):
-    name: str
-
-
-class _ElementActionName(TypedDict):
-    element: str
-    name: str
-
-
-class ElementActionRequest(_ElementActionName, total=False):
-    payload: dict[str, Any]
-
-
-class ElementRequest(TypedDict):
-    """element_delete."""
-
-    element: str
-
-
-class _ElementMessageContent(TypedDict):
-    element: str
-    content: str
-
-
-class ElementMessageRequest(_ElementMessageContent, total=False):
-    command: str | None
-
-
-class ValuesRequest(TypedDict):
-    """user_env, settings_edit."""
-
-    values: dict[str, Any]
-
-
-class WindowMessageRequest(TypedDict):
-    data: Any
-
-
-# The voice requests use the reference's camelCase field names, as its InputAudioChunk has them.
-class AudioStartRequest(TypedDict):
-    sampleRate: int
-    mimeType: str
-
-
-class _AudioChunkFields(TypedDict):
-    recording: str
-    mimeType: str
-    elapsedTime: float
-
-
-class AudioChunkRequest(_AudioChunkFields, total=False):
-    """One piece of a recording: its PCM16 samples are the message's one binary buffer."""
-
-    isStart: bool
-
-
-class AudioEndRequest(TypedDict):
-    recording: str
-
-
-#: The fields of each request kind (the envelope's ``kind`` and ``id`` aside).
-REQUESTS: Final[dict[str, type]] = {
-    HELLO: HelloRequest,
-    SEND: SendRequest,
-    STOP: EmptyRequest,
-    RESYNC: StepRequest,
-    ASK_REPLY: AskReplyRequest,
-    ACTION: ActionRequest,
-    FEEDBACK: FeedbackRequest,
-    SETTINGS: SettingsRequest,
-    UPLOAD_START: UploadStartRequest,
-    UPLOAD_CHUNK: UploadChunkRequest,
-    UPLOAD_END: UploadRequest,
-    UPLOAD_ABORT: UploadRequest,
-    EDIT: EditRequest,
-    PROFILE: ProfileRequest,
-    NEW_CHAT: EmptyRequest,
-    THREADS: ThreadsRequest,
-    RESUME: ThreadRequest,
-    RENAME: RenameRequest,
-    DELETE_THREAD: ThreadRequest,
-    SHARE: ShareRequest,
-    ELEMENT_PROPS: ElementPropsRequest,
-    MCP_CONNECT: McpConnectRequest,
-    MCP_DISCONNECT: McpDisconnectRequest,
-    LIBRARY: LibraryRequest,
-    ELEMENT_ACTION: ElementActionRequest,
-    ELEMENT_DELETE: ElementRequest,
-    ELEMENT_MESSAGE: ElementMessageRequest,
-    USER_ENV: ValuesRequest,
-    SETTINGS_EDIT: ValuesRequest,
-    WINDOW_MESSAGE: WindowMessageRequest,
-    AUDIO_START: AudioStartRequest,
-    AUDIO_CHUNK: AudioChunkRequest,
-    AUDIO_END: AudioEndRequest,
-}
+# The fields of each request kind, one TypedDict each, and ``REQUESTS`` (kind -> fields) are
+# in ``_wire_requests.py``: read by type checkers and tests, imported here on first access.
 
 
 class StreamDelta(TypedDict, total=False):
@@ -410,3 +187,17 @@ def field(content: dict[str, Any], name: str, kind: type, *, max_chars: int | No
     if max_chars is not None and isinstance(value, str) and len(value) > max_chars:
         raise ProtocolError(f"'{name}' is longer than {max_chars} characters", content["id"], "too_large")
     return value
+
+
+def __getattr__(name: str) -> Any:
+    """``StepDict`` (from the storage shapes), ``REQUESTS`` and the request TypedDicts: imported
+    when first asked for, as nothing at run time needs them to handle a request."""
+    import importlib
+
+    if name == "StepDict":
+        return importlib.import_module("chatwidget.data.types").StepDict
+    if name == "REQUESTS" or name.endswith("Request"):
+        shapes = importlib.import_module("chatwidget._wire_requests")
+        if hasattr(shapes, name):
+            return getattr(shapes, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """What a chat does with each request from the browser.
 
 Every handler takes the chat session and the request (its fields typed by
-``_protocol.REQUESTS``, each still checked with ``wire.field``: the browser is not trusted
+``_wire_requests.REQUESTS``, each still checked with ``wire.field``: the browser is not trusted
 to respect the types) and either returns the reply's result, raises ``ProtocolError``
 (answered as an error the user can read), or returns a coroutine whose result settles the
 request later. Nothing here trusts the browser to name a file, an action that was not
@@ -11,28 +11,23 @@ offered, or a prompt that is not waiting.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _protocol as wire
-from ._mcp_policy import first_cause
-from ._page_requests import PAGE_HANDLERS
-from ._thread_requests import delete_thread, rename, resume, share, threads
-from ._uploads import CHUNK_BYTES, UploadError
-from ._voice_requests import VOICE_HANDLERS
-from .mcp import McpRefusedError, connection_from_dialog
 from .message import Message
 from .modes import check_modes
-from .types import Feedback
 
 if TYPE_CHECKING:
+    from ._uploads import UploadedFile
     from .chat import ChatSession
 
 log = logging.getLogger("chatwidget")
 
-Request = Any  # one of the TypedDicts of ``wire.REQUESTS``, by kind
+Request = Any  # one of the TypedDicts of ``_wire_requests.REQUESTS``, by kind
 Handler = Callable[["ChatSession", str, Request, list[bytes]], Any]
 
 
@@ -70,13 +65,7 @@ def send(chat: ChatSession, request_id: str, request: Request, buffers: list[byt
         raise _refuse(request_id, "empty", "The message is empty.")
     if chat.runner.busy and chat.app.disable_while_running:
         raise _refuse(request_id, "busy", "Wait for the answer to finish, or stop it.")
-    rules = chat.upload_rules()
-    if files and rules is None:
-        raise _refuse(request_id, "upload", "Files cannot be sent here.")
-    try:
-        uploaded = chat.uploads.take(files, "message", rules) if files and rules else []
-    except UploadError as exc:
-        raise _refuse(request_id, "upload", str(exc)) from None
+    uploaded = _take_uploads(chat, request_id, files) if files else []
     try:
         modes = check_modes(chat.modes, request.get("modes"))
     except ValueError as exc:
@@ -86,6 +75,19 @@ def send(chat: ChatSession, request_id: str, request: Request, buffers: list[byt
         chat.delivered.add(key, message.id)
     chat.answer_after_start(message)
     return {"message_id": message.id}
+
+
+def _take_uploads(chat: ChatSession, request_id: str, files: list[str]) -> list[UploadedFile]:
+    """The composer's finished uploads a message names."""
+    from ._uploads import UploadError
+
+    rules = chat.upload_rules()
+    if rules is None:
+        raise _refuse(request_id, "upload", "Files cannot be sent here.")
+    try:
+        return chat.uploads.take(files, "message", rules)
+    except UploadError as exc:
+        raise _refuse(request_id, "upload", str(exc)) from None
 
 
 def stop(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
@@ -100,6 +102,8 @@ def resync(chat: ChatSession, request_id: str, request: Request, buffers: list[b
 
 
 async def _answer(chat: ChatSession, request_id: str, ask_id: str, answer: Any) -> Any:
+    from ._uploads import UploadError
+
     try:
         await chat.asks.answer(ask_id, answer)
     except LookupError as exc:
@@ -154,6 +158,8 @@ def feedback(chat: ChatSession, request_id: str, request: Request, buffers: list
     comment = request.get("comment")
     if comment is not None:
         comment = wire.field(request, "comment", str, max_chars=2_000)
+    from .types import Feedback
+
     given = Feedback(for_id=step.id, value=value, comment=comment if value is not None else None)
     given.thread_id = chat.thread_id
     chat.interaction.set_feedback(step, given)
@@ -168,47 +174,6 @@ def settings(chat: ChatSession, request_id: str, request: Request, buffers: list
     except ValueError as exc:
         raise _refuse(request_id, "bad_request", str(exc)) from None
     return chat.interaction.update_settings(values)
-
-
-def upload_start(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
-    name = wire.field(request, "name", str, max_chars=1_000)
-    mime = wire.field(request, "mime", str, max_chars=200)
-    size = wire.field(request, "size", int)
-    purpose = request.get("for") or "message"
-    rules = chat.upload_rules(purpose)
-    if rules is None:
-        raise _refuse(request_id, "upload", "Files cannot be sent here.")
-    try:
-        upload_id = chat.uploads.start(name, mime, size, purpose, rules)
-    except UploadError as exc:
-        raise _refuse(request_id, "upload", str(exc)) from None
-    return {"upload": upload_id, "chunk_bytes": CHUNK_BYTES}
-
-
-def upload_chunk(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
-    upload_id = wire.field(request, "upload", str, max_chars=wire.MAX_ID_CHARS)
-    offset = wire.field(request, "offset", int)
-    if len(buffers) != 1:
-        raise _refuse(request_id, "bad_request", "A chunk carries exactly one buffer.")
-    try:
-        chat.uploads.chunk(upload_id, offset, bytes(buffers[0]))
-    except UploadError as exc:
-        raise _refuse(request_id, "upload", str(exc)) from None
-    return {"received": offset + len(buffers[0])}
-
-
-def upload_end(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
-    upload_id = wire.field(request, "upload", str, max_chars=wire.MAX_ID_CHARS)
-    try:
-        done = chat.uploads.finish(upload_id)
-    except UploadError as exc:
-        raise _refuse(request_id, "upload", str(exc)) from None
-    return {"file": {"id": done.id, "name": done.name, "size": done.size, "type": done.type}}
-
-
-def upload_abort(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
-    chat.uploads.abort(wire.field(request, "upload", str, max_chars=wire.MAX_ID_CHARS))
-    return {"aborted": True}
 
 
 def edit(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
@@ -258,48 +223,6 @@ def element_props(chat: ChatSession, request_id: str, request: Request, buffers:
     return {"props": element.props}
 
 
-def mcp_connect(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
-    """Connect the server a user described in the dialog, within the app's MCP options only."""
-    name = wire.field(request, "name", str, max_chars=200)
-    transport = wire.field(request, "transport", str, max_chars=40)
-    target = wire.field(request, "target", str, max_chars=4_000)
-    feature = chat.app.mcp
-    try:
-        if not feature.dialog:
-            raise McpRefusedError("This app does not let its users connect MCP servers.")
-        connection = connection_from_dialog(name, transport, target)
-        feature.check(connection)
-    except McpRefusedError as exc:
-        raise _refuse(request_id, "mcp_refused", str(exc)) from None
-
-    async def run() -> Any:
-        try:
-            await chat.mcp.connect(connection)
-        except McpRefusedError as exc:
-            raise _refuse(request_id, "mcp_refused", str(exc)) from None
-        except Exception as exc:
-            cause = first_cause(exc)
-            log.warning("chatwidget: could not connect the MCP server %r", connection.name, exc_info=exc)
-            reason = "it did not answer in time" if isinstance(cause, TimeoutError) else str(cause)[:300]
-            message = f"Could not connect to {connection.name!r}: {reason or type(cause).__name__}."
-            raise _refuse(request_id, "mcp_failed", message) from None
-        tools = chat.mcp.tools()[connection.name]
-        return {"name": connection.name, "tools": [tool["name"] for tool in tools]}
-
-    return run()
-
-
-def mcp_disconnect(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
-    name = wire.field(request, "name", str, max_chars=200)
-    if name not in chat.mcp:
-        raise _refuse(request_id, "not_found", "No MCP server of that name is connected.")
-
-    async def run() -> Any:
-        return {"disconnected": await chat.mcp.disconnect(name)}
-
-    return run()
-
-
 def library(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
     """A front-end library the browser could not load from the server (see js/src/lazy.ts)."""
     name = wire.field(request, "name", str, max_chars=wire.MAX_ID_CHARS)
@@ -321,25 +244,39 @@ HANDLERS: dict[str, Handler] = {
     wire.ACTION: action,
     wire.FEEDBACK: feedback,
     wire.SETTINGS: settings,
-    wire.UPLOAD_START: upload_start,
-    wire.UPLOAD_CHUNK: upload_chunk,
-    wire.UPLOAD_END: upload_end,
-    wire.UPLOAD_ABORT: upload_abort,
     wire.EDIT: edit,
     wire.PROFILE: profile,
     wire.NEW_CHAT: new_chat,
-    wire.THREADS: threads,
-    wire.RESUME: resume,
-    wire.RENAME: rename,
-    wire.DELETE_THREAD: delete_thread,
-    wire.SHARE: share,
     wire.ELEMENT_PROPS: element_props,
-    wire.MCP_CONNECT: mcp_connect,
-    wire.MCP_DISCONNECT: mcp_disconnect,
     wire.LIBRARY: library,
-    **PAGE_HANDLERS,
-    **VOICE_HANDLERS,
 }
+
+#: The requests of features a chat may never use (uploads, stored threads, MCP, voice, the
+#: page extras): kind -> the module whose ``HANDLERS`` answer it, imported by the first such
+#: request (``importlib.import_module`` takes the import lock: two threads import it once).
+_ELSEWHERE: dict[str, tuple[str, ...]] = {
+    "_upload_requests": (wire.UPLOAD_START, wire.UPLOAD_CHUNK, wire.UPLOAD_END, wire.UPLOAD_ABORT),
+    "_thread_requests": (wire.THREADS, wire.RESUME, wire.RENAME, wire.DELETE_THREAD, wire.SHARE),
+    "_mcp_requests": (wire.MCP_CONNECT, wire.MCP_DISCONNECT),
+    "_voice_requests": (wire.AUDIO_START, wire.AUDIO_CHUNK, wire.AUDIO_END),
+    "_page_requests": (
+        wire.ELEMENT_ACTION,
+        wire.ELEMENT_DELETE,
+        wire.ELEMENT_MESSAGE,
+        wire.USER_ENV,
+        wire.SETTINGS_EDIT,
+        wire.WINDOW_MESSAGE,
+    ),
+}
+HANDLED_ELSEWHERE = {kind: module for module, kinds in _ELSEWHERE.items() for kind in kinds}
+
+
+def handler_for(kind: str) -> Handler:
+    """The handler of a request kind (every kind of ``wire.REQUEST_KINDS`` has one)."""
+    handler = HANDLERS.get(kind)
+    if handler is None:  # after the first request of its module, a look-up in sys.modules
+        handler = importlib.import_module(f"chatwidget.{HANDLED_ELSEWHERE[kind]}").HANDLERS[kind]
+    return handler
 
 
 def dispatch(chat: ChatSession, content: Any, buffers: Any) -> None:
@@ -352,7 +289,7 @@ def dispatch(chat: ChatSession, content: Any, buffers: Any) -> None:
             chat.send_to_views(wire.reply_error(exc.request_id, exc.code, str(exc)))
         return
     try:
-        result = HANDLERS[kind](chat, request_id, request, list(buffers or []))
+        result = handler_for(kind)(chat, request_id, request, list(buffers or []))
     except Exception as exc:
         _reply_failure(chat, kind, request_id, exc)
         return

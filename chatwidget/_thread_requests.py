@@ -90,3 +90,12 @@ def share(chat: ChatSession, request_id: str, request: Request, buffers: list[by
     thread_id = _thread_id(request)
     shared = wire.field(request, "shared", bool)
     return _thread_request(chat, request_id, _threads.share(chat, thread_id, shared))
+
+
+HANDLERS: dict[str, Any] = {
+    wire.THREADS: threads,
+    wire.RESUME: resume,
+    wire.RENAME: rename,
+    wire.DELETE_THREAD: delete_thread,
+    wire.SHARE: share,
+}

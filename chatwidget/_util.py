@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
 
-from .data.types import utc_now
 
-__all__ = ["to_text", "utc_now"]
+def utc_now() -> str:
+    """An ISO 8601 timestamp in UTC with millisecond precision, as the reference writes them."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def to_text(value: Any) -> tuple[str, str | None]:

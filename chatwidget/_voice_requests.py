@@ -68,7 +68,7 @@ def audio_end(chat: ChatSession, request_id: str, request: Request, buffers: lis
     return run()
 
 
-VOICE_HANDLERS = {
+HANDLERS: dict[str, Any] = {
     wire.AUDIO_START: audio_start,
     wire.AUDIO_CHUNK: audio_chunk,
     wire.AUDIO_END: audio_end,

@@ -19,7 +19,6 @@ from . import _protocol as wire
 from . import assets
 from ._emitter import ViewSync
 from ._options import VIEW_OPTIONS, ChatOptions
-from ._requests import dispatch
 
 if TYPE_CHECKING:
     from .chat import ChatSession
@@ -80,9 +79,13 @@ class ChatWidget(anywidget.AnyWidget):
     def linked(cls, app: ChatOptions, chat: ChatSession) -> ChatWidget:
         """The views of ``chat``: its state traits mirrored, the app's options as ``config``,
         every change of the conversation sent through a view sync."""
-        widget = cls(
-            chat.snapshot, lambda content, buffers: dispatch(chat, content, buffers), instance=chat.id
-        )
+
+        def on_request(content: Any, buffers: list[Any]) -> None:
+            from ._requests import dispatch  # every request handler, loaded by the first request
+
+            dispatch(chat, content, buffers)
+
+        widget = cls(chat.snapshot, on_request, instance=chat.id)
         traitlets.dlink((app, "title"), (widget, "title"))
         for name in MIRRORED:
             traitlets.dlink((chat, name), (widget, name))

@@ -27,7 +27,6 @@ from ._widget import ChatWidget
 from .chat import ChatSession
 from .conversation import Conversation
 from .message import Message
-from .modes import check_modes
 
 if TYPE_CHECKING:
     from ._static import StaticCopies
@@ -82,6 +81,8 @@ class ChatApp(ChatOptions, HandlerDecorators, ChatExtras):
         """
         await self.chat.start()
         await self.chat.runner.wait()
+        from .modes import check_modes
+
         message = self.chat.accept_user_message(content, [], command, check_modes(self.modes, modes))
         task = self.chat.answer(message, answers)
         if task is not None:
@@ -210,6 +211,8 @@ class ChatApp(ChatOptions, HandlerDecorators, ChatExtras):
         self._static.show()
         if self.error_details == "traceback":  # the author's own notebook: show what handlers print
             self.chat.output_context = contextvars.copy_context()
+        # The views ask at once (hello); the first message must not wait for the handlers' import.
+        importlib.import_module("chatwidget._requests")
         if self.persist:  # the first message must not wait for SQLAlchemy to import
             threading.Thread(
                 target=importlib.import_module, args=("chatwidget.data.sql",), daemon=True

@@ -28,22 +28,20 @@ from ._errors import report_error
 from ._interaction import Interaction
 from ._layers import data_layers
 from ._page import PageExtras
-from ._persistence import ThreadWriter
 from ._runner import HandlerRunner, workers
-from ._uploads import UploadedFile, UploadRules, Uploads
-from ._voice import Voice
-from .ask import AskFileMessage, PendingAsks
 from .conversation import Conversation
-from .data.threads import ThreadService
-from .element import File, Image
 from .identity import identity_required, local_owner, verify_identity
-from .mcp import McpServers
 from .message import ErrorMessage, Message
 
 if TYPE_CHECKING:
     from ._handlers import Handlers
+    from ._persistence import ThreadWriter
+    from ._uploads import UploadedFile, UploadRules, Uploads
+    from ._voice import Voice
     from .app import ChatApp
-    from .ask import AskBase
+    from .ask import AskBase, PendingAsks
+    from .data.threads import ThreadService
+    from .mcp import McpServers
 
 log = logging.getLogger("chatwidget")
 
@@ -80,20 +78,15 @@ class ChatSession(traitlets.HasTraits):
         self._starting: asyncio.Future[None] | None = None  # while on_chat_start runs
         self.conversation = Conversation()
         self.runner = HandlerRunner(self)
-        self.asks = PendingAsks(self._prompt_changed)
-        self.uploads = Uploads()
+        # Prompts, uploads, MCP servers and voice are made on first use (see their properties):
+        # most chats use few of them, and their modules are imported only then.
+        self._asks: PendingAsks | None = None
+        self._uploads: Uploads | None = None
+        self._mcp: McpServers | None = None
+        self._voice: Voice | None = None
         self.elements = ElementRegistry(self)
         self.interaction = Interaction(self)
-        #: The chat's MCP servers (within the app's ``mcp`` options).
-        self.mcp = McpServers(
-            lambda: self.app.mcp,
-            on_connect=lambda connection, session: self._mcp_handler("on_mcp_connect", connection, session),
-            on_disconnect=lambda name, session: self._mcp_handler("on_mcp_disconnect", name, session),
-            on_change=lambda servers: setattr(self, "connected_mcp", servers),
-        )
         self.page = PageExtras(self)
-        #: The user's voice coming in, and audio going out (``cw.send_audio_chunk``).
-        self.voice = Voice(self)
         #: The keys of the messages views sent, so that a message sent twice shows once.
         self.delivered = DeliveredKeys()
         self.view: ViewSync | None = None
@@ -110,6 +103,53 @@ class ChatSession(traitlets.HasTraits):
     @property
     def handlers(self) -> Handlers:
         return self.app.handlers
+
+    @property
+    def asks(self) -> PendingAsks:
+        """The prompts waiting for the user's answer."""
+        if self._asks is None:
+            from .ask import PendingAsks
+
+            self._asks = PendingAsks(self._prompt_changed)
+        return self._asks
+
+    @property
+    def uploads(self) -> Uploads:
+        """The files the user is uploading or has uploaded."""
+        if self._uploads is None:
+            from ._uploads import Uploads
+
+            self._uploads = Uploads()
+        return self._uploads
+
+    @property
+    def mcp(self) -> McpServers:
+        """The chat's MCP servers (within the app's ``mcp`` options)."""
+        if self._mcp is None:
+            from .mcp import McpServers
+
+            self._mcp = McpServers(
+                lambda: self.app.mcp,
+                on_connect=lambda connection, session: self._mcp_handler(
+                    "on_mcp_connect", connection, session
+                ),
+                on_disconnect=lambda name, session: self._mcp_handler("on_mcp_disconnect", name, session),
+                on_change=lambda servers: setattr(self, "connected_mcp", servers),
+            )
+        return self._mcp
+
+    @property
+    def voice(self) -> Voice:
+        """The user's voice coming in, and audio going out (``cw.send_audio_chunk``)."""
+        if self._voice is None:
+            from ._voice import Voice
+
+            self._voice = Voice(self)
+        return self._voice
+
+    def _interrupt_audio(self) -> None:
+        if self._voice is not None:  # no voice yet: nothing plays
+            self._voice.interrupt()
 
     # -- views ------------------------------------------------------------------------
     def attach_view(self, view: ViewSync) -> None:
@@ -158,6 +198,8 @@ class ChatSession(traitlets.HasTraits):
             owner = self._verified_owner or (None if identity_required() else local_owner())
             if owner is None:
                 return None
+            from ._persistence import ThreadWriter
+
             app = self.app
             self._writer = ThreadWriter(
                 self, lambda: app.data_layer or data_layers.get(app.db_url, self), owner
@@ -171,6 +213,8 @@ class ChatSession(traitlets.HasTraits):
         writer = self.writer
         if writer is None:
             raise RuntimeError("This chat does not keep its threads (persist=False, or not signed in).")
+        from .data.threads import ThreadService
+
         return ThreadService(writer.layer), await writer.settle_owner()
 
     def sign_in(self, token: object) -> bool:
@@ -228,15 +272,19 @@ class ChatSession(traitlets.HasTraits):
         modes: dict[str, str] | None = None,
     ) -> Message:
         """Show what the user sent (as the composer does) and start its thread's record."""
-        elements = [
-            (Image if f.type.startswith("image/") else File)(name=f.name, path=f.path, mime=f.type)
-            for f in files
-        ]
+        elements: list[Any] = []
+        if files:
+            from .element import File, Image
+
+            elements = [
+                (Image if f.type.startswith("image/") else File)(name=f.name, path=f.path, mime=f.type)
+                for f in files
+            ]
         message = Message(content, type="user_message", author=self.app.user_name, elements=elements)
         message.command = command
         message.modes = modes or {}
         message.bind(self)
-        self.voice.interrupt()  # a new question: the audio of the last answer stops
+        self._interrupt_audio()  # a new question: the audio of the last answer stops
         if self.writer is not None:
             self.writer.thread_started(content or ", ".join(f.name for f in files))
         elif self.app.persist and not self.storage_error:
@@ -280,7 +328,7 @@ class ChatSession(traitlets.HasTraits):
 
     def stop(self) -> bool:
         """Stop the running answer, as the composer's stop button does."""
-        self.voice.interrupt()
+        self._interrupt_audio()
         if not self.runner.stop():
             return False
         self.conversation.finish_streams()
@@ -291,12 +339,14 @@ class ChatSession(traitlets.HasTraits):
 
     async def end(self) -> None:
         """Stop what runs and run ``on_chat_end`` (once per started chat)."""
-        await self.voice.close()
+        if self._voice is not None:
+            await self._voice.close()
         self.runner.stop()
         await self.runner.wait()
         if self.started and (handler := self.handlers.get("on_chat_end")):
             await self.runner.invoke("on_chat_end", handler)
-        await self.mcp.close()
+        if self._mcp is not None:
+            await self._mcp.close()
 
     async def _mcp_handler(self, name: str, *args: Any) -> None:
         # A task of its own: the handler gets this chat's context without replacing its caller's.
@@ -310,7 +360,7 @@ class ChatSession(traitlets.HasTraits):
         self.elements.clear()
         self.element_sidebar = {}
         self.modes = []
-        self.uploads.close()
+        self._close_uploads()
         self.interaction.reset(keep_settings=keep_settings)
 
     async def new_chat(self) -> None:
@@ -334,18 +384,28 @@ class ChatSession(traitlets.HasTraits):
         """Tell the user that ``name`` failed, as much as the app's ``error_details`` shows."""
         report_error(self, name, exc)
 
+    def _close_uploads(self) -> None:
+        if self._uploads is not None:
+            self._uploads.close()
+
     def upload_rules(self, purpose: str = "message") -> UploadRules | None:
         """The rules for an upload: the composer's (if enabled) or the pending file prompt's."""
         if purpose == "message":
             options: dict[str, Any] = self.app.file_upload
             if not options.get("enabled"):
                 return None
+            from ._uploads import UploadRules
+
             return UploadRules(
                 accept=options.get("accept", ["*/*"]),
                 max_size_mb=float(options.get("max_size_mb", 500)),
                 max_files=int(options.get("max_files", 20)),
             )
-        ask = self.asks.get(purpose)
+        if self._asks is None:  # no prompt was ever asked: none waits for files
+            return None
+        from .ask import AskFileMessage
+
+        ask = self._asks.get(purpose)
         return ask.rules if isinstance(ask, AskFileMessage) else None
 
     def _prompt_changed(self, ask: AskBase | None) -> None:
@@ -382,7 +442,7 @@ class ChatSession(traitlets.HasTraits):
                 except Exception:  # already reported (storage_error); the chat is closing anyway
                     log.warning("chatwidget: unsaved changes were lost when the chat closed")
         finally:
-            self.uploads.close()
+            self._close_uploads()
             workers.release()
             await data_layers.release(self)
 
@@ -390,8 +450,10 @@ class ChatSession(traitlets.HasTraits):
         """Close without a running loop (nothing can run ``on_chat_end``)."""
         if not self.retire():
             return
-        self.mcp.abandon()
-        self.voice.abandon()
-        self.uploads.close()
+        if self._mcp is not None:
+            self._mcp.abandon()
+        if self._voice is not None:
+            self._voice.abandon()
+        self._close_uploads()
         workers.release()
         data_layers.forget(self)

@@ -9,7 +9,6 @@ message that was never sent, e.g. a system prompt.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._context import require_chat
@@ -21,13 +20,16 @@ if TYPE_CHECKING:
 _ROLES = {"assistant_message": "assistant", "user_message": "user"}
 
 
-@dataclass
 class _Adjustments:
-    """What was taken out of, or put into, one thread's context."""
+    """What was taken out of, or put into, one thread's context (a plain class: a dataclass
+    would cost ``import chatwidget`` more than this module's whole code)."""
 
-    thread_id: str
-    left_out: set[str] = field(default_factory=set)
-    added: list[Message] = field(default_factory=list)
+    __slots__ = ("added", "left_out", "thread_id")
+
+    def __init__(self, thread_id: str) -> None:
+        self.thread_id = thread_id
+        self.left_out: set[str] = set()
+        self.added: list[Message] = []
 
 
 _by_chat: weakref.WeakKeyDictionary[ChatSession, _Adjustments] = weakref.WeakKeyDictionary()

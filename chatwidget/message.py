@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._base import StepBase
 from ._sync import on_loop
-from .action import Action
-from .data.types import StepDict
+
+if TYPE_CHECKING:
+    from .action import Action
+    from .data.types import StepDict
 
 
 class Message(StepBase):

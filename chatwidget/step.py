@@ -8,13 +8,15 @@ import inspect
 from collections.abc import Callable
 from contextvars import Token
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from ._base import StepBase
 from ._context import current_step
-from ._protocol import StepDict
 from ._sync import on_loop
 from ._util import utc_now
+
+if TYPE_CHECKING:
+    from .data.types import StepDict
 
 P = ParamSpec("P")
 R = TypeVar("R")

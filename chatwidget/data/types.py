@@ -6,15 +6,11 @@ API shapes are kept apart from the ORM models: the SQL implementation maps rows 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Generic, Literal, TypedDict, TypeVar
 
+from .._util import utc_now as utc_now  # kept here too, where the data layers find it
+
 T = TypeVar("T")
-
-
-def utc_now() -> str:
-    """An ISO 8601 timestamp in UTC with millisecond precision, as the reference writes them."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class StepDict(TypedDict, total=False):
