@@ -23,18 +23,15 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 from oidc_op import CLIENT_ID, CLIENT_SECRET, OP, start_op
-from sqlalchemy.engine import make_url
 
 HERE = Path(__file__).resolve().parent
 COOKIE_NAME = "chatwidget-session"
-PG_ADMIN_URL = os.environ.get("CHATWIDGET_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 #: Variables of the test process that must not reach the servers.
 _FORGET = (
     "CHATWIDGET_IDENTITY_SECRET",
@@ -272,31 +269,3 @@ class Visitor:
             if cookie is not None:
                 client.close()
         return str(reply.json()["owner"]) if reply.status_code == 200 else reply.status_code
-
-
-def _pg(statement: str) -> None:
-    import asyncpg
-
-    async def run() -> None:
-        url = make_url(PG_ADMIN_URL)
-        conn = await asyncpg.connect(
-            host=url.host, port=url.port or 5432, user=url.username, password=url.password,
-            database=url.database, timeout=5,
-        )  # fmt: skip
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
-
-
-def create_pg_database() -> tuple[str, str]:
-    """A fresh PostgreSQL database: (its name, its URL)."""
-    name = f"chatwidget_sessions_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    _pg(f'CREATE DATABASE "{name}"')
-    return name, make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_pg_database(name: str) -> None:
-    _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import secrets
 import time
 from collections.abc import Iterator
@@ -22,14 +21,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from chatwidget_server.auth._sessions import RECHECK_SECONDS
+from pg_databases import as_text, create_database, drop_databases
 from server_processes import (
     COOKIE_NAME,
     OPThread,
     ServerProcess,
     Visitor,
-    create_pg_database,
     deployment_config,
-    drop_pg_database,
     oauth_env,
     start_all,
 )
@@ -70,14 +68,9 @@ def shared_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('shared-db') / 'chat.db'}"
         return
-    try:
-        name, url = create_pg_database()
-    except (OSError, ImportError, asyncio.TimeoutError) as exc:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"PostgreSQL is not reachable ({exc!r}); CI must run the PostgreSQL tests")
-        pytest.skip(f"PostgreSQL is not reachable ({exc!r})")
-    yield url
-    drop_pg_database(name)
+    url = create_database("chatwidget_sessions")
+    yield as_text(url)
+    drop_databases(url)
 
 
 @pytest.fixture(scope="module")

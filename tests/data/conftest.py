@@ -1,69 +1,42 @@
 """Data layer tests: every ``layer`` test runs against SQLite and against PostgreSQL.
 
-PostgreSQL: ``$CHATWIDGET_TEST_PG_URL`` (default ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``)
-names the server and a database to connect to for administration; each test session creates
-its own database there and drops it at the end. If the server cannot be reached, the
-PostgreSQL tests fail under CI (``CI=true``) and are skipped elsewhere, with the reason.
+On PostgreSQL each test session creates its own databases and drops them at the end (see
+``pg_databases``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pg_databases import check_reachable, create_database, drop_databases
 from sqlalchemy.engine import URL, make_url
 
 from chatwidget.data.sql import SQLDataLayer
 
-PG_ADMIN_URL = os.environ.get("CHATWIDGET_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 TABLES = "users, threads, steps, elements, feedbacks"
-
-
-async def _pg_admin(sql: list[str]) -> None:
-    import asyncpg
-
-    url = make_url(PG_ADMIN_URL)
-    conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
-        database=url.database, timeout=5,
-    )  # fmt: skip
-    try:
-        for statement in sql:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 class PostgresServer:
     """Creates databases for tests on the PostgreSQL server, and drops them afterwards."""
 
     def __init__(self) -> None:
-        self.created: list[str] = []
+        self.created: list[URL] = []
 
     def create_database(self) -> URL:
-        name = f"chatwidget_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_pg_admin([f'CREATE DATABASE "{name}"']))
-        self.created.append(name)
-        return make_url(PG_ADMIN_URL).set(database=name)
+        url = create_database("chatwidget_test")
+        self.created.append(url)
+        return url
 
     def drop_all(self) -> None:
         if self.created:
-            asyncio.run(_pg_admin([f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in self.created]))
+            drop_databases(*self.created)
 
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
-    try:
-        asyncio.run(_pg_admin(["SELECT 1"]))
-    except (OSError, asyncio.TimeoutError, ImportError) as exc:
-        reason = f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({exc!r})"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"{reason}; CI must run the PostgreSQL tests")
-        pytest.skip(reason)
+    check_reachable()
     server = PostgresServer()
     yield server
     server.drop_all()

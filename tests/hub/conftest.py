@@ -1,48 +1,20 @@
 """A real JupyterHub per test session (see ``hubdriver``), with the thread store on PostgreSQL.
 
-PostgreSQL: ``$CHATWIDGET_TEST_PG_URL`` (default ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``)
-is the administration connection; the session creates a database of its own for the store
-and drops it at the end. Unreachable: the tests fail under CI (``CI=true``), else are skipped.
+The session creates a PostgreSQL database of its own for the store and drops it at the end
+(see ``pg_databases``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
+from pg_databases import as_text, create_database, drop_databases
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hubdriver import USERS, Hub, Kernel
-
-PG_ADMIN_URL = os.environ.get("CHATWIDGET_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-
-
-async def _pg_admin(statement: str) -> None:
-    import asyncpg
-
-    url = make_url(PG_ADMIN_URL)
-    conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
-        database=url.database, timeout=5,
-    )  # fmt: skip
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-def _run(statement: str) -> None:
-    # In a thread of its own: this thread may be running a loop already (Playwright's, or
-    # pytest-asyncio's), and asyncio.run() here would also unset the current loop.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, _pg_admin(statement)).result()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -54,16 +26,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def store_db_url() -> Iterator[str]:
-    name = f"chatwidget_hub_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
-        _run(f'CREATE DATABASE "{name}"')
-    except (OSError, asyncio.TimeoutError, ImportError) as exc:
-        reason = f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({exc!r})"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"{reason}; CI must run the hub tests")
-        pytest.skip(reason)
-    yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    _run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url = create_database("chatwidget_hub", what="the hub tests")
+    yield as_text(url)
+    drop_databases(url)
 
 
 @pytest.fixture(scope="session")

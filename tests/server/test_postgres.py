@@ -1,55 +1,24 @@
 """Smoke test of the extension on PostgreSQL: list, get, share, the public JSON, an element.
 
-``$CHATWIDGET_TEST_PG_URL`` (default ``postgresql+asyncpg://postgres:root@127.0.0.1:5432/test``)
-names the server and a database to connect to for administration; the test creates a fresh
-database and drops it afterwards. Required under CI (``CI=true``), skipped elsewhere when
-the server cannot be reached.
+The test creates a fresh database and drops it afterwards (see ``pg_databases``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from jupyter_core.paths import jupyter_data_dir
+from pg_databases import as_text, create_database, drop_databases
 from server_support import Call, Seed
-from sqlalchemy.engine import make_url
-
-PG_ADMIN_URL = os.environ.get(
-    "CHATWIDGET_TEST_PG_URL", "postgresql+asyncpg://postgres:root@127.0.0.1:5432/test"
-)
-
-
-async def _admin(statement: str) -> None:
-    import asyncpg
-
-    url = make_url(PG_ADMIN_URL)
-    conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
-        database=url.database, timeout=5,
-    )  # fmt: skip
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture
 async def db_url() -> AsyncIterator[str]:
-    name = f"chatwidget_server_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
-        await _admin(f'CREATE DATABASE "{name}"')
-    except (OSError, asyncio.TimeoutError, ImportError) as exc:
-        reason = f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({exc!r})"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"{reason}; CI must run the PostgreSQL tests")
-        pytest.skip(reason)
-    yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url = create_database("chatwidget_server_test")
+    yield as_text(url)
+    drop_databases(url)
 
 
 @pytest.fixture
