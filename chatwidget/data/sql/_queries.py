@@ -79,16 +79,6 @@ COUNT_MATCHES = text(
     "SELECT (SELECT count(*) FROM (SELECT 1 FROM steps_fts WHERE steps_fts MATCH :q LIMIT :n))"
     " + (SELECT count(*) FROM (SELECT 1 FROM threads_fts WHERE threads_fts MATCH :q LIMIT :n))"
 )
-#: The same among one user's messages and thread names: each match is joined to its row by
-#: rowid (cheap), the owner checked there.
-COUNT_USER_MATCHES = text(
-    "SELECT (SELECT count(*) FROM (SELECT 1 FROM steps_fts CROSS JOIN steps ON steps.pk = steps_fts.rowid "
-    "WHERE steps_fts MATCH :q AND steps.user_id = :user LIMIT :n))"
-    " + (SELECT count(*) FROM (SELECT 1 FROM threads_fts "
-    "CROSS JOIN threads ON threads.pk = threads_fts.rowid "
-    "WHERE threads_fts MATCH :q AND threads.user_id = :user LIMIT :n))"
-)
-
 #: PostgreSQL: the planner's estimate of matching messages (pg_trgm keeps statistics per
 #: trigram). Counting exactly would cost as much as a lookup: every candidate row must be
 #: read to recheck it. (``EXPLAIN`` plans with the bound term every time, even when the
