@@ -122,8 +122,9 @@ async def search_page(
         found += more
     else:
         found, position = await search.walk(after, limit, WALK_WINDOW)
-    if position is not None and 2 * len(found) >= size > len(found):
-        # Half a page in the first window: the rest is likely near.
+        more = found
+    if position is not None and more and 2 * len(found) >= size > len(found):
+        # Half a page by the first window, some in it: the rest is likely near.
         more, position = await search.walk(position, limit - len(found), WALK_WINDOW)
         found += more
     if position is not None and len(found) == size:
