@@ -81,10 +81,15 @@ async def _count_matches(session: AsyncSession, term: str, up_to: int) -> int:
     return await session.scalar(COUNT_MATCHES, {"q": fts_phrase(term), "n": up_to}) or 0
 
 
+def _many(user_id: str | None) -> int:
+    """SQLite: from how many matches in the full-text index a page starts with a peek."""
+    return MANY_MATCHES if user_id is None else MANY_MATCHES * ONE_USER_LOOKUP_DISCOUNT
+
+
 async def _many_matches(session: AsyncSession, dialect: str, term: str, user_id: str | None) -> bool:
     """Whether the list being paged holds many matches (on SQLite: the whole index does)."""
     if dialect == "sqlite":
-        many = MANY_MATCHES if user_id is None else MANY_MATCHES * ONE_USER_LOOKUP_DISCOUNT
+        many = _many(user_id)
         return await _count_matches(session, term, many) >= many
     estimate, params = ESTIMATE_MATCHES, {"pattern": like_pattern(term)}
     if user_id is not None:
@@ -147,6 +152,8 @@ async def _walk_pays(search: _Search, found: int, limit: int) -> bool:
     if threads_to_walk > 2 * WALK_WINDOW:
         return False
     as_costly = max(threads_to_walk * HITS_PER_PROBE, 1)
+    if as_costly <= _many(search.filters.userId):  # counted already
+        return True
     return await _count_matches(search.session, search.term, as_costly) >= as_costly
 
 
