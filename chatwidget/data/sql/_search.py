@@ -10,14 +10,16 @@ is known exactly before the query runs, so:
   ``ONE_USER_LOOKUP_DISCOUNT``): look them up;
 * many, on SQLite: peek at the next ``PEEK_WINDOW`` threads first. A common term fills
   the page there. If the peek found none, or so few that filling the page would take a
-  walk longer than two windows, the rest of the page is looked up below it. Otherwise the
-  matches are counted again, up to what a lookup costing as much as that walk would meet
-  (``HITS_PER_PROBE`` per thread walked), and the cheaper of the two is taken;
+  walk longer than two windows, the rest of the page is looked up below it. Otherwise
+  the walk goes on if a lookup would cost more: the matches are counted (up to what a
+  lookup costing as much as that walk would meet, ``HITS_PER_PROBE`` per thread walked;
+  not again when the first count already met as many);
 * many, on PostgreSQL (or after a peek that chose to walk): walk the next
-  ``WALK_WINDOW`` threads (two windows if the first filled half the page); if the page is
-  not full by then, the matches are sparse there, and the rest of the page is looked up
-  below that point. Whether more threads follow a full page is learnt by a short walk,
-  else by a lookup that stops at the first match it meets.
+  ``WALK_WINDOW`` threads (a second window if half the page is found by then, some of it
+  in the first window); if the page is not full by then, the matches are sparse there,
+  and the rest of the page is looked up below that point. Whether more threads follow a
+  full page is learnt by a short walk, else by a lookup that stops at the first match
+  it meets.
 
 One user's lookup reads that user's matches only (each step carries its thread's owner,
 migration 4), so a term common in other users' threads costs that user little. On SQLite
@@ -121,10 +123,12 @@ async def search_page(
         found, position = await search.walk(after, limit, PEEK_WINDOW)
         if len(found) >= limit or position is None:
             return found[:size], len(found) > size
-        if not await _walk_pays(search, len(found), limit):
-            return await _look_up_rest(search, found, position, limit, size)
-        more, position = await search.walk(position, limit - len(found), WALK_WINDOW)
-        found += more
+        more: list[ThreadRow] = []
+        if len(found) < size:
+            if not await _walk_pays(search, len(found), limit):
+                return await _look_up_rest(search, found, position, limit, size)
+            more, position = await search.walk(position, limit - len(found), WALK_WINDOW)
+            found += more
     else:
         found, position = await search.walk(after, limit, WALK_WINDOW)
         more = found
