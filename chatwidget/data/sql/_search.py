@@ -11,9 +11,9 @@ is known exactly before the query runs, so:
 * many, on SQLite: peek at the next ``PEEK_WINDOW`` threads first. A common term fills
   the page there. If the peek found none, or so few that filling the page would take a
   walk longer than two windows, the rest of the page is looked up below it. Otherwise
-  the walk goes on if a lookup would cost more: the matches are counted (up to what a
-  lookup costing as much as that walk would meet, ``HITS_PER_PROBE`` per thread walked;
-  not again when the first count already met as many);
+  the walk goes on if a lookup would cost more than walking a whole window: the matches
+  are counted up to what such a lookup meets (``HITS_PER_PROBE`` per thread walked; not
+  again when the first count already met as many);
 * many, on PostgreSQL (or after a peek that chose to walk): walk the next
   ``WALK_WINDOW`` threads (a second window if half the page is found by then, some of it
   in the first window); if the page is not full by then, the matches are sparse there,
@@ -123,12 +123,12 @@ async def search_page(
         found, position = await search.walk(after, limit, PEEK_WINDOW)
         if len(found) >= limit or position is None:
             return found[:size], len(found) > size
-        more: list[ThreadRow] = []
-        if len(found) < size:
-            if not await _walk_pays(search, len(found), limit):
-                return await _look_up_rest(search, found, position, limit, size)
-            more, position = await search.walk(position, limit - len(found), WALK_WINDOW)
-            found += more
+        if not await _walk_pays(search, len(found), limit):
+            if len(found) == size:
+                return found, await session.scalar(any_thread(filters, position, search.lookup)) is not None
+            return await _look_up_rest(search, found, position, limit, size)
+        more, position = await search.walk(position, limit - len(found), WALK_WINDOW)
+        found += more
     else:
         found, position = await search.walk(after, limit, WALK_WINDOW)
         more = found
@@ -150,12 +150,11 @@ async def search_page(
 async def _walk_pays(search: _Search, found: int, limit: int) -> bool:
     """SQLite, after a peek that met ``found`` matches: whether walking on to fill the page
     likely costs less than looking the rest up."""
-    if found == 0:
-        return False
-    threads_to_walk = (limit - found) * PEEK_WINDOW // found
-    if threads_to_walk > 2 * WALK_WINDOW:
-        return False
-    as_costly = max(threads_to_walk * HITS_PER_PROBE, 1)
+    if found == 0 or (limit - found) * PEEK_WINDOW // found > 2 * WALK_WINDOW:
+        return False  # at the density met, walking would hardly fill the page
+    # The walk may find nothing more (the matches can end right below the peek): it pays
+    # where even a whole window costs no more than the lookup.
+    as_costly = max(WALK_WINDOW * HITS_PER_PROBE, 1)
     if as_costly <= _many(search.filters.userId):  # counted already
         return True
     return await _count_matches(search.session, search.term, as_costly) >= as_costly
