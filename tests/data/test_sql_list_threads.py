@@ -49,8 +49,8 @@ async def walk(layer: SQLDataLayer, filters: ThreadFilter, first: int) -> list[d
 PLANS = {
     "lookup": {"MANY_MATCHES": 10**9},
     "walk": {"MANY_MATCHES": 0, "PEEK_WINDOW": 10**6, "WALK_WINDOW": 10**6},
-    # SQLite: a peek, then a walk wherever the peek met a match, then a lookup
-    "walk then lookup": {"MANY_MATCHES": 0, "PEEK_WINDOW": 2, "WALK_WINDOW": 2, "HITS_PER_PROBE": 0},
+    # SQLite: a peek, then a walk wherever the peek met a match (the count met enough), then a lookup
+    "walk then lookup": {"MANY_MATCHES": 1, "PEEK_WINDOW": 2, "WALK_WINDOW": 2, "HITS_PER_PROBE": 0},
     # SQLite: a peek, then a lookup (walking never pays); PostgreSQL: a walk
     "peek then lookup": {"MANY_MATCHES": 0, "PEEK_WINDOW": 2, "WALK_WINDOW": 10**6, "HITS_PER_PROBE": 10**9},
 }
