@@ -45,6 +45,24 @@ async def walk(layer: SQLDataLayer, filters: ThreadFilter, first: int) -> list[d
         cursor = page.pageInfo.endCursor
 
 
+#: Plans forced by the thresholds of ``_search`` (a window of 2 threads is always too short).
+PLANS = {
+    "lookup": {"MANY_MATCHES": 10**9},
+    "walk": {"MANY_MATCHES": 0, "PEEK_WINDOW": 10**6, "WALK_WINDOW": 10**6},
+    # SQLite: a peek, then a walk wherever the peek met a match (the count met enough), then a lookup
+    "walk then lookup": {"MANY_MATCHES": 1, "PEEK_WINDOW": 2, "WALK_WINDOW": 2, "HITS_PER_PROBE": 0},
+    # SQLite: a peek, then a lookup (walking never pays); PostgreSQL: a walk
+    "peek then lookup": {"MANY_MATCHES": 0, "PEEK_WINDOW": 2, "WALK_WINDOW": 10**6, "HITS_PER_PROBE": 10**9},
+}
+
+
+def use_plan(monkeypatch: pytest.MonkeyPatch, plan: str) -> None:
+    from chatwidget.data.sql import _search
+
+    for name, value in PLANS[plan].items():
+        monkeypatch.setattr(_search, name, value)
+
+
 async def test_walk_all_pages_past_the_thousandth(layer: SQLDataLayer) -> None:
     await make_threads(layer, 1203)
     threads = await walk(layer, ThreadFilter(), first=100)
@@ -103,7 +121,7 @@ async def test_user_scoping(layer: SQLDataLayer) -> None:
     assert len(await walk(layer, ThreadFilter(), first=50)) == 55
 
 
-@pytest.mark.parametrize("plan", ["lookup", "walk", "walk then lookup"])
+@pytest.mark.parametrize("plan", list(PLANS))
 async def test_search(layer: SQLDataLayer, plan: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every plan finds the same threads: a lookup of the matches, a walk in list order
     probing each thread, and a walk too short to fill the page followed by a lookup."""
@@ -148,14 +166,7 @@ async def test_search(layer: SQLDataLayer, plan: str, monkeypatch: pytest.Monkey
     assert await found("quokka") == set()
 
 
-def use_plan(monkeypatch: pytest.MonkeyPatch, plan: str) -> None:
-    from chatwidget.data.sql import _search
-
-    monkeypatch.setattr(_search, "MANY_MATCHES", 10**9 if plan == "lookup" else 0)
-    monkeypatch.setattr(_search, "WALK_WINDOW", 2 if plan == "walk then lookup" else 10**6)
-
-
-@pytest.mark.parametrize("plan", ["lookup", "walk", "walk then lookup"])
+@pytest.mark.parametrize("plan", list(PLANS))
 async def test_search_pages_are_the_list_in_order(
     layer: SQLDataLayer, plan: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -203,7 +214,7 @@ async def test_feedback_filter(layer: SQLDataLayer) -> None:
     assert [t["id"] for t in both] == ["t00008"]
 
 
-@pytest.mark.parametrize("plan", ["lookup", "walk", "walk then lookup"])
+@pytest.mark.parametrize("plan", list(PLANS))
 async def test_one_users_search_follows_the_owner(
     layer: SQLDataLayer, plan: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,13 +8,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 
-from chatwidget.data import DataLayerError, Pagination, ThreadFilter
+from chatwidget.data import DataLayerError, Pagination, ThreadFilter, User
 from chatwidget.data.sql import SCHEMA_VERSION, SQLDataLayer
-from chatwidget.data.sql.migrations import VERSION_TABLE
-from chatwidget.data.sql.models import Base
+from chatwidget.data.sql._queries import found_by_lookup
+from chatwidget.data.sql.migrations import SEARCH_STEPS_INDEX, VERSION_TABLE
+from chatwidget.data.sql.models import Base, ThreadRow
 
 
 @pytest.fixture
@@ -176,4 +178,40 @@ async def test_upgrade_from_version_3_gives_steps_their_owner(fresh_url: URL) ->
     assert (await owners())["sn"] == "u1" and (await owners())["sn2"] == "u1"
     assert await search("u1") == ["n1", "a1"] and await search("u2") == ["b1"]
     assert await search("u1", "alpaca") == ["n1", "a1"]
+    await layer.close()
+
+
+async def test_upgrade_from_version_6_joins_search_matches_through_an_index(fresh_url: URL) -> None:
+    """SQLite: a lookup meets each match's owner and thread in the index of migration 7
+    (covering: the step's row, its output, is never read), on data older than the index."""
+    old = SQLDataLayer(fresh_url, auto_migrate=False)
+    assert await old.migrate(6) == 6
+    await old.create_user(User("alice"))
+    alice = await old.get_user("alice")
+    assert alice is not None
+    await old.update_thread("a1", name="plain", user_id=alice.id, create=True)
+    await old.update_thread("n1", name="plain", create=True)
+    await old.write_steps(
+        [
+            {"id": "sa", "threadId": "a1", "type": "assistant_message", "output": "a shared topic"},
+            {"id": "sn", "threadId": "n1", "type": "user_message", "output": "the shared topic too"},
+        ]
+    )
+    await old.close()
+
+    layer = SQLDataLayer(fresh_url)
+    assert await layer.migrate() == SCHEMA_VERSION
+    assert await layer.migrate() == SCHEMA_VERSION  # idempotent
+
+    async def search(user_id: str | None) -> list[str]:
+        page = await layer.list_threads(Pagination(), ThreadFilter(userId=user_id, search="SHARED topic"))
+        return sorted(t["id"] for t in page.data)
+
+    assert await search(None) == ["a1", "n1"] and await search(alice.id) == ["a1"]
+    if layer.dialect == "sqlite":
+        lookup = select(ThreadRow.id).where(found_by_lookup("sqlite", "shared topic", alice.id))
+        sql = str(lookup.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+        async with layer.engine.connect() as conn:
+            plan = [row[3] for row in (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")).all()]
+        assert f"SEARCH steps USING COVERING INDEX {SEARCH_STEPS_INDEX} (pk=? AND user_id=?)" in plan, plan
     await layer.close()

@@ -17,7 +17,8 @@ one a page uses is decided in :mod:`._search`):
 The indexes:
 
 * SQLite: FTS5 tables with the trigram tokenizer (``steps_fts``, ``threads_fts``, kept in
-  sync by triggers; see migration 3).
+  sync by triggers; see migration 3); a match's step is joined through an index of
+  ``(pk, user_id, thread_id)`` (migration 7), not its row.
 * PostgreSQL: ``pg_trgm`` GIN indexes on ``threads.name`` and on ``steps.output`` of message
   steps (a partial index: the predicate is written as literal SQL so the planner can match it).
 
@@ -42,7 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from ..types import Pagination, ThreadFilter
-from .migrations import MESSAGE_TYPES_SQL
+from .migrations import MESSAGE_TYPES_SQL, SEARCH_STEPS_INDEX
 from .models import FeedbackRow, StepRow, ThreadRow
 
 #: Largest page served, whatever ``Pagination.first`` asks for.
@@ -79,16 +80,6 @@ COUNT_MATCHES = text(
     "SELECT (SELECT count(*) FROM (SELECT 1 FROM steps_fts WHERE steps_fts MATCH :q LIMIT :n))"
     " + (SELECT count(*) FROM (SELECT 1 FROM threads_fts WHERE threads_fts MATCH :q LIMIT :n))"
 )
-#: The same among one user's messages and thread names: each match is joined to its row by
-#: rowid (cheap), the owner checked there.
-COUNT_USER_MATCHES = text(
-    "SELECT (SELECT count(*) FROM (SELECT 1 FROM steps_fts CROSS JOIN steps ON steps.pk = steps_fts.rowid "
-    "WHERE steps_fts MATCH :q AND steps.user_id = :user LIMIT :n))"
-    " + (SELECT count(*) FROM (SELECT 1 FROM threads_fts "
-    "CROSS JOIN threads ON threads.pk = threads_fts.rowid "
-    "WHERE threads_fts MATCH :q AND threads.user_id = :user LIMIT :n))"
-)
-
 #: PostgreSQL: the planner's estimate of matching messages (pg_trgm keeps statistics per
 #: trigram). Counting exactly would cost as much as a lookup: every candidate row must be
 #: read to recheck it. (``EXPLAIN`` plans with the bound term every time, even when the
@@ -116,8 +107,8 @@ def found_by_lookup(dialect: str, term: str, user_id: str | None = None) -> Colu
     if dialect == "sqlite":
         phrase = fts_phrase(term)
         sql = (
-            "SELECT steps.thread_id FROM steps_fts CROSS JOIN steps ON steps.pk = steps_fts.rowid "
-            "WHERE steps_fts MATCH :search_steps"
+            f"SELECT steps.thread_id FROM steps_fts CROSS JOIN steps INDEXED BY {SEARCH_STEPS_INDEX} "  # noqa: S608
+            "ON steps.pk = steps_fts.rowid WHERE steps_fts MATCH :search_steps"
         )
         params = {"search_steps": phrase}
         if user_id is not None:

@@ -335,6 +335,21 @@ def _v6_thread_app_and_step_icon(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE steps ADD COLUMN auto_collapse BOOLEAN"))
 
 
+#: SQLite: a step's owner and thread by its ``pk`` (the full-text index's rowid), named by
+#: the search lookup (``INDEXED BY``: SQLite would rather read the step's row by rowid).
+SEARCH_STEPS_INDEX = "ix_steps_pk_owner_thread"
+
+
+def _v7_search_steps_index(conn: Connection) -> None:
+    """SQLite: each full-text match of a search lookup finds its step's owner and thread in
+    a narrow index instead of the step's row, which holds the output and metadata (most of
+    the table: long answers spread the rows over many pages). PostgreSQL's trigram index
+    holds the owner already (migration 4)."""
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {SEARCH_STEPS_INDEX} ON steps (pk, user_id, thread_id)")
+
+
 #: The migrations in order: ``MIGRATIONS[n - 1]`` takes the schema to version ``n``.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_base_tables,
@@ -343,6 +358,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v4_step_owner,
     _v5_login_sessions,
     _v6_thread_app_and_step_icon,
+    _v7_search_steps_index,
 ]
 HEAD = len(MIGRATIONS)
 
