@@ -89,7 +89,7 @@ def step_from_dict(data: dict[str, Any]) -> StepBase:
 
 #: Steps read and shown first when a thread is resumed (more than a view's first page of
 #: messages); the older ones are read next and take the slots kept free before them.
-FIRST_PAGE = 200
+FIRST_PAGE = 100
 #: Older steps are sent to the views in batches of this many, so that no single message
 #: keeps a page busy for long.
 OLDER_BATCH = 500
