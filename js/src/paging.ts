@@ -1,7 +1,7 @@
 // Which top-level items a chat view renders: a screenful at first (painted at once), then
-// the rest of the newest page a screenful per frame, at most two pages while it follows a
-// growing conversation (layout and scrolling cost what the DOM holds), and one more page
-// each time the reader asks for earlier messages.
+// the rest of the newest page a screenful per frame, at most a page and a screenful while it
+// follows a growing conversation (every turn's layout costs what the DOM holds), and one
+// more page each time the reader asks for earlier messages.
 //
 // The oldest item shown is remembered by id, not by position: a resumed thread's older
 // messages arrive after its newest ones and go before them, and must not shift the view.
@@ -34,7 +34,7 @@ export class Paging {
       return this.keep(ids, hidden);
     }
     let hidden = this.position(ids);
-    if (following) hidden = Math.max(hidden, total - 2 * this.page);
+    if (following) hidden = Math.max(hidden, total - this.page - this.screenful);
     return this.keep(ids, hidden);
   }
 

@@ -34,10 +34,13 @@ describe("paging of a long conversation", () => {
     expect(p.earlier(ids)).toBe(false);
   });
 
-  it("keeps at most two pages while following the bottom, and all that was revealed when not", () => {
+  it("keeps a page and a screenful while following the bottom, and all that was revealed when not", () => {
     const p = new Paging(50, 50);
     p.layout(items(0, 60), true);
-    expect(p.layout(items(0, 200), true)).toBe(100); // following: the DOM holds two pages
+    expect(p.layout(items(0, 200), true)).toBe(100); // following: a page and a screenful
+    const q = new Paging(50, 12);
+    q.layout(items(0, 60), true);
+    expect(q.layout(items(0, 200), true)).toBe(138); // 62 shown
     p.earlier(items(0, 200));
     expect(p.layout(items(0, 200), false)).toBe(50); // reading back: nothing is taken away
     expect(p.layout(items(0, 230), false)).toBe(50); // new messages below: still there
