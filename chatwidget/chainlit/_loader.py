@@ -147,9 +147,12 @@ def load_chainlit_app(
     try:
         with chainlit_resolves_to_chatwidget(), registering_on(app):
             exec(code, module.__dict__)  # noqa: S102 - running the user's app is the point
+        app.session["user"] = _sign_in(app, user, login, headers)
+    except BaseException:
+        app.close()  # a failed load leaves no open app behind to make the next one ambiguous
+        raise
     finally:
         sys.path.remove(root)
-    app.session["user"] = _sign_in(app, user, login, headers)
     app.user_env_keys = user_env_keys(source_path.parent)
     if user_env is not None:
         app.set_user_env(user_env)

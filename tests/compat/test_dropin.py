@@ -62,6 +62,8 @@ def test_a_missing_module_is_named_at_the_files_import_line(chainlit_file):
     path = chainlit_file("import chainlit as cl\nfrom chainlit.server import app\n")
     with pytest.raises(cl.ChainlitFeatureError, match=r"chainlit\.server is not supported.*Jupyter server"):
         cw.load_chainlit_app(path, headless=True)
+    with pytest.raises(cw.NoChatError):  # the app of the failed load was closed
+        cw.context.session  # noqa: B018 - outside any chat
     assert "chainlit" not in sys.modules or "chatwidget" not in repr(sys.modules.get("chainlit"))
 
 
@@ -93,6 +95,8 @@ def test_project_files_config_readme_and_translations(chainlit_file, tmp_path):
     assert french.readme == "# Bienvenue" and french.placeholder == "Votre message"
     other = cw.load_chainlit_app(path, headless=True, language="de-DE")
     assert other.readme == "# Welcome" and other.placeholder == ""
+    french.close()  # an app left open would be "the one open app" of the tests that follow
+    other.close()
     (tmp_path / ".chainlit" / "config.toml").write_text("[UI\nname=")
     with pytest.raises(ValueError, match="not valid TOML"):
         cw.load_chainlit_app(path, headless=True)

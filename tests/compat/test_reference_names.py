@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import gc
 import threading
 
 import pytest
@@ -73,6 +74,7 @@ async def test_context_names_the_running_chat_its_session_and_steps(browser_app)
     assert seen == {"session": (True, "ada", "jupyter"), "steps": ("inner", True)}
     assert [c["id"] for c in app.commands] == ["Search"]
     app.close()
+    gc.collect()  # an app another test dropped without closing it is gone, not "the open one"
     with pytest.raises(cw.NoChatError):
         cw.context.session  # noqa: B018 - outside any chat
 
