@@ -59,8 +59,6 @@ export interface ChatOptions {
 const PAGE = 50;
 /** Pixels from the bottom that still count as "at the bottom". */
 const STICK_SLACK = 48;
-/** A scroll this soon after the reader's wheel, touch, key or pointer is the reader's. */
-const GESTURE_MS = 600;
 
 type ItemView = MessageView | StepView;
 
@@ -108,9 +106,6 @@ export class ChatView implements ExtrasHost, PageHost {
   private readonly paging = new Paging(PAGE);
   private stick = true;
   private lastTop = 0;
-  private lastHeight = 0;
-  /** When the reader last wheeled, touched, pressed a key or a pointer on the message list. */
-  private gestureAt = -Infinity;
   private readonly fit: Fit | null = null;
   private readonly images: ImageGate;
   private imagesKey = "";
@@ -225,10 +220,6 @@ export class ChatView implements ExtrasHost, PageHost {
     this.pending = new PendingList(store.outbox, this.labels, (item) => this.composer.restore(item));
     this.scroller.append(this.earlier, this.flow, this.pending.el, this.intro, this.starters, this.page.empty);
     this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
-    const gesture = () => (this.gestureAt = performance.now());
-    for (const type of ["wheel", "touchmove", "keydown", "pointerdown"]) {
-      this.scroller.addEventListener(type, gesture, { passive: true });
-    }
     this.composer.el.hidden = this.readOnly;
     this.main.append(this.scroller, this.page.sidebar, this.side);
     root.append(
@@ -624,19 +615,8 @@ export class ChatView implements ExtrasHost, PageHost {
     const s = this.scroller;
     const top = s.scrollTop;
     const fromBottom = s.scrollHeight - top - s.clientHeight;
-    const resized = s.scrollHeight !== this.lastHeight;
-    this.lastHeight = s.scrollHeight;
     if (fromBottom <= STICK_SLACK && !(top < this.lastTop - 1 && fromBottom > 2)) this.stick = true;
-    else if (top < this.lastTop - 1) {
-      // Content that changed size under a following view (a new width, items measured for
-      // the first time) moves scrollTop too: only the reader, or a scroll with nothing
-      // resized, lets go of the bottom.
-      if (this.stick && resized && performance.now() - this.gestureAt > GESTURE_MS) {
-        this.scrollToBottom();
-        return;
-      }
-      this.stick = false;
-    }
+    else if (top < this.lastTop - 1) this.stick = false;
     this.lastTop = top;
   }
 
@@ -644,6 +624,5 @@ export class ChatView implements ExtrasHost, PageHost {
     const s = this.scroller;
     s.scrollTop = s.scrollHeight;
     this.lastTop = s.scrollTop;
-    this.lastHeight = s.scrollHeight;
   }
 }
