@@ -77,11 +77,17 @@ def test_a_long_thread_paints_its_newest_first_and_keeps_the_reader_in_place(
     scroller = chat.root.locator(".cw-messages")
     assert scroller.evaluate(at_bottom)  # still following the bottom
 
+    # "Load earlier" clicked while following (no scroll event has come yet): a page is added.
+    chat.root.locator(".cw-load-earlier").evaluate("(b) => b.click()")
+    expect(chat.messages).to_have_count(100)
+    page.wait_for_timeout(300)
+    expect(chat.messages).to_have_count(100)  # and not taken back by the next layout
+
     # Reading back: each "load earlier" adds a page above, the message read stays put.
     scroller.evaluate("(s) => { s.scrollTop = 0; }")
-    expect(chat.messages).to_have_count(100)  # the top reached: one more page, above
+    expect(chat.messages).to_have_count(150)  # the top reached: one more page, above
     page.wait_for_timeout(300)
-    assert abs(chat.root.evaluate(TOP_VISIBLE_JS) - (MESSAGES - 50)) <= DRIFT
+    assert abs(chat.root.evaluate(TOP_VISIBLE_JS) - (MESSAGES - 100)) <= DRIFT
     for _ in range(40):
         if chat.messages.count() == MESSAGES:
             break

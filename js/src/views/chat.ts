@@ -213,7 +213,7 @@ export class ChatView implements ExtrasHost, PageHost {
     this.scroller.tabIndex = 0;
     this.earlier.type = "button";
     this.earlier.hidden = true;
-    this.earlier.addEventListener("click", () => this.loadEarlier());
+    this.earlier.addEventListener("click", () => this.loadEarlier(true));
     this.page = new PageExtras(this, this.labels);
     this.composer = new Composer(store, this.labels);
     // What the user sent and the kernel has not taken yet, after the conversation.
@@ -246,7 +246,7 @@ export class ChatView implements ExtrasHost, PageHost {
       this.observer = new IntersectionObserver(
         (entries) => {
           const ready = this.paging.started && !this.paging.isFilling; // the first page comes in by itself
-          if (entries.some((e) => e.isIntersecting) && !this.earlier.hidden && ready) this.loadEarlier();
+          if (entries.some((e) => e.isIntersecting) && !this.earlier.hidden && ready) this.loadEarlier(false);
         },
         { root: this.scroller, rootMargin: "200px 0px 0px 0px" },
       );
@@ -579,7 +579,10 @@ export class ChatView implements ExtrasHost, PageHost {
     return view;
   }
 
-  private loadEarlier(): void {
+  /** One more page above; `byReader`: the reader asked (clicked), so the view reads back
+   * and stops following the bottom, whether or not a scroll event has said so yet. */
+  private loadEarlier(byReader: boolean): void {
+    if (byReader) this.stick = false;
     if (!this.paging.earlier(this.store.layout().top)) return;
     this.layoutKeepingPlace();
   }
