@@ -106,6 +106,7 @@ export class ChatView implements ExtrasHost, PageHost {
   private readonly paging = new Paging(PAGE);
   private stick = true;
   private lastTop = 0;
+  private lastSize = "";
   private readonly fit: Fit | null = null;
   private readonly images: ImageGate;
   private imagesKey = "";
@@ -618,6 +619,15 @@ export class ChatView implements ExtrasHost, PageHost {
     const s = this.scroller;
     const top = s.scrollTop;
     const fromBottom = s.scrollHeight - top - s.clientHeight;
+    // The list itself was resized (a panel dragged wider): its content reflowed and moved
+    // scrollTop, which is not the reader scrolling up.
+    const size = `${s.clientWidth}x${s.clientHeight}`;
+    const resized = size !== this.lastSize;
+    this.lastSize = size;
+    if (this.stick && resized && top < this.lastTop - 1) {
+      this.scrollToBottom();
+      return;
+    }
     if (fromBottom <= STICK_SLACK && !(top < this.lastTop - 1 && fromBottom > 2)) this.stick = true;
     else if (top < this.lastTop - 1) this.stick = false;
     this.lastTop = top;
