@@ -16,11 +16,17 @@ from ._files import send_element_chunks
 from ._handler import ChatPageHandler, NotFound, check_id
 
 
+def refuse_other_sites_without_token(handler: ChatPageHandler) -> None:
+    """403 for a cookie request another site made (``Sec-Fetch-Site: cross-site``) without the
+    XSRF token; a request typed in the address bar or made by the page itself passes."""
+    if handler.request.headers.get("Sec-Fetch-Site") == "cross-site" and not handler.token_authenticated:
+        RequestHandler.check_xsrf_cookie(handler)  # the token itself: no Referer fallback
+
+
 class ElementFileHandler(ChatPageHandler):
     @web.authenticated
     async def get(self, thread_id: str, element_id: str) -> None:
-        if self.request.headers.get("Sec-Fetch-Site") == "cross-site" and not self.token_authenticated:
-            RequestHandler.check_xsrf_cookie(self)  # the token itself: no Referer fallback
+        refuse_other_sites_without_token(self)
         check_id(element_id)
         await self.owned_thread_author(thread_id)
         await send_stored_element(self, thread_id, element_id, cache="private, no-store")

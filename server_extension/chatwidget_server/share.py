@@ -18,7 +18,7 @@ from chatwidget.data import ElementDict, ThreadDict, User
 from ._handler import ChatAPIHandler, ChatHandlerMixin, ChatPageHandler, NotFound, check_id
 from ._page import PAGE_CSP, render_page
 from ._public import public_thread
-from .elements import send_stored_element
+from .elements import refuse_other_sites_without_token, send_stored_element
 from .identity import owner_of
 
 NO_STORE = "no-store"
@@ -78,12 +78,18 @@ class SharedPageHandler(_SharedMixin, ChatPageHandler):
 
 
 class SharedElementHandler(_SharedMixin, ChatPageHandler):
-    """``GET share/{id}/elements/{element_id}``: the bytes of an element of a shared thread."""
+    """``GET share/{id}/elements/{element_id}``: the bytes of an element of a shared thread.
+
+    A thread that is not shared, readable only because ``on_shared_thread_view`` lets this
+    viewer in, is private to the viewer's login: its bytes get the owner's download rule.
+    """
 
     @allow_unauthenticated
     async def get(self, thread_id: str, element_id: str) -> None:
         check_id(element_id)
-        await self.shared_thread(thread_id)
+        thread = await self.shared_thread(thread_id)
+        if not (thread.get("metadata") or {}).get("is_shared"):
+            refuse_other_sites_without_token(self)
         await send_stored_element(self, thread_id, element_id, cache=NO_STORE)
 
 

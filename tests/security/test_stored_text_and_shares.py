@@ -89,6 +89,36 @@ async def test_a_share_shows_neither_tool_inputs_nor_feedback_comments(browsers:
     assert "4111-SECRET" in own.text
 
 
+VIEW_CALLBACK = {"ChatWidgetServer": {"on_shared_thread_view": "server_helpers.alice_may_view_every_thread"}}
+
+
+@pytest.mark.parametrize("extra_config", [VIEW_CALLBACK])
+async def test_share_bytes_read_through_a_login_refuse_other_sites(browsers: Any, seed: Seed) -> None:
+    """A thread nobody shared, readable by alice's login through ``on_shared_thread_view``:
+    its element bytes get the owner's download rule; a shared thread's are public."""
+    alice = await app_user(browsers)
+    private = await seed.thread("generic:carol-3")
+    element = await seed.element(private, b"carol's bytes")
+    path = f"chatwidget/share/{private}/elements/{element}"
+    same = await alice.get(path, headers={"Sec-Fetch-Site": "same-origin"})
+    assert same.status_code == 200 and same.content == b"carol's bytes"
+    assert "frame-ancestors 'none'" in same.headers["content-security-policy"]
+    cross = await alice.get(path, headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 403 and b"carol's bytes" not in cross.content
+    token = next(c.value for c in alice.client.cookies.jar if c.name == "_xsrf")
+    with_token = await alice.get(path, headers={"Sec-Fetch-Site": "cross-site", "X-XSRFToken": token})
+    assert with_token.status_code == 200
+    assert (await browsers().get(path)).status_code == 404  # anonymous: the callback says no
+
+    shared = await seed.thread(ALICE)
+    public_element = await seed.element(shared, b"public bytes")
+    assert (await request(alice, "PUT", f"chatwidget/api/threads/{shared}/share")).status_code == 200
+    public_path = f"chatwidget/share/{shared}/elements/{public_element}"
+    linked = await browsers().get(public_path, headers={"Sec-Fetch-Site": "cross-site"})
+    assert linked.status_code == 200 and linked.content == b"public bytes"
+    assert "frame-ancestors 'none'" in linked.headers["content-security-policy"]
+
+
 @pytest.mark.parametrize("extra_config", [{"ChatWidgetServer": {"share_tool_inputs": True}}])
 async def test_a_server_may_publish_tool_inputs(browsers: Any, seed: Seed, db_url: str) -> None:
     _, thread = await shared_thread_with_a_tool_and_feedback(browsers, seed)
