@@ -18,6 +18,9 @@ from typing import Any
 
 import pytest
 
+# The JupyterLab and page fixtures of the browser tests (tests/browser/lab_fixtures.py).
+pytest_plugins = ["browser.lab_fixtures"]
+
 _db_dir = Path(tempfile.mkdtemp(prefix="chatwidget-tests-"))
 os.environ.setdefault("CHATWIDGET_DATABASE_URL", f"sqlite+aiosqlite:///{_db_dir / 'chatwidget.db'}")
 
