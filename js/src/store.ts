@@ -162,6 +162,10 @@ export class ChatStore {
   private readonly slotIds: (string | null)[] = [];
   /** The model value last applied per slot, to spot changes when a scan is needed. */
   private readonly seen: unknown[] = [];
+  /** The widget model's own attributes, once a change event has shown them (the model
+   * anywidget hands out is a wrapper), and the step keys applied since they were trimmed. */
+  private modelAttributes: Record<string, unknown> | null = null;
+  private readonly applied: string[] = [];
   private readonly texts = new Map<string, GrowingText>();
   private readonly libraries = new Map<string, [unknown, string]>();
   private readonly held = new Map<string, StreamDelta[]>();
@@ -198,7 +202,13 @@ export class ChatStore {
   private seq = -1;
   private resyncCount = 0;
 
-  private readonly onChange = (backbone?: { changedAttributes?: () => Record<string, unknown> | false }) => {
+  private readonly onChange = (backbone?: {
+    changedAttributes?: () => Record<string, unknown> | false;
+    attributes?: unknown;
+  }) => {
+    if (backbone?.attributes && typeof backbone.attributes === "object") {
+      this.modelAttributes = backbone.attributes as Record<string, unknown>;
+    }
     const attrs = typeof backbone?.changedAttributes === "function" ? backbone.changedAttributes() : null;
     if (attrs && typeof attrs === "object") {
       for (const key of Object.keys(attrs)) {
@@ -208,8 +218,22 @@ export class ChatStore {
     } else {
       this.scan();
     }
+    this.trimModel();
     this.notify();
   };
+
+  /**
+   * Take the applied steps out of the widget model: the store holds them from here on, and
+   * every `set` of a Backbone model copies all its attributes first (one key per step: about
+   * 3 ms per state message at 10,000 steps). The store lives as long as the model, so no
+   * later view needs them there; a reloaded page gets them in its new model's snapshot.
+   */
+  private trimModel(): void {
+    const attributes = this.modelAttributes;
+    if (!attributes) return;
+    for (const key of this.applied) delete attributes[key];
+    this.applied.length = 0;
+  }
 
   private readonly onCustom = (msg: KernelMessage, buffers?: unknown) => {
     if (!msg || typeof msg !== "object") return;
@@ -606,7 +630,7 @@ export class ChatStore {
     this.head = head;
     for (let slot = 0; slot < head; slot++) {
       const value = this.model.get(stepKey(slot));
-      if (value !== this.seen[slot]) this.applySlot(slot, value);
+      if (value !== undefined && value !== this.seen[slot]) this.applySlot(slot, value);
     }
   }
 
@@ -651,6 +675,7 @@ export class ChatStore {
 
   private applySlot(slot: number, value: unknown): void {
     this.seen[slot] = value;
+    this.applied.push(stepKey(slot));
     const prevId = this.slotIds[slot] ?? null;
     if (!isStepDict(value)) {
       if (prevId !== null) this.removeStep(prevId);

@@ -40,10 +40,12 @@ export class FakeModel {
     this.sentBuffers.push(buffers ?? []);
   }
 
-  /** The kernel changes state keys (one `change` event naming them, as Backbone does). */
+  /** The kernel changes state keys (one `change` event naming them, as Backbone does: the
+   * event's first argument is the model itself, with its `attributes`). */
   change(values: Record<string, unknown>): void {
     Object.assign(this.state, values);
-    for (const fn of this.listeners.get("change") ?? []) fn({ changedAttributes: () => ({ ...values }) });
+    const backbone = { changedAttributes: () => ({ ...values }), attributes: this.state };
+    for (const fn of this.listeners.get("change") ?? []) fn(backbone);
   }
 
   /** The kernel sends a custom message. */

@@ -73,16 +73,20 @@ describe("snapshot, then deltas", () => {
 });
 
 describe("layout", () => {
-  /** The layout made from scratch by a fresh store over the same state. */
-  const fresh = (model: FakeModel) => new ChatStore(model.asModel(), "i2", false).layout();
+  /** The layout made from scratch by a fresh store over the same state (a new page's
+   * snapshot: the store took the steps it applied out of `model`). */
+  const fresh = (state: Record<string, unknown>) => new ChatStore(new FakeModel(state).asModel(), "i2", false).layout();
 
   it("grows with a turn's new steps as a fresh layout would place them", () => {
-    const { model, store } = storeOf({ head: 2, s0: step("u", { type: "user_message" }), s1: step("r", { type: "run" }) });
+    const before = { head: 2, s0: step("u", { type: "user_message" }), s1: step("r", { type: "run" }) };
+    const { model, store } = storeOf(before);
     expect(store.layout().top).toEqual(["u", "r"]);
-    model.change({ s2: step("t", { type: "tool", parentId: "r" }), s3: step("a", { parentId: "t" }), head: 4 });
+    const turn = { s2: step("t", { type: "tool", parentId: "r" }), s3: step("a", { parentId: "t" }), head: 4 };
+    model.change(turn);
     const grown = store.layout();
-    expect(grown.top).toEqual(fresh(model).top);
-    expect(grown.children).toEqual(fresh(model).children);
+    const snapshot = { ...before, ...turn };
+    expect(grown.top).toEqual(fresh(snapshot).top);
+    expect(grown.children).toEqual(fresh(snapshot).children);
     expect(grown.children.get("r")).toEqual(["t"]);
   });
 
@@ -195,5 +199,22 @@ describe("a stream's growing text", () => {
     expect(store.renderText("a")).not.toBe(growing);
     model.change({ s0: step("a", { streaming: false, output: "final" }) });
     expect(store.renderText("a")).toBe("final");
+  });
+});
+
+describe("the widget model stays small", () => {
+  it("takes applied steps out of the model's attributes and keeps showing them", () => {
+    const { model, store } = storeOf({ head: 2, s0: step("u", { type: "user_message", output: "hi" }), s1: step("a") });
+    model.change({ head: 3, s2: step("b", { output: "second" }) });
+    // Every applied step left the model: a Backbone set copies every attribute it has.
+    expect(Object.keys(model.state).filter((k) => /^s\d+$/.test(k))).toEqual([]);
+    expect(store.stepIds()).toEqual(["u", "a", "b"]);
+    model.change({ s1: step("a", { output: "edited" }) });
+    expect(store.textOf("a")).toBe("edited");
+    expect(model.state.s1).toBeUndefined();
+    model.change({ title: "renamed" }); // any other change: nothing is lost or re-read
+    expect(store.stepIds()).toEqual(["u", "a", "b"]);
+    model.change({ s2: null }); // a removal still removes
+    expect(store.stepIds()).toEqual(["u", "a"]);
   });
 });
