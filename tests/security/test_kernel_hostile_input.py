@@ -163,9 +163,9 @@ async def layer(db_url: str, tmp_path: Path) -> AsyncIterator[SQLDataLayer]:
     await data.close()
 
 
-async def test_a_lone_surrogate_never_blocks_later_writes(
-    chat_views: list[RecordingComm], layer: SQLDataLayer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def kept(chat_views: list[RecordingComm], layer: SQLDataLayer, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An app that keeps its threads in ``layer`` and echoes each message."""
     monkeypatch.setenv("CHATWIDGET_OWNER", "alice")
     app = cw.ChatApp(title="Kept", data_layer=layer)
 
@@ -173,16 +173,26 @@ async def test_a_lone_surrogate_never_blocks_later_writes(
     async def echo(message: cw.Message) -> None:
         await cw.Message(f"echo: {message.content}").send()
 
-    try:
-        await app.send_user_message("broken \ud800 text")  # as JSON's "\ud800" from a page decodes
-        await app.save()
-        await app.send_user_message("fine")
-        await app.save()
-        assert not app.storage_error
-        stored = await layer.get_thread(app.thread_id)
-        assert stored is not None
-        outputs = [s["output"] for s in stored["steps"]]
-        assert outputs == ["broken \ufffd text", "echo: broken \ufffd text", "fine", "echo: fine"]
-        assert stored["name"] == "broken \ufffd text"
-    finally:
-        app.close()
+    yield app
+    app.close()
+
+
+async def stored_outputs(layer: SQLDataLayer, app: cw.ChatApp) -> list[str]:
+    stored = await layer.get_thread(app.thread_id)
+    assert stored is not None
+    return [s["output"] for s in stored["steps"]]
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "\x00"], ids=["lone-surrogate", "nul"])
+async def test_unstorable_text_of_the_app_never_blocks_later_writes(
+    kept: cw.ChatApp, layer: SQLDataLayer, bad: str
+) -> None:
+    await kept.send_user_message(f"broken {bad} text")  # from the app's code: replaced when written
+    await kept.save()
+    await kept.send_user_message("fine")
+    await kept.save()
+    assert not kept.storage_error
+    outputs = await stored_outputs(layer, kept)
+    assert outputs == ["broken \ufffd text", "echo: broken \ufffd text", "fine", "echo: fine"]
+    stored = await layer.get_thread(kept.thread_id)
+    assert stored is not None and stored["name"] == "broken \ufffd text"
