@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +264,38 @@ async def test_a_rename_from_the_page_is_replaced_and_said_so(kept: cw.ChatApp, 
     assert reply["result"] == {"name": "new \ufffd name"} and reply["notice"].startswith("1 character")
     stored = await layer.get_thread(kept.thread_id)
     assert stored is not None and stored["name"] == "new \ufffd name"
+
+
+#: Records no database of ours takes, whatever their text: a step's metadata its JSON column
+#: cannot encode, an element page beyond the integer column's range.
+REFUSED = {
+    "message": lambda: cw.Message("unsaved", metadata={"when": datetime.now(timezone.utc)}),
+    "element": lambda: cw.Message("see it", elements=[cw.Text(name="notes", content="x", page=2**70)]),
+}
+
+
+@pytest.mark.parametrize("refused", list(REFUSED))
+async def test_a_record_the_database_refuses_is_dropped_and_never_blocks_later_ones(
+    kept: cw.ChatApp, layer: SQLDataLayer, refused: str
+) -> None:
+    @kept.on_message
+    async def answer(message: cw.Message) -> None:
+        if message.content == "poison":
+            await REFUSED[refused]().send()
+        await cw.Message(f"echo: {message.content}").send()
+
+    await send(kept, "s1", "before")
+    await kept.save()
+    await send(kept, "s2", "poison")
+    await send(kept, "s3", "after")
+    await kept.save()  # the refused record is dropped, not raised
+    await send(kept, "s4", "later")
+    await kept.save()
+    what = "a message" if refused == "message" else "the element 'notes'"
+    assert f"the database refused {what}, which is left out" in kept.storage_error
+    with_element = ["see it"] if refused == "element" else []  # only the element is left out
+    assert await stored_outputs(layer, kept) == [
+        *["before", "echo: before", "poison", *with_element, "echo: poison"],
+        *["after", "echo: after", "later", "echo: later"],
+    ]
+    assert kept.chat.writer is not None and not kept.chat.writer._writable()  # nothing left to retry
