@@ -15,14 +15,18 @@ A failed write is not dropped: the changes stay queued and are retried, the chat
 ``storage_error`` says what went wrong, and :meth:`ThreadWriter.save` raises it. A thread
 deleted meanwhile (from the server's API, another view) is neither recreated nor retried:
 its queued changes are dropped and ``storage_error`` says so, once. Text is made storable
-before it is written (:mod:`._storable`): a lone surrogate becomes U+FFFD instead of failing
-the write and every one queued after it.
+before it is written (:mod:`._storable`): a lone surrogate or a NUL becomes U+FFFD instead
+of failing the write. A batch the database refuses for what it holds (see
+:mod:`._write_errors`) is written again record by record: only the records it refuses are
+dropped, logged and reported in ``storage_error``, so one of them never holds back the
+records queued after it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import logging
 import time
@@ -32,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._base import StepBase
 from ._storable import storable
+from ._write_errors import refused_for_its_data
 from .conversation import ConversationListener
 
 if TYPE_CHECKING:
@@ -48,6 +53,7 @@ MAX_RETRY_DELAY = 30.0
 
 
 THREAD_DELETED = "This conversation was deleted elsewhere; it is no longer saved."
+DROPPED = "the database refused {what}, which is left out ({reason})"
 
 
 class _ThreadGoneError(Exception):
@@ -91,6 +97,30 @@ class _Queue:
         self.steps, self.removed, self.elements, self.feedback, self.metadata = {}, set(), {}, {}, {}
         return taken
 
+    def split(self) -> list[_Queue]:
+        """One queue per record, in the order a batch writes them."""
+        one = functools.partial(_Queue, self.thread_id)
+        return [
+            *(one(metadata={key: value}) for key, value in self.metadata.items()),
+            *(one(steps={step_id: step}) for step_id, step in self.steps.items()),
+            *(one(removed={step_id}) for step_id in self.removed),
+            *(one(elements={element_id: e}) for element_id, e in self.elements.items()),
+            *(one(feedback={for_id: given}) for for_id, given in self.feedback.items()),
+        ]
+
+    def describe(self) -> str:
+        """What the one record of a :meth:`split` queue is, for the user."""
+        if self.metadata:
+            return f"the conversation's {next(iter(self.metadata))!r}"
+        if self.steps:
+            step = next(iter(self.steps.values()))
+            return "a message" if step.type.endswith("_message") else f"a step ({step.name})"
+        if self.removed:
+            return "the removal of a message"
+        if self.elements:
+            return f"the element {next(iter(self.elements.values())).name!r}"
+        return "a feedback"
+
     def put_back(self, taken: _Queue) -> None:
         """Queue again what was not confirmed; newer changes made meanwhile win."""
         self.steps = {**taken.steps, **self.steps}
@@ -117,6 +147,7 @@ class ThreadWriter(ConversationListener):
         self._failures = 0
         self._owner_settled = False
         self.error: BaseException | None = None
+        self._dropped = ""  # the report of the last record the database refused, until a switch
 
     @property
     def layer(self) -> BaseDataLayer:
@@ -209,8 +240,9 @@ class ThreadWriter(ConversationListener):
         if stored:
             self._existing.add(self.chat.thread_id)
             self._gone.discard(self.chat.thread_id)
-        if self.chat.storage_error == THREAD_DELETED:
+        if self.chat.storage_error in (THREAD_DELETED, self._dropped):  # about the thread left
             self.chat.storage_error = ""
+        self._dropped = ""
         queue = self._queues.get(previous)
         if queue is not None:
             for step, _ in queue.streaming.values():  # its streams ended with its chat
@@ -259,7 +291,8 @@ class ThreadWriter(ConversationListener):
                 delay = max(delay, CHECKPOINT_INTERVAL / 4)
 
     async def save(self) -> None:
-        """Write everything now; raises what the data layer raised."""
+        """Write everything now; raises what the data layer raised (a record it refused for
+        what it holds is dropped and reported in ``storage_error``, not raised)."""
         try:
             await self._write(checkpoint_all=True)
         except Exception as exc:
@@ -272,12 +305,25 @@ class ThreadWriter(ConversationListener):
             log.error("chatwidget: could not save the conversation (will retry)", exc_info=exc)
         self._failures += 1
         self.error = exc
-        self.chat.storage_error = str(exc) or type(exc).__name__  # the views say "could not be saved"
+        self.chat.storage_error = _reason(exc)  # the views say "could not be saved"
 
     def _succeeded(self) -> None:
-        if self.error is not None and self.chat.storage_error != THREAD_DELETED:
-            self.chat.storage_error = ""
+        # Only the failure's report goes: a deleted thread or a dropped record is still true.
+        if self.error is not None and self.chat.storage_error == _reason(self.error):
+            self.chat.storage_error = self._dropped
         self.error, self._failures = None, 0
+
+    def _refused(self, record: _Queue, exc: BaseException) -> None:
+        """The database refused this record for what it holds: it is dropped, and said so."""
+        what = record.describe()
+        log.error(
+            "chatwidget: %s of thread %s is dropped: the database refused it",
+            what,
+            record.thread_id,
+            exc_info=exc,
+        )
+        self._dropped = DROPPED.format(what=what, reason=_reason(exc).splitlines()[0][:200])
+        self.chat.storage_error = self._dropped
 
     def _thread_gone(self, thread_id: str) -> None:
         """The thread was deleted elsewhere: drop its changes and say so once; never recreate it."""
@@ -298,7 +344,7 @@ class ThreadWriter(ConversationListener):
             await self.settle_owner()
             for queue in self._writable():
                 try:
-                    await self._write_thread(queue, checkpoint_all)
+                    await self._write_queue(queue, checkpoint_all)
                 except Exception as exc:
                     if isinstance(exc, _ThreadGoneError) or await self._deleted(queue.thread_id):
                         self._thread_gone(queue.thread_id)
@@ -345,9 +391,18 @@ class ThreadWriter(ConversationListener):
             raise _ThreadGoneError()
         self._existing.add(queue.thread_id)
 
+    async def _write_queue(self, queue: _Queue, checkpoint_all: bool) -> None:
+        """Write the queue in one batch, or record by record if the batch was refused."""
+        try:
+            await self._write_thread(queue, checkpoint_all)
+        except Exception as exc:
+            # A refused write to a thread deleted meanwhile is the deletion, not the data.
+            if not refused_for_its_data(exc) or await self._deleted(queue.thread_id):
+                raise
+            await self._write_one_by_one(queue)
+
     async def _write_thread(self, queue: _Queue, checkpoint_all: bool) -> None:
         await self._ensure_thread(queue)
-        thread_id = queue.thread_id
         now = time.monotonic()
         due = [
             step
@@ -358,21 +413,42 @@ class ThreadWriter(ConversationListener):
             queue.streaming[step.id] = (step, now)
         taken = queue.take(due)
         try:
-            if taken.metadata and not await self.layer.update_thread(
-                thread_id, metadata=storable(taken.metadata), author=self.owner
-            ):
-                raise _ThreadGoneError()
-            await self.layer.write_steps([self._row(step, thread_id) for step in taken.steps.values()])
-            for step_id in taken.removed:
-                await self.layer.delete_step(step_id)
-            for element in taken.elements.values():
-                stored = storable({**element.to_dict(), "threadId": thread_id})
-                await self.layer.create_element(stored, element.data())
-            for given in taken.feedback.values():
-                await self._write_feedback(given, thread_id)
+            await self._write_changes(taken)
         except BaseException:
             queue.put_back(taken)
             raise
+
+    async def _write_one_by_one(self, queue: _Queue) -> None:
+        """Write each queued record alone, dropping the ones the database refuses for what
+        they hold; any other failure keeps the records not yet written queued."""
+        await self._ensure_thread(queue)
+        records = queue.take([]).split()
+        for n, record in enumerate(records):
+            try:
+                await self._write_changes(record)
+            except BaseException as exc:
+                if isinstance(exc, Exception) and refused_for_its_data(exc):
+                    self._refused(record, exc)
+                    continue
+                for unwritten in reversed(records[n:]):  # each goes first: the order is kept
+                    queue.put_back(unwritten)
+                raise
+
+    async def _write_changes(self, taken: _Queue) -> None:
+        thread_id = taken.thread_id
+        if taken.metadata and not await self.layer.update_thread(
+            thread_id, metadata=storable(taken.metadata), author=self.owner
+        ):
+            raise _ThreadGoneError()
+        if taken.steps:
+            await self.layer.write_steps([self._row(step, thread_id) for step in taken.steps.values()])
+        for step_id in taken.removed:
+            await self.layer.delete_step(step_id)
+        for element in taken.elements.values():
+            stored = storable({**element.to_dict(), "threadId": thread_id})
+            await self.layer.create_element(stored, element.data())
+        for given in taken.feedback.values():
+            await self._write_feedback(given, thread_id)
 
     def _row(self, step: StepBase, thread_id: str) -> Any:
         return storable({**step.to_dict(), "threadId": thread_id})
@@ -391,3 +467,7 @@ class ThreadWriter(ConversationListener):
                     "comment": storable(given.comment),
                 }
             )
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__

@@ -15,7 +15,8 @@ without replaying events, and a notebook saved with widget state keeps it:
 
 Events travel as custom messages. Every message has a ``kind``; a request from the
 browser also has an ``id`` and always gets exactly one ``reply`` (``ok`` true with a
-``result``, or ``ok`` false with an ``error``).
+``result``, or ``ok`` false with an ``error``). A successful reply may carry a ``notice``
+for the user: text of the request that could not be stored was replaced (U+FFFD).
 
 Streaming text is coalesced in the kernel: a ``stream`` message carries a flush sequence
 number and, per streaming step, the text appended since the last flush together with its
@@ -145,8 +146,10 @@ def library_key(name: str) -> str:
     return f"lib_{name}"
 
 
-def reply_ok(request_id: str, result: Any = None) -> dict[str, Any]:
-    return {"kind": REPLY, "id": request_id, "ok": True, "result": result}
+def reply_ok(request_id: str, result: Any = None, notice: str | None = None) -> dict[str, Any]:
+    """A successful reply; ``notice`` tells the user something about the request (shown)."""
+    reply = {"kind": REPLY, "id": request_id, "ok": True, "result": result}
+    return reply if notice is None else {**reply, "notice": notice}
 
 
 def reply_error(request_id: str, code: str, message: str) -> dict[str, Any]:
@@ -166,7 +169,7 @@ def parse_request(content: object) -> tuple[str, str, dict[str, Any]]:
     """Check the envelope of a browser message: returns ``(kind, id, content)``.
 
     Only the envelope is inspected here; each handler checks its own fields with
-    :func:`field`. Nothing walks the payload recursively, so deep nesting costs nothing.
+    :func:`field`.
     """
     if not isinstance(content, dict):
         raise ProtocolError(f"message is a {type(content).__name__}, not an object")

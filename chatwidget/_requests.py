@@ -5,7 +5,9 @@ Every handler takes the chat session and the request (its fields typed by
 to respect the types) and either returns the reply's result, raises ``ProtocolError``
 (answered as an error the user can read), or returns a coroutine whose result settles the
 request later. Nothing here trusts the browser to name a file, an action that was not
-offered, or a prompt that is not waiting.
+offered, or a prompt that is not waiting, or to send only text a database can store: a
+request's lone surrogates and NUL characters are replaced before its handler sees it, and
+the reply's ``notice`` says so.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _protocol as wire
+from ._storable import notice, replace_unstorable
 from .message import Message
 from .modes import check_modes
 
@@ -283,29 +286,45 @@ def dispatch(chat: ChatSession, content: Any, buffers: Any) -> None:
     """Check a browser message, run its handler, and settle it with exactly one reply."""
     try:
         kind, request_id, request = wire.parse_request(content)
+        request, replaced = _storable_fields(request)
     except wire.ProtocolError as exc:
         log.warning("chatwidget: ignored a message from the browser: %s", exc)
         if exc.request_id:
             chat.send_to_views(wire.reply_error(exc.request_id, exc.code, str(exc)))
         return
+    told = notice(replaced) if replaced else None
     try:
         result = handler_for(kind)(chat, request_id, request, list(buffers or []))
     except Exception as exc:
         _reply_failure(chat, kind, request_id, exc)
         return
     if asyncio.iscoroutine(result):
-        asyncio.get_running_loop().create_task(_settle_later(chat, kind, request_id, result))
+        asyncio.get_running_loop().create_task(_settle_later(chat, kind, request_id, result, told))
     else:
-        chat.send_to_views(wire.reply_ok(request_id, result))
+        chat.send_to_views(wire.reply_ok(request_id, result, told))
 
 
-async def _settle_later(chat: ChatSession, kind: str, request_id: str, pending: Any) -> None:
+def _storable_fields(request: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """The request with its text made storable (a lone surrogate or a NUL becomes U+FFFD,
+    so that no handler keeps, shows or stores what the database refuses), and how many
+    characters were replaced. The id is answered as it came."""
+    fields = {name: value for name, value in request.items() if name != "id"}
+    try:
+        fields, replaced = replace_unstorable(fields)
+    except RecursionError:
+        raise wire.ProtocolError("the request is nested too deeply", request["id"]) from None
+    return {**fields, "id": request["id"]}, replaced
+
+
+async def _settle_later(
+    chat: ChatSession, kind: str, request_id: str, pending: Any, told: str | None
+) -> None:
     try:
         result = await pending
     except Exception as exc:
         _reply_failure(chat, kind, request_id, exc)
     else:
-        chat.send_to_views(wire.reply_ok(request_id, result))
+        chat.send_to_views(wire.reply_ok(request_id, result, told))
 
 
 def _reply_failure(chat: ChatSession, kind: str, request_id: str, exc: Exception) -> None:

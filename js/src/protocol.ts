@@ -285,6 +285,8 @@ export interface ReplyMessage {
   ok: boolean;
   result?: unknown;
   error?: ErrorInfo;
+  /** Something the user should know about the request: text it could not store was replaced. */
+  notice?: string;
 }
 
 /** Any other message the kernel sends (`window_message`, `toast`): an event for the page. */

@@ -31,6 +31,7 @@ import {
   RESYNC,
   LIBRARY,
   STREAM,
+  TOAST,
   isStepKey,
   oversize,
   stepKey,
@@ -239,9 +240,13 @@ export class ChatStore {
     if (!msg || typeof msg !== "object") return;
     if (msg.kind === REPLY) this.settle(msg as ReplyMessage);
     else if (msg.kind === STREAM) this.applyStream(msg as StreamMessage);
-    else for (const listen of this.eventListeners.get(msg.kind) ?? []) listen(msg as EventMessage, dataViews(buffers));
+    else this.emit(msg as EventMessage, dataViews(buffers));
     this.notify();
   };
+
+  private emit(msg: EventMessage, buffers: DataView[] = []): void {
+    for (const listen of this.eventListeners.get(msg.kind) ?? []) listen(msg, buffers);
+  }
 
   /** `live`: a kernel is behind the model (it can ship libraries); false for a stored thread.
    * `storage` keeps the outbox and the draft over a page reload (sessionStorage when live). */
@@ -595,6 +600,10 @@ export class ChatStore {
     if (!p) return;
     this.pending.delete(reply.id);
     clearTimeout(p.timer);
+    // What the kernel changed in the request (text it could not store): shown to this view.
+    if (reply.ok && typeof reply.notice === "string" && reply.notice) {
+      this.emit({ kind: TOAST, message: reply.notice, type: "warning" });
+    }
     p.resolve(reply);
   }
 

@@ -172,6 +172,26 @@ describe("requests", () => {
     expect((await cancelled).error?.code).toBe("cancelled");
     expect(model.listening()).toBe(0);
   });
+
+  it("show a reply's notice as a toast in the view that asked", async () => {
+    const { model, store } = storeOf();
+    const other = new ChatStore(model.asModel(), "i1", false); // another view of the same chat
+    const toasts: unknown[] = [];
+    const othersToasts: unknown[] = [];
+    store.onEvent("toast", (m) => toasts.push({ message: m.message, type: m.type }));
+    other.onEvent("toast", (m) => othersToasts.push(m));
+    const notice = "1 character that could not be stored was replaced by \ufffd";
+    const sent = store.request("send", { content: "broken \ud800" });
+    const [request] = model.requests("send");
+    model.custom({ kind: "reply", id: request.id, ok: true, result: { message_id: "m" }, notice });
+    expect((await sent).notice).toBe(notice);
+    const plain = store.request("stop", {});
+    model.custom({ kind: "reply", id: model.requests("stop")[0].id, ok: true, result: { stopped: false } });
+    await plain;
+    expect(toasts).toEqual([{ message: notice, type: "warning" }]);
+    expect(othersToasts).toEqual([]);
+    other.dispose();
+  });
 });
 
 describe("a stream's growing text", () => {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 
 import pytest
 
@@ -218,6 +219,39 @@ async def test_a_failing_database_is_reported_and_nothing_is_dropped(make_app, l
     assert app.storage_error == ""
     outputs = [s["output"] for s in (await layer.get_thread(app.thread_id))["steps"]]
     assert "while broken" in outputs and "echo: while broken" in outputs
+
+
+async def test_a_database_lost_while_a_refused_batch_is_written_alone_keeps_the_rest(
+    make_app, layer, monkeypatch
+):
+    monkeypatch.setattr(_persistence, "WRITE_INTERVAL", 60)  # only save() writes
+    app = make_app()
+
+    @app.on_message
+    async def reply(message):
+        if message.content == "poison":  # no JSON for a datetime: the database refuses this one
+            await cw.Message("unsaved", metadata={"when": datetime.now(timezone.utc)}).send()
+        await cw.Message(f"echo: {message.content}").send()
+
+    await app.send_user_message("poison")
+    await app.send_user_message("after")
+    real = layer.write_steps
+
+    async def lost_at_after(steps):
+        if [s["output"] for s in steps] == ["after"]:
+            raise cw.data.DataLayerError("connection refused") from ConnectionRefusedError()
+        await real(steps)
+
+    monkeypatch.setattr(layer, "write_steps", lost_at_after)
+    with pytest.raises(cw.data.DataLayerError):
+        await app.save()
+    assert app.storage_error == "connection refused"
+    assert outputs(await layer.get_thread(app.thread_id)) == ["poison", "echo: poison"]
+    monkeypatch.setattr(layer, "write_steps", real)
+    await app.save()
+    stored = outputs(await layer.get_thread(app.thread_id))
+    assert stored == ["poison", "echo: poison", "after", "echo: after"]
+    assert "the database refused a message, which is left out" in app.storage_error  # still true
 
 
 async def test_with_a_login_server_only_a_signed_identity_owns_what_is_kept(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,14 @@ async def test_an_action_reply_does_not_answer_a_text_prompt(app: cw.ChatApp, wi
     assert got[0]["output"] == "Ada"
 
 
+def test_a_request_nested_too_deeply_is_refused(app: cw.ChatApp, wire: RecordingComm) -> None:
+    nested: dict[str, Any] = {}
+    for _ in range(5000):  # deeper than Python's recursion limit
+        nested = {"a": nested}
+    wire.browser_sends({"id": "deep", "kind": "element_props", "element": "x", "props": nested})
+    assert reply_to(wire, "deep")["error"]["code"] == "bad_request"
+
+
 __all__ = ["db_url"]  # both backends for the storage test below
 
 
@@ -163,9 +172,9 @@ async def layer(db_url: str, tmp_path: Path) -> AsyncIterator[SQLDataLayer]:
     await data.close()
 
 
-async def test_a_lone_surrogate_never_blocks_later_writes(
-    chat_views: list[RecordingComm], layer: SQLDataLayer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def kept(chat_views: list[RecordingComm], layer: SQLDataLayer, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An app that keeps its threads in ``layer`` and echoes each message."""
     monkeypatch.setenv("CHATWIDGET_OWNER", "alice")
     app = cw.ChatApp(title="Kept", data_layer=layer)
 
@@ -173,16 +182,120 @@ async def test_a_lone_surrogate_never_blocks_later_writes(
     async def echo(message: cw.Message) -> None:
         await cw.Message(f"echo: {message.content}").send()
 
-    try:
-        await app.send_user_message("broken \ud800 text")  # as JSON's "\ud800" from a page decodes
-        await app.save()
-        await app.send_user_message("fine")
-        await app.save()
-        assert not app.storage_error
-        stored = await layer.get_thread(app.thread_id)
-        assert stored is not None
-        outputs = [s["output"] for s in stored["steps"]]
-        assert outputs == ["broken \ufffd text", "echo: broken \ufffd text", "fine", "echo: fine"]
-        assert stored["name"] == "broken \ufffd text"
-    finally:
-        app.close()
+    yield app
+    app.close()
+
+
+async def stored_outputs(layer: SQLDataLayer, app: cw.ChatApp) -> list[str]:
+    stored = await layer.get_thread(app.thread_id)
+    assert stored is not None
+    return [s["output"] for s in stored["steps"]]
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "\x00"], ids=["lone-surrogate", "nul"])
+async def test_unstorable_text_of_the_app_never_blocks_later_writes(
+    kept: cw.ChatApp, layer: SQLDataLayer, bad: str
+) -> None:
+    await kept.send_user_message(f"broken {bad} text")  # from the app's code: replaced when written
+    await kept.save()
+    await kept.send_user_message("fine")
+    await kept.save()
+    assert not kept.storage_error
+    outputs = await stored_outputs(layer, kept)
+    assert outputs == ["broken \ufffd text", "echo: broken \ufffd text", "fine", "echo: fine"]
+    stored = await layer.get_thread(kept.thread_id)
+    assert stored is not None and stored["name"] == "broken \ufffd text"
+
+
+async def send(app: cw.ChatApp, request_id: str, content: str) -> dict[str, Any]:
+    """A message typed in the page, answered; the reply to its ``send``."""
+    wire = app.widget.comm
+    wire.browser_sends({"id": request_id, "kind": "send", "content": content})
+    await until(lambda: any(r["id"] == request_id for r in wire.customs("reply")))
+    await app.wait()
+    return reply_to(wire, request_id)
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "\x00"], ids=["lone-surrogate", "nul"])
+async def test_unstorable_text_from_the_page_is_replaced_and_said_so(
+    kept: cw.ChatApp, layer: SQLDataLayer, bad: str
+) -> None:
+    reply = await send(kept, "s1", f"broken {bad} text {bad}")
+    assert reply["ok"] and reply["notice"] == "2 characters that could not be stored were replaced by \ufffd"
+    assert kept.messages[0].content == "broken \ufffd text \ufffd"  # what the app and the views see
+    await kept.save()
+    assert "notice" not in await send(kept, "s2", "fine")
+    await kept.save()
+    assert not kept.storage_error
+    outputs = await stored_outputs(layer, kept)
+    assert outputs == ["broken \ufffd text \ufffd", "echo: broken \ufffd text \ufffd", "fine", "echo: fine"]
+
+
+async def test_an_edit_and_a_feedback_comment_are_replaced_and_said_so(
+    kept: cw.ChatApp, layer: SQLDataLayer
+) -> None:
+    await send(kept, "s1", "first")
+    wire = kept.widget.comm
+    wire.browser_sends({"id": "e", "kind": "edit", "step": kept.messages[0].id, "content": "uno\x00"})
+    await until(lambda: any(r["id"] == "e" for r in wire.customs("reply")))
+    await kept.wait()
+    answer = kept.messages[-1]
+    wire.browser_sends({"id": "f", "kind": "feedback", "step": answer.id, "value": 1, "comment": "ok \ud800"})
+    await until(lambda: any(r["id"] == "f" for r in wire.customs("reply")))
+    assert reply_to(wire, "e")["notice"] == reply_to(wire, "f")["notice"]
+    assert reply_to(wire, "f")["notice"].startswith("1 character")
+    await kept.save()
+    assert not kept.storage_error
+    stored = await layer.get_thread(kept.thread_id)
+    assert stored is not None
+    assert [s["output"] for s in stored["steps"]] == ["uno\ufffd", "echo: uno\ufffd"]
+    (step,) = [s for s in stored["steps"] if s.get("feedback")]
+    assert step["feedback"]["comment"] == "ok \ufffd"
+
+
+async def test_a_rename_from_the_page_is_replaced_and_said_so(kept: cw.ChatApp, layer: SQLDataLayer) -> None:
+    await send(kept, "s1", "hello")
+    await kept.save()
+    wire = kept.widget.comm
+    wire.browser_sends({"id": "r", "kind": "rename", "thread": kept.thread_id, "name": "new \ud800 name"})
+    await until(lambda: any(r["id"] == "r" for r in wire.customs("reply")))
+    reply = reply_to(wire, "r")
+    assert reply["ok"], reply
+    assert reply["result"] == {"name": "new \ufffd name"} and reply["notice"].startswith("1 character")
+    stored = await layer.get_thread(kept.thread_id)
+    assert stored is not None and stored["name"] == "new \ufffd name"
+
+
+#: Records no database of ours takes, whatever their text: a step's metadata its JSON column
+#: cannot encode, an element page beyond the integer column's range.
+REFUSED = {
+    "message": lambda: cw.Message("unsaved", metadata={"when": datetime.now(timezone.utc)}),
+    "element": lambda: cw.Message("see it", elements=[cw.Text(name="notes", content="x", page=2**70)]),
+}
+
+
+@pytest.mark.parametrize("refused", list(REFUSED))
+async def test_a_record_the_database_refuses_is_dropped_and_never_blocks_later_ones(
+    kept: cw.ChatApp, layer: SQLDataLayer, refused: str
+) -> None:
+    @kept.on_message
+    async def answer(message: cw.Message) -> None:
+        if message.content == "poison":
+            await REFUSED[refused]().send()
+        await cw.Message(f"echo: {message.content}").send()
+
+    await send(kept, "s1", "before")
+    await kept.save()
+    await send(kept, "s2", "poison")
+    await send(kept, "s3", "after")
+    await kept.save()  # the refused record is dropped, not raised
+    await send(kept, "s4", "later")
+    await kept.save()
+    what = "a message" if refused == "message" else "the element 'notes'"
+    assert f"the database refused {what}, which is left out" in kept.storage_error
+    with_element = ["see it"] if refused == "element" else []  # only the element is left out
+    assert await stored_outputs(layer, kept) == [
+        *["before", "echo: before", "poison", *with_element, "echo: poison"],
+        *["after", "echo: after", "later", "echo: later"],
+    ]
+    assert kept.chat.writer is not None and not kept.chat.writer._writable()  # nothing left to retry
