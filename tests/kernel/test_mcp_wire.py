@@ -63,6 +63,21 @@ async def test_the_dialog_connects_and_disconnects_a_stdio_server(
     assert reply(wire, "d2")["error"]["code"] == "not_found"
 
 
+async def test_a_command_lines_leading_assignments_reach_the_servers_environment(
+    app: cw.ChatApp, wire: Any, until: Any, replied: Any
+) -> None:
+    app.mcp = cw.McpFeature(enabled=True, stdio=True, allowed_executables=[PYTHON])
+    target = f"CHATWIDGET_TEST_FLAVOUR='mint tea' {COMMAND_LINE}"
+    connect(wire, "c1", name="tools", transport="stdio", target=target)
+    await until(replied(wire, "c1"), timeout=30)
+    assert reply(wire, "c1")["ok"], reply(wire, "c1")
+    pid = app.mcp_servers.pid("tools")
+    assert pid is not None
+    assert psutil.Process(pid).environ()["CHATWIDGET_TEST_FLAVOUR"] == "mint tea"
+    assert "mint" not in json.dumps(app.connected_mcp)  # the views list the command, not the values
+    await app.disconnect_mcp("tools")
+
+
 @pytest.mark.parametrize(
     ("options", "fields", "message"),
     [
@@ -88,6 +103,11 @@ async def test_the_dialog_connects_and_disconnects_a_stdio_server(
             {"enabled": True, "stdio": True, "allowed_executables": [PYTHON]},
             {"transport": "stdio", "target": f"{PYTHON} -c 'import os' ; touch /tmp/pwned"},
             None,  # allowed: the ';' is an argument of python, not a shell's
+        ),
+        (
+            {"enabled": True, "stdio": True, "allowed_executables": [PYTHON]},
+            {"transport": "stdio", "target": f"LD_PRELOAD=/tmp/evil.so {COMMAND_LINE}"},
+            "may not set LD_PRELOAD",
         ),
         (
             {"enabled": True, "stdio": True, "allowed_executables": [PYTHON], "dialog": False},
