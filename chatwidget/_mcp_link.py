@@ -220,7 +220,13 @@ class McpLink:
         """End the connection and, for stdio, the server's process (waits for it)."""
         self.closed = True
         self._closing.set()
-        _live.discard(self)
+        try:
+            await self._end()
+        finally:
+            _live.discard(self)  # only now: a close cut short by the kernel's exit leaves it to end_orphans
+
+    async def _end(self) -> None:
+        """Leave the transport (stops a stdio server), or cancel an opening; then end the process."""
         task = self._task
         opened = self._ready is not None and self._ready.done() and self._ready.exception() is None
         if task is not None and not task.done() and not opened:

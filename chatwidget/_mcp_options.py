@@ -13,7 +13,13 @@ from typing import Any, Literal
 import traitlets
 from traitlets.config import Configurable
 
-from ._mcp_policy import McpRefusedError, allowed_executable, allowed_url, split_command
+from ._mcp_policy import (
+    McpRefusedError,
+    allowed_executable,
+    allowed_url,
+    split_assignments,
+    split_command,
+)
 
 Transport = Literal["stdio", "sse", "streamable-http"]
 MAX_NAME_CHARS = 64
@@ -115,7 +121,12 @@ class McpFeature(Configurable):
 
 @dataclass
 class McpStdioConnection:
-    """A server the kernel starts: ``command`` (an allowed executable) with ``args``."""
+    """A server the kernel starts: ``command`` (an allowed executable) with ``args``.
+
+    ``env`` is added to the SDK's small default environment (``PATH``, ``HOME``...); the
+    dialog fills it from a command line's leading ``NAME=value`` tokens, within the rules of
+    :func:`chatwidget._mcp_policy.split_assignments`; given in code, it is the app's own. Its
+    values are not in :meth:`target`, which the views show: they are often keys."""
 
     name: str
     command: str
@@ -163,8 +174,8 @@ def connection_from_dialog(name: str, transport: str, target: str) -> McpConnect
     if not name or len(name) > MAX_NAME_CHARS or not name.isprintable():
         raise McpRefusedError(f"A server needs a name of 1 to {MAX_NAME_CHARS} printable characters.")
     if transport == "stdio":
-        command, *args = split_command(target)
-        return McpStdioConnection(name=name, command=command, args=args)
+        env, (command, *args) = split_assignments(split_command(target))
+        return McpStdioConnection(name=name, command=command, args=args, env=env)
     if transport == "sse":
         return McpSseConnection(name=name, url=target.strip())
     if transport == "streamable-http":

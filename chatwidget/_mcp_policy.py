@@ -6,6 +6,13 @@ Two rules, the same for a connection made from code and one asked for in the wid
   (``npx``) is looked up on the kernel's ``PATH`` and compared, as an absolute path, with
   the entries looked up the same way; a relative path (``./x``, ``../bin/x``) is refused.
   The server then runs that absolute path with an argument list, never through a shell.
+  A command line may start with ``NAME=value`` assignments (``GITHUB_TOKEN=... npx
+  server``), as in a shell: they become the server's extra environment, and the first
+  token after them is the executable checked. Variables that would make the allowed
+  executable run or load something else (``PATH``, ``LD_PRELOAD``, ``NODE_OPTIONS``...)
+  are refused. The reference compares base names (``/tmp/npx`` passes for ``npx``) and
+  takes any text before ``=`` as a name; here the executable is compared as an absolute
+  path and a name must be a shell variable's name.
 * an HTTP transport (SSE, streamable HTTP) may only reach a URL under one of
   ``allowed_urls``: same scheme, host and port, and a path that starts with the entry's
   path on a segment boundary. Every request of the connection is checked, so a redirect
@@ -17,6 +24,7 @@ Nothing a user types can add to these lists: they are read from the app's option
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -28,6 +36,29 @@ if sys.version_info < (3, 11):
 MAX_COMMAND_CHARS = 4_000
 MAX_URL_CHARS = 2_000
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Variables a command line may not set: each makes the allowed executable find other
+#: programs, or load code (a library, a module, a start-up script) it would not otherwise.
+REFUSED_VARIABLES = frozenset(
+    {
+        "PATH",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "PYTHONSTARTUP",
+        "PYTHONUSERBASE",
+        "NODE_OPTIONS",
+        "NODE_PATH",
+        "BASH_ENV",
+        "ENV",
+        "PERL5OPT",
+        "PERL5LIB",
+        "RUBYOPT",
+        "RUBYLIB",
+        "JAVA_TOOL_OPTIONS",
+        "_JAVA_OPTIONS",
+    }
+)
+REFUSED_PREFIXES = ("LD_", "DYLD_", "BASH_FUNC_")
 
 
 class McpRefusedError(PermissionError):
@@ -47,6 +78,30 @@ def split_command(line: str) -> list[str]:
     if not argv:
         raise McpRefusedError("The command is empty.")
     return argv
+
+
+def split_assignments(argv: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The leading ``NAME=value`` tokens of a command line, as an environment, and the rest:
+    the executable and its arguments (``FOO=1 npx server X=2`` gives ``{"FOO": "1"}`` and
+    ``["npx", "server", "X=2"]``). Nothing is expanded: a value is the text after ``=``."""
+    env: dict[str, str] = {}
+    for index, token in enumerate(argv):
+        if "=" not in token:
+            return env, argv[index:]
+        name, value = token.split("=", 1)
+        env[_allowed_variable(name)] = value
+    raise McpRefusedError("The command names no executable after its environment variables.")
+
+
+def _allowed_variable(name: str) -> str:
+    if not _VARIABLE_NAME.fullmatch(name):
+        raise McpRefusedError(
+            f"'{name[:60]}=...' before the executable is not an environment variable: a name is "
+            "letters, digits and _, and does not start with a digit."
+        )
+    if name.upper() in REFUSED_VARIABLES or name.upper().startswith(REFUSED_PREFIXES):
+        raise McpRefusedError(f"The command may not set {name}: it would change what the server runs.")
+    return name
 
 
 def _locate(command: str) -> str | None:

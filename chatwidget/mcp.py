@@ -4,8 +4,9 @@
 ``app.mcp_servers`` holds the servers of the chat; the connect dialog of the widget and
 ``await app.connect_mcp(connection)`` both go through the same checks. Each connection
 gives the ``mcp`` SDK's own ``ClientSession`` to ``@app.on_mcp_connect``. A chat's servers
-are disconnected when the chat ends (``new_chat()``, ``close()``) and, for stdio servers
-still running when the kernel exits, their processes are ended then.
+are disconnected when the chat ends (``new_chat()``, ``close()``) and when the kernel shuts
+down or restarts (``on_mcp_disconnect`` runs then too, within a short bound); stdio servers
+still running when the kernel exits are ended then.
 
 ``pip install "chatwidget[mcp]"`` brings the SDK; importing chatwidget never imports it.
 """
@@ -19,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from . import _mcp_shutdown
 from ._mcp_options import (
     McpConnection,
     McpFeature,
@@ -211,6 +213,7 @@ class McpServers:
         finally:
             self._connecting.discard(name)
         self._links[name] = link
+        _mcp_shutdown.watch(self)  # the kernel's end disconnects it as the chat's end would
         self._changed()
         assert link.session is not None
         if self._on_connect is not None:

@@ -20,6 +20,7 @@ from chatwidget import _requests
 DEFERRED = [
     "chatwidget._mcp_options",
     "chatwidget._mcp_requests",
+    "chatwidget._mcp_shutdown",
     "chatwidget._page_requests",
     "chatwidget._persistence",
     "chatwidget._requests",

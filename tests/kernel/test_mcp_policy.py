@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import chatwidget as cw
-from chatwidget._mcp_policy import allowed_executable, allowed_url, split_command
+from chatwidget._mcp_policy import allowed_executable, allowed_url, split_assignments, split_command
 from chatwidget.mcp import McpRefusedError, connection_from_dialog
 
 
@@ -99,6 +99,69 @@ def test_arguments_keep_their_quoting_and_never_meet_a_shell() -> None:
         "a b",
         "$HOME",
     ]
+
+
+def test_leading_assignments_become_the_servers_environment(path_bin: Path) -> None:
+    line = "GITHUB_TOKEN=abc _x9= QUOTED='a b' DOLLAR=$(whoami) npx server X=2"
+    env, argv = split_assignments(split_command(line))
+    assert env == {"GITHUB_TOKEN": "abc", "_x9": "", "QUOTED": "a b", "DOLLAR": "$(whoami)"}
+    assert argv == ["npx", "server", "X=2"]  # after the executable, '=' is an argument's
+    assert split_assignments(["npx", "A=1"]) == ({}, ["npx", "A=1"])
+
+    connection = connection_from_dialog("files", "stdio", "FOO=1 FOO=2 npx @scope/server /data")
+    assert isinstance(connection, cw.McpStdioConnection)
+    assert (connection.command, connection.args, connection.env) == (
+        "npx",
+        ["@scope/server", "/data"],
+        {"FOO": "2"},
+    )
+    assert "FOO" not in connection.target()  # the views never show the values (often keys)
+    feature = cw.McpFeature(enabled=True, stdio=True, allowed_executables=["npx"])
+    assert feature.check(connection) == str(path_bin / "npx")  # the executable checked as before
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PATH",
+        "path",
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "LD_AUDIT",
+        "PYTHONPATH",
+        "PYTHONSTARTUP",
+        "NODE_OPTIONS",
+        "DYLD_INSERT_LIBRARIES",
+        "BASH_ENV",
+        "ENV",
+    ],
+)
+def test_assignments_that_would_change_what_runs_are_refused(path_bin: Path, name: str) -> None:
+    with pytest.raises(McpRefusedError, match=f"may not set {name}: it would change what the server runs"):
+        connection_from_dialog("files", "stdio", f"SAFE=1 {name}=/tmp/evil npx server")
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("1FOO=1 npx server", "'1FOO=...' before the executable is not an environment variable"),
+        ("FOO-BAR=1 npx server", "'FOO-BAR=...' before the executable is not an environment variable"),
+        ("=1 npx server", "'=...' before the executable is not an environment variable"),
+        ("--flag=1 npx server", "'--flag=...' before the executable is not an environment variable"),
+        ("/opt/a=b/npx server", "is not an environment variable"),
+        ("FOO=1", "names no executable after its environment variables"),
+        ("FOO=1 BAR=2", "names no executable after its environment variables"),
+        ("FOO=1 sh -c 'npx x'", "'sh' is not on this app's list"),
+        ("FOO=1 ./npx server", "relative path"),
+    ],
+)
+def test_malformed_assignments_are_refused(path_bin: Path, line: str, reason: str) -> None:
+    def check() -> None:
+        connection = connection_from_dialog("files", "stdio", line)
+        cw.McpFeature(enabled=True, stdio=True, allowed_executables=["npx"]).check(connection)
+
+    with pytest.raises(McpRefusedError, match=reason):
+        check()
 
 
 ALLOWED = ["http://127.0.0.1:8123/mcp", "https://tools.example.org/"]

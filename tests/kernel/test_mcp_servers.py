@@ -14,6 +14,8 @@ import psutil
 import pytest
 
 import chatwidget as cw
+from chatwidget import _mcp_shutdown
+from chatwidget._mcp_link import end_orphans
 from chatwidget.mcp import McpRefusedError, result_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -149,6 +151,34 @@ async def test_the_chats_end_ends_its_stdio_servers(chat: Any) -> None:
     assert pid is not None
     app.close()  # a closed widget ends its chat: the server goes with it
     assert await gone(pid)
+
+
+async def test_the_kernels_end_waits_for_disconnect_handlers_a_bounded_time(
+    chat: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_mcp_shutdown, "_tried", False)  # each process's end tries once
+    monkeypatch.setattr(_mcp_shutdown, "SHUTDOWN_SECONDS", 0.5)
+    app = chat(mcp=feature())
+    started: list[str] = []
+    release = asyncio.Event()
+
+    @app.on_mcp_disconnect
+    async def stuck(name: str, session: Any) -> None:
+        started.append(name)
+        await release.wait()  # a handler that would hold the kernel's end for ever
+
+    await app.connect_mcp(stdio("one"))
+    await app.connect_mcp(stdio("two"))
+    pids = [app.mcp_servers.pid("one"), app.mcp_servers.pid("two")]
+    began = asyncio.get_running_loop().time()
+    await _mcp_shutdown.disconnect_everywhere()
+    assert asyncio.get_running_loop().time() - began < 2.0
+    assert sorted(started) == ["one", "two"]  # side by side, not one after the other
+    assert app.connected_mcp == []
+    end_orphans()  # what the kernel's exit then does
+    for pid in pids:
+        assert pid is not None and not running(pid)
+    release.set()
 
 
 async def test_a_server_of_the_same_name_replaces_the_old_one(chat: Any) -> None:

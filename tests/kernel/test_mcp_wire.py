@@ -1,11 +1,12 @@
 """The connect dialog's requests, as a browser (or a hostile page) sends them, and the end of a
-real kernel taking its stdio MCP servers with it."""
+real kernel (or interpreter) disconnecting its MCP servers and taking its stdio servers with it."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,21 @@ async def test_the_dialog_connects_and_disconnects_a_stdio_server(
     assert reply(wire, "d2")["error"]["code"] == "not_found"
 
 
+async def test_a_command_lines_leading_assignments_reach_the_servers_environment(
+    app: cw.ChatApp, wire: Any, until: Any, replied: Any
+) -> None:
+    app.mcp = cw.McpFeature(enabled=True, stdio=True, allowed_executables=[PYTHON])
+    target = f"CHATWIDGET_TEST_FLAVOUR='mint tea' {COMMAND_LINE}"
+    connect(wire, "c1", name="tools", transport="stdio", target=target)
+    await until(replied(wire, "c1"), timeout=30)
+    assert reply(wire, "c1")["ok"], reply(wire, "c1")
+    pid = app.mcp_servers.pid("tools")
+    assert pid is not None
+    assert psutil.Process(pid).environ()["CHATWIDGET_TEST_FLAVOUR"] == "mint tea"
+    assert "mint" not in json.dumps(app.connected_mcp)  # the views list the command, not the values
+    await app.disconnect_mcp("tools")
+
+
 @pytest.mark.parametrize(
     ("options", "fields", "message"),
     [
@@ -87,6 +103,11 @@ async def test_the_dialog_connects_and_disconnects_a_stdio_server(
             {"enabled": True, "stdio": True, "allowed_executables": [PYTHON]},
             {"transport": "stdio", "target": f"{PYTHON} -c 'import os' ; touch /tmp/pwned"},
             None,  # allowed: the ';' is an argument of python, not a shell's
+        ),
+        (
+            {"enabled": True, "stdio": True, "allowed_executables": [PYTHON]},
+            {"transport": "stdio", "target": f"LD_PRELOAD=/tmp/evil.so {COMMAND_LINE}"},
+            "may not set LD_PRELOAD",
         ),
         (
             {"enabled": True, "stdio": True, "allowed_executables": [PYTHON], "dialog": False},
@@ -167,15 +188,24 @@ async def test_a_server_that_cannot_be_reached_is_a_clear_error(
 
 
 KERNEL_CELL = f"""
+from pathlib import Path
 import chatwidget as cw
 app = cw.ChatApp(mcp=cw.McpFeature(enabled=True, stdio=True, allowed_executables=[{PYTHON!r}]))
 server = cw.McpStdioConnection(name="tools", command={PYTHON!r}, args=[{str(TOOLS_SERVER)!r}, "stdio"])
+
+@app.on_mcp_disconnect
+async def disconnected(name, session):
+    await session.send_ping()  # the session still answers: the server is not killed yet
+    Path(EVIDENCE).write_text(name)
+
 await app.connect_mcp(server)
 print(app.mcp_servers.pid("tools"))
 """
 
 
-async def _kernel_with_a_stdio_server() -> tuple[AsyncKernelManager, int]:
+async def _kernel_with_a_stdio_server(evidence: Path) -> tuple[AsyncKernelManager, int]:
+    """A real kernel whose chat connected the stdio server; its on_mcp_disconnect handler
+    writes the server's name to ``evidence``, outside the kernel."""
     manager = AsyncKernelManager(kernel_name="python3")
     manager.kernel_spec.argv[0] = sys.executable
     await manager.start_kernel()
@@ -185,7 +215,7 @@ async def _kernel_with_a_stdio_server() -> tuple[AsyncKernelManager, int]:
     try:
         await client.wait_for_ready(timeout=60)
         result = await client.execute_interactive(
-            KERNEL_CELL,
+            f"EVIDENCE = {str(evidence)!r}\n{KERNEL_CELL}",
             timeout=60,
             output_hook=lambda msg: printed.append(msg["content"].get("text", "")),
         )
@@ -197,11 +227,47 @@ async def _kernel_with_a_stdio_server() -> tuple[AsyncKernelManager, int]:
     return manager, pid
 
 
-async def test_a_kernel_shutdown_ends_its_stdio_servers() -> None:
-    manager, pid = await _kernel_with_a_stdio_server()
-    await manager.shutdown_kernel()  # a polite shutdown, as JupyterLab's
+async def test_a_kernel_shutdown_disconnects_its_stdio_servers_then_ends_them(tmp_path: Path) -> None:
+    evidence = tmp_path / "disconnected"
+    manager, pid = await _kernel_with_a_stdio_server(evidence)
+    await manager.shutdown_kernel(now=False)  # a polite shutdown (a shutdown_request), as JupyterLab's
+    assert evidence.exists(), "on_mcp_disconnect did not run at the kernel's shutdown"
+    assert evidence.read_text() == "tools"
     for _ in range(300):
         if not running(pid):
             break
         await asyncio.sleep(0.05)
     assert not running(pid), "the stdio server outlived its kernel"
+
+
+EXITING_SCRIPT = f"""
+import asyncio
+import sys
+from pathlib import Path
+import chatwidget as cw
+app = cw.ChatApp(headless=True, mcp=cw.McpFeature(enabled=True, stdio=True, allowed_executables=[{PYTHON!r}]))
+
+@app.on_mcp_disconnect
+async def disconnected(name, session):
+    await session.send_ping()
+    Path(sys.argv[1]).write_text(name)
+
+loop = asyncio.new_event_loop()
+loop.run_until_complete(app.connect_mcp(
+    cw.McpStdioConnection(name="tools", command={PYTHON!r}, args=[{str(TOOLS_SERVER)!r}, "stdio"])
+))
+print(app.mcp_servers.pid("tools"))
+"""
+
+
+def test_an_interpreter_exiting_with_its_loop_still_open_disconnects_its_servers(
+    tmp_path: Path,
+) -> None:
+    evidence = tmp_path / "disconnected"
+    # The script ends with the chat open and its loop stopped but not closed.
+    done = subprocess.run(
+        [PYTHON, "-c", EXITING_SCRIPT, str(evidence)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert evidence.read_text() == "tools"
+    assert not running(int(done.stdout.strip())), "the stdio server outlived the interpreter"
