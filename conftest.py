@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["moto_s3"]  # an S3-compatible server for the element tests (tests/moto_s3.py)
+
 _db_dir = Path(tempfile.mkdtemp(prefix="chatwidget-tests-"))
 os.environ.setdefault("CHATWIDGET_DATABASE_URL", f"sqlite+aiosqlite:///{_db_dir / 'chatwidget.db'}")
 
