@@ -35,12 +35,13 @@ def free_port() -> int:
 
 
 class MotoServer:
-    """``moto_server`` in a process of its own, on a free loopback port."""
+    """``moto_server`` in a process of its own, on a free loopback port (or ``port``: a server
+    started again where a stopped one was; it starts empty)."""
 
-    def __init__(self, log: Path, **env: str) -> None:
+    def __init__(self, log: Path, port: int | None = None, **env: str) -> None:
         import httpx
 
-        self.port = free_port()
+        self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
