@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-# The JupyterLab and page fixtures of the browser tests (tests/browser/lab_fixtures.py).
-pytest_plugins = ["browser.lab_fixtures"]
+# The JupyterLab and page fixtures of the browser tests (tests/browser/lab_fixtures.py), and
+# an S3-compatible server for the element tests (tests/moto_s3.py).
+pytest_plugins = ["browser.lab_fixtures", "moto_s3"]
 
 _db_dir = Path(tempfile.mkdtemp(prefix="chatwidget-tests-"))
 os.environ.setdefault("CHATWIDGET_DATABASE_URL", f"sqlite+aiosqlite:///{_db_dir / 'chatwidget.db'}")

@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
         "--to",
         metavar="URL",
         help="chatwidget's database (default: $CHATWIDGET_DATABASE_URL, else the SQLite file in the "
-        "Jupyter data directory); element bytes go to its element storage ($BUCKET_NAME or beside it)",
+        "Jupyter data directory); element bytes go to its element storage "
+        "($CHATWIDGET_ELEMENTS_URL, $BUCKET_NAME, or beside it)",
     )
     where = run.add_mutually_exclusive_group()
     where.add_argument(

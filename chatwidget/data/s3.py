@@ -18,6 +18,7 @@ bytes that were not stored. Retries are few and short, so a dead store fails in 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -29,6 +30,10 @@ ACCESS_KEY_ENV = "APP_AWS_ACCESS_KEY"
 SECRET_KEY_ENV = "APP_AWS_SECRET_KEY"  # noqa: S105 - the name of a variable
 REGION_ENV = "APP_AWS_REGION"
 ENDPOINT_ENV = "DEV_AWS_ENDPOINT"
+
+# In the XML body of an S3 error, which obstore's message quotes.
+_S3_CODE = re.compile(r"<Code>([^<]{1,100})</Code>")
+_S3_MESSAGE = re.compile(r"<Message>([^<]{0,300})</Message>")
 
 #: Part size of multipart uploads, and the size above which one is used (S3's minimum part is 5 MiB).
 CHUNK_SIZE = 8 * 1024 * 1024
@@ -98,8 +103,7 @@ class S3ElementStorage(ElementStorage):
 
     def _error(self, action: str, key: str, exc: Exception) -> ElementStorageError:
         where = f"s3://{self.bucket}/{self.prefix}{key}" + (f" at {self.endpoint}" if self.endpoint else "")
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return ElementStorageError(f"could not {action} {where}: {type(exc).__name__}: {reason[:300]}")
+        return ElementStorageError(f"could not {action} {where}: {_reason(exc)[:300]}")
 
     async def put(self, key: str, content: bytes) -> None:
         import obstore
@@ -149,6 +153,16 @@ class S3ElementStorage(ElementStorage):
         except Exception as exc:
             if not _no_such_key(exc):
                 raise self._error("delete", key, exc) from exc
+
+
+def _reason(exc: Exception) -> str:
+    """The store's own code and message when it answered (``NoSuchBucket: The specified bucket
+    does not exist``): obstore's first line says "object not found" for a missing bucket too."""
+    text = str(exc).strip()
+    code, message = _S3_CODE.search(text), _S3_MESSAGE.search(text)
+    if code is not None:
+        return f"{code.group(1)}: {message.group(1)}" if message else code.group(1)
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def _no_such_key(exc: Exception) -> bool:

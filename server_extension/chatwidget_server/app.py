@@ -21,6 +21,7 @@ from traitlets.utils.importstring import import_item
 from chatwidget.data import STORE_URL_ENV, BaseDataLayer, ThreadDict, User
 from chatwidget.data.remote import RemoteDataLayer
 from chatwidget.data.sql import URL_ENV, SQLDataLayer
+from chatwidget.data.storage_url import ELEMENTS_URL_ENV, storage_from_url
 
 from . import elements, share, static, threads
 from .nodelay import nodelay_connection_class
@@ -48,12 +49,27 @@ class ChatWidgetServer(ExtensionApp):
     def _default_db_url(self) -> str:
         return os.environ.get(URL_ENV, "")
 
+    elements_url = Unicode(
+        help=(
+            "Where the data layer keeps element bytes: file:///path (or a path) for a local "
+            "directory, s3://bucket[/prefix][?endpoint=...&region=...] for an S3-compatible "
+            "bucket (credentials from $APP_AWS_ACCESS_KEY/$APP_AWS_SECRET_KEY or the AWS chain, "
+            "never in the URL). Kernels read $CHATWIDGET_ELEMENTS_URL: give both the same value. "
+            "Default: $CHATWIDGET_ELEMENTS_URL if set, else empty: the data layer's own choice "
+            "(an S3 bucket when $BUCKET_NAME is set, else a directory beside the database)."
+        ),
+    ).tag(config=True)
+
+    @default("elements_url")
+    def _default_elements_url(self) -> str:
+        return os.environ.get(ELEMENTS_URL_ENV, "")
+
     store_url = Unicode(
         help=(
             "URL of chatwidget's thread store service (python -m chatwidget_server.store, a "
             "JupyterHub service). When set, threads are read and written through it with this "
-            "server's hub token ($JUPYTERHUB_API_TOKEN), as the hub user; db_url and "
-            "data_layer_class are not used. Default: $CHATWIDGET_STORE_URL, else empty."
+            "server's hub token ($JUPYTERHUB_API_TOKEN), as the hub user; db_url, elements_url "
+            "and data_layer_class are not used. Default: $CHATWIDGET_STORE_URL, else empty."
         ),
     ).tag(config=True)
 
@@ -66,8 +82,8 @@ class ChatWidgetServer(ExtensionApp):
         klass=BaseDataLayer,
         help=(
             "The data layer class, called with the database URL (db_url, or None when empty) "
-            "as its only argument, once, when the extension starts. Default: "
-            "chatwidget.data.sql.SQLDataLayer."
+            "once, when the extension starts, and with storage= when elements_url is set. "
+            "Default: chatwidget.data.sql.SQLDataLayer."
         ),
     ).tag(config=True)
 
@@ -133,8 +149,8 @@ class ChatWidgetServer(ExtensionApp):
         if self.data_layer is None and self.store_url:
             self.data_layer = RemoteDataLayer(self.store_url)
         if self.data_layer is None:
-            factory: Callable[[str | None], BaseDataLayer] = self.data_layer_class  # type: ignore[assignment]
-            self.data_layer = factory(self.db_url or None)
+            factory: Callable[..., BaseDataLayer] = self.data_layer_class
+            self.data_layer = factory(self.db_url or None, **self._storage_options(factory))
         check = self.on_shared_thread_view
         if isinstance(check, str):
             check = import_item(check) if check else None
@@ -148,6 +164,21 @@ class ChatWidgetServer(ExtensionApp):
                 self.log.info("chatwidget: TCP_NODELAY on kernel websockets")
             else:
                 self.log.warning("chatwidget: tcp_nodelay is on, but no kernel websocket class is set")
+
+    def _storage_options(self, factory: Callable[..., BaseDataLayer]) -> dict[str, Any]:
+        """``storage=`` for the data layer class when elements_url names one; a bad URL fails
+        the start with the setting's name, not the first download."""
+        if not self.elements_url:
+            return {}
+        from_env = self.elements_url == os.environ.get(ELEMENTS_URL_ENV)
+        setting = f"${ELEMENTS_URL_ENV}" if from_env else "ChatWidgetServer.elements_url"
+        storage = storage_from_url(self.elements_url, setting=setting)
+        parameters = inspect.signature(factory).parameters.values()
+        if not any(p.name == "storage" or p.kind is p.VAR_KEYWORD for p in parameters):
+            raise TypeError(
+                f"ChatWidgetServer.elements_url is set, but {factory.__name__} takes no storage= argument"
+            )
+        return {"storage": storage}
 
     def initialize_handlers(self) -> None:
         for module in (threads, elements, share, static):

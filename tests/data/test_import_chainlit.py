@@ -226,7 +226,7 @@ async def test_a_row_the_database_refuses_keeps_no_other_row_out(
 
 @pytest.fixture
 def moto_bucket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from test_element_storage import MotoServer
+    from moto_s3 import MotoServer
 
     server = MotoServer(tmp_path / "moto.log")
     for name, value in [("AWS_ACCESS_KEY_ID", "testing-key"), ("AWS_SECRET_ACCESS_KEY", "testing-secret")]:

@@ -7,26 +7,32 @@ import warnings
 from pathlib import Path
 
 import pytest
+from moto_s3 import stored_names
 from sqlalchemy import text
 
 from chatwidget.data.sql import NetworkFilesystemWarning, SQLDataLayer
 from chatwidget.data.sql.engine import filesystem_type, is_network_filesystem, warn_if_network_filesystem
-from chatwidget.data.storage import LocalElementStorage, check_key, new_object_key
+from chatwidget.data.storage import ElementStorage, LocalElementStorage, check_key, new_object_key
 
 
-async def test_local_storage_round_trip(tmp_path: Path) -> None:
-    storage = LocalElementStorage(tmp_path)
+def _object_name(storage: ElementStorage, key: str) -> str:
+    """Where ``key``'s bytes are: ``ab/abcd...`` under the directory, ``elements/abcd...`` in a bucket."""
+    return f"{key[:2]}/{key}" if isinstance(storage, LocalElementStorage) else f"elements/{key}"
+
+
+async def test_storage_round_trip(element_storage: ElementStorage) -> None:
     key = new_object_key()
-    assert await storage.get(key) is None
-    await storage.put(key, b"abc")
-    assert await storage.get(key) == b"abc"
-    assert (tmp_path / key[:2] / key).read_bytes() == b"abc"
-    await storage.put(key, b"replaced")
-    assert await storage.get(key) == b"replaced"
-    await storage.delete(key)
-    await storage.delete(key)  # deleting what is gone is fine
-    assert await storage.get(key) is None
-    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # no temporary files left
+    assert await element_storage.get(key) is None
+    await element_storage.put(key, b"abc")
+    assert await element_storage.get(key) == b"abc"
+    assert stored_names(element_storage) == [_object_name(element_storage, key)]
+    await element_storage.put(key, b"replaced")
+    assert await element_storage.get(key) == b"replaced"
+    assert stored_names(element_storage) == [_object_name(element_storage, key)]  # replaced in place
+    await element_storage.delete(key)
+    await element_storage.delete(key)  # deleting what is gone is fine
+    assert await element_storage.get(key) is None
+    assert stored_names(element_storage) == []  # no temporary files or parts left
 
 
 BAD_KEYS = ["../../etc/passwd", "/etc/passwd", "", "..", "ab/" + "a" * 29]
@@ -34,14 +40,13 @@ BAD_KEYS += ["a" * 31, "A" * 32, "g" * 32, "a" * 33]
 
 
 @pytest.mark.parametrize("key", BAD_KEYS)
-async def test_keys_cannot_name_other_paths(tmp_path: Path, key: str) -> None:
-    storage = LocalElementStorage(tmp_path / "root")
+async def test_keys_cannot_name_other_paths(element_storage: ElementStorage, key: str) -> None:
     with pytest.raises(ValueError, match="invalid storage key"):
         check_key(key)
-    for call in (storage.put(key, b"x"), storage.get(key), storage.delete(key)):
+    for call in (element_storage.put(key, b"x"), element_storage.get(key), element_storage.delete(key)):
         with pytest.raises(ValueError, match="invalid storage key"):
             await call
-    assert not (tmp_path / "root").exists()
+    assert stored_names(element_storage) == []  # nothing written (no directory made, no object)
 
 
 def test_generated_keys_are_valid_and_distinct() -> None:
@@ -50,6 +55,8 @@ def test_generated_keys_are_valid_and_distinct() -> None:
 
 
 async def test_default_url_is_read_lazily(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CHATWIDGET_ELEMENTS_URL", "BUCKET_NAME"):  # either would choose the element storage
+        monkeypatch.delenv(name, raising=False)
     layer = SQLDataLayer()  # nothing read yet
     monkeypatch.setenv("CHATWIDGET_DATABASE_URL", f"sqlite:///{tmp_path / 'from-env.db'}")
     assert layer.url.drivername == "sqlite+aiosqlite"

@@ -19,6 +19,8 @@ from pytest_jupyter.jupyter_server import *  # noqa: F403 - pytest-jupyter's fix
 from server_support import ME, Call, Reply, Seed
 from traitlets.config import Config
 
+from chatwidget.data.storage_url import storage_from_url
+
 
 @pytest.fixture
 async def jp_asyncio_loop() -> asyncio.AbstractEventLoop:
@@ -42,11 +44,19 @@ def extension_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def jp_server_config(db_url: str, extension_config: dict[str, Any]) -> Config:
+def elements_url() -> str:
+    """``ChatWidgetServer.elements_url`` for a test (override in a module or a test); empty:
+    the server's layer keeps element bytes beside the database."""
+    return ""
+
+
+@pytest.fixture
+def jp_server_config(db_url: str, elements_url: str, extension_config: dict[str, Any]) -> Config:
+    options = {"db_url": db_url, **({"elements_url": elements_url} if elements_url else {})}
     return Config(
         {
             "ServerApp": {"jpserver_extensions": {"chatwidget_server": True}},
-            "ChatWidgetServer": {"db_url": db_url, **extension_config},
+            "ChatWidgetServer": {**options, **extension_config},
         }
     )
 
@@ -57,9 +67,9 @@ def owner_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def seed(db_url: str, tmp_path: Path) -> AsyncIterator[Seed]:
-    # The server's layer keeps its element bytes next to the database: the same place.
-    s = Seed(db_url, tmp_path / "chat-elements")
+async def seed(db_url: str, elements_url: str, tmp_path: Path) -> AsyncIterator[Seed]:
+    # Where the server's layer keeps element bytes: by default, next to the database.
+    s = Seed(db_url, storage_from_url(elements_url) if elements_url else tmp_path / "chat-elements")
     yield s
     await s.layer.close()
 

@@ -13,7 +13,7 @@ from tornado.httputil import HTTPHeaders
 
 from chatwidget.data import User
 from chatwidget.data.sql import SQLDataLayer
-from chatwidget.data.storage import LocalElementStorage
+from chatwidget.data.storage import ElementStorage, LocalElementStorage
 
 ME = "alice"
 OTHER = "mallory"
@@ -22,8 +22,9 @@ OTHER = "mallory"
 class Seed:
     """Writes threads, steps and elements as a kernel of ``owner`` would."""
 
-    def __init__(self, url: str, elements: Path) -> None:
-        self.layer = SQLDataLayer(url, storage=LocalElementStorage(elements))
+    def __init__(self, url: str, elements: Path | ElementStorage) -> None:
+        storage = LocalElementStorage(elements) if isinstance(elements, Path) else elements
+        self.layer = SQLDataLayer(url, storage=storage)
 
     async def thread(
         self,

@@ -156,7 +156,8 @@ def test_the_enabling_config_file_names_the_package() -> None:
 
 
 def test_every_option_is_configurable_and_documented() -> None:
-    options = ["db_url", "data_layer_class", "share_enabled", "on_shared_thread_view", "tcp_nodelay"]
+    options = ["db_url", "elements_url", "data_layer_class", "share_enabled", "on_shared_thread_view"]
+    options.append("tcp_nodelay")
     for name in [*options, "public_base_url"]:
         trait = ChatWidgetServer.class_traits()[name]
         assert trait.metadata.get("config") is True, name

@@ -1,11 +1,34 @@
-"""Element downloads: owner only, read by (thread, element), with headers that keep files inert."""
+"""Element downloads: owner only, read by (thread, element), with headers that keep files inert.
+
+Every test runs twice, the server's element storage named by ``elements_url`` as a
+deployment names it: a directory (``file://``), then a bucket on moto's S3 server (``s3://``).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
+from chatwidget_server.app import ChatWidgetServer
+from moto_s3 import STORAGES
 from server_support import OTHER, Call, Seed
 
+from chatwidget.data.s3 import S3ElementStorage
+from chatwidget.data.sql import SQLDataLayer
+from chatwidget.data.storage import LocalElementStorage
+from chatwidget.data.storage_url import ElementsURLError
+
 API = "chatwidget/api/threads"
+
+
+@pytest.fixture(params=STORAGES)
+def elements_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "local":
+        return f"file://{tmp_path}/elements"
+    request.getfixturevalue("s3_credentials")  # read by the server's layer and the seed's alike
+    return str(request.getfixturevalue("moto").url(request.getfixturevalue("bucket")))
+
 
 ACTIVE = [
     ("text/html", "page.html", b"<script>alert(1)</script>"),
@@ -105,3 +128,55 @@ async def test_anonymous_download_is_refused(call: Call, seed: Seed) -> None:
     reply = await call("GET", _file(thread_id, element_id), anonymous=True)
     assert reply.code == 403
     assert reply.body != b"x"
+
+
+async def test_the_server_keeps_element_bytes_where_elements_url_says(
+    jp_serverapp: Any, elements_url: str, tmp_path: Path
+) -> None:
+    storage = jp_serverapp.web_app.settings["chatwidget"].data_layer.storage
+    if elements_url.startswith("file:"):
+        assert isinstance(storage, LocalElementStorage) and storage.root == tmp_path / "elements"
+    else:
+        assert isinstance(storage, S3ElementStorage) and elements_url.startswith(f"s3://{storage.bucket}?")
+
+
+def test_elements_url_defaults_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHATWIDGET_ELEMENTS_URL", "s3://chat-files")
+    assert ChatWidgetServer().elements_url == "s3://chat-files"
+    monkeypatch.delenv("CHATWIDGET_ELEMENTS_URL")
+    assert ChatWidgetServer().elements_url == ""
+
+
+@pytest.mark.parametrize(
+    ("variable", "configured", "setting"),
+    [
+        ("s3://chat-files", {"elements_url": "s3://"}, r"ChatWidgetServer\.elements_url"),
+        ("s3://", {}, r"\$CHATWIDGET_ELEMENTS_URL"),
+    ],
+)
+def test_a_bad_elements_url_stops_the_start_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str, configured: dict[str, str], setting: str
+) -> None:
+    monkeypatch.setenv("CHATWIDGET_ELEMENTS_URL", variable)
+    app = ChatWidgetServer(db_url=f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}", **configured)
+    with pytest.raises(ElementsURLError, match=rf"^{setting}: no bucket"):
+        app.initialize_settings()
+    assert app.data_layer is None
+
+
+class _NoStorageLayer(SQLDataLayer):
+    def __init__(self, url: str | None) -> None:
+        super().__init__(url)
+
+
+def test_elements_url_needs_a_layer_class_that_takes_storage(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CHATWIDGET_ELEMENTS_URL", raising=False)
+    app = ChatWidgetServer(
+        db_url=f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
+        elements_url=str(tmp_path / "elements"),
+        data_layer_class=_NoStorageLayer,
+    )
+    with pytest.raises(TypeError, match="_NoStorageLayer takes no storage= argument"):
+        app.initialize_settings()

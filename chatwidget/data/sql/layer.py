@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import bindparam
 
 from ..base import BaseDataLayer, DataLayerError
-from ..s3 import s3_storage_from_env
 from ..storage import ElementStorage, LocalElementStorage, new_object_key
+from ..storage_url import configured_storage
 from ..types import (
     ElementDict,
     FeedbackDict,
@@ -53,10 +53,10 @@ class SQLDataLayer(BaseDataLayer):
 
     ``url`` defaults to ``$CHATWIDGET_DATABASE_URL``, else a SQLite file ``chatwidget.db``
     in the Jupyter data directory; it is read when the layer is first used, not before.
-    Element bytes go to ``storage`` (default: an S3 bucket when ``$BUCKET_NAME`` is set, see
-    :mod:`chatwidget.data.s3`; else a directory next to the SQLite file, or in the Jupyter
-    data directory for other databases). The schema is migrated to the newest
-    version on first use (or explicitly with :meth:`migrate`).
+    Element bytes go to ``storage`` (default: where ``$CHATWIDGET_ELEMENTS_URL`` says, else an
+    S3 bucket when ``$BUCKET_NAME`` is set, see :mod:`chatwidget.data.storage_url`; else a
+    directory next to the SQLite file, or in the Jupyter data directory for other databases).
+    The schema is migrated to the newest version on first use (or explicitly with :meth:`migrate`).
 
     Every database error is raised as :class:`DataLayerError` with the driver's error as
     its ``__cause__``; nothing is logged and dropped.
@@ -98,11 +98,11 @@ class SQLDataLayer(BaseDataLayer):
     @property
     def storage(self) -> ElementStorage:
         if self._storage is None:
+            configured = configured_storage()
+            if configured is not None:  # $CHATWIDGET_ELEMENTS_URL or $BUCKET_NAME: whatever the database
+                self._storage = configured
+                return configured
             path = sqlite_path(self.url)
-            s3 = s3_storage_from_env()
-            if s3 is not None:  # BUCKET_NAME set: an object store, whatever the database
-                self._storage = s3
-                return s3
             if path is not None:
                 root = path.with_name(path.stem + "-elements")
             elif self.dialect == "sqlite":  # in memory: the bytes live as long as the process
