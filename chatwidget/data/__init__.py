@@ -1,5 +1,7 @@
 """Persistence: the data layer interface and its shapes."""
 
+from .._storable import notice as unstorable_notice
+from .._storable import replace_unstorable
 from ._select import default_data_layer
 from .base import STORE_URL_ENV, BaseDataLayer, DataLayerError
 from .types import (
@@ -28,4 +30,6 @@ __all__ = [
     "ThreadFilter",
     "User",
     "default_data_layer",
+    "replace_unstorable",
+    "unstorable_notice",
 ]

@@ -11,11 +11,10 @@ from typing import Any, Literal
 
 from tornado import web
 
-from chatwidget.data import ElementDict
+from chatwidget.data import ElementDict, replace_unstorable, unstorable_notice
 
 from ._handler import ChatAPIHandler, NotFound, check_id
 from ._public import private_thread
-from ._text import NOTICE, storable
 from .identity import owner_of
 
 MAX_PAGE = 100
@@ -102,9 +101,10 @@ class ThreadHandler(ChatAPIHandler):
         name = body.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
             raise web.HTTPError(400, f"'name' must be a non-empty string of at most {MAX_NAME} characters")
-        name, replaced = storable(name.strip())
+        name, replaced = replace_unstorable(name.strip())  # a lone surrogate or a NUL: U+FFFD
         await self.owned(self.threads.rename(thread_id, owner_of(self), name))
-        self.write_json({"id": thread_id, "name": name, **({"notice": NOTICE} if replaced else {})})
+        notice = {"notice": unstorable_notice(replaced)} if replaced else {}
+        self.write_json({"id": thread_id, "name": name, **notice})
 
     @web.authenticated
     async def delete(self, thread_id: str) -> None:

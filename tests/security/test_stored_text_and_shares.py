@@ -38,9 +38,11 @@ async def test_a_lone_surrogate_in_a_new_name_is_replaced_and_said(browsers: Any
     )
     assert reply.status_code == 200, reply.text
     body = reply.json()
-    assert body["name"] == "broken \ufffd name" and "U+FFFD" in body["notice"]
+    assert body["name"] == "broken \ufffd name" and "replaced by \ufffd" in body["notice"]
     stored = await alice.get(f"chatwidget/api/threads/{thread}")
     assert stored.json()["name"] == "broken \ufffd name"
+    nul = await request(alice, "PATCH", f"chatwidget/api/threads/{thread}", {"name": "nul \u0000 name"})
+    assert nul.status_code == 200 and nul.json()["name"] == "nul \ufffd name" and nul.json()["notice"]
     # A later rename is stored as ever: nothing is stuck.
     again = await request(alice, "PATCH", f"chatwidget/api/threads/{thread}", {"name": "fine"})
     assert again.status_code == 200 and "notice" not in again.json()
