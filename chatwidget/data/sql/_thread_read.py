@@ -3,7 +3,8 @@
 A thread of thousands of steps is bound by per-row work in Python. So the steps are read
 with their feedback in one statement of plain columns (no ORM objects, no result
 processing: JSON columns come as text on both backends, ``::text`` on PostgreSQL, which
-also spares asyncpg's per-value JSON decoding), and each row becomes a ``StepDict``
+also spares asyncpg's per-value JSON decoding; on SQLite the rows come straight from the
+driver as tuples, see :func:`_rows`), and each row becomes a ``StepDict``
 in :func:`_steps`; the JSON values almost always are ``{}`` or ``null``, which are not
 parsed.
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..types import ElementDict, StepDict, ThreadDict
@@ -61,24 +62,43 @@ _OLDER_COUNT = text(
 
 
 @cache
-def _statements(dialect: str, paged: bool, before: bool) -> tuple[TextClause, TextClause, TextClause]:
+def _statements(dialect: str, paged: bool, before: bool) -> tuple[str, str, str]:
     j = "::text" if dialect == "postgresql" else ""
     columns = _STEP_COLUMNS.format(j=j)
-    thread = text(_THREAD.format(j=j))
+    thread = _THREAD.format(j=j)
     after = _BEFORE if before else ""
     if not paged:
-        steps = text(_STEPS.format(columns=columns) + " ORDER BY s.created_at, s.pk")
-        elements = text(_ELEMENTS.format(j=j) + " WHERE e.thread_id = :thread_id ORDER BY e.id")
+        steps = _STEPS.format(columns=columns) + " ORDER BY s.created_at, s.pk"
+        elements = _ELEMENTS.format(j=j) + " WHERE e.thread_id = :thread_id ORDER BY e.id"
         return thread, steps, elements
-    steps = text(_PAGE.format(columns=columns, after=after))
+    steps = _PAGE.format(columns=columns, after=after)
     # the elements of the page's steps: those whose step lies in the page's range
-    elements = text(
+    elements = (
         _ELEMENTS.format(j=j) + " JOIN steps s ON s.id = e.for_id WHERE e.thread_id = :thread_id "
         "AND s.thread_id = :thread_id AND (s.created_at, s.pk) >= (:oldest_at, :oldest_pk)"
         + after
         + " ORDER BY e.id"
     )
     return thread, steps, elements
+
+
+_text = cache(text)
+
+
+async def _rows(session: AsyncSession, dialect: str, sql: str, params: dict[str, Any]) -> Sequence[Any]:
+    """The rows of ``sql``, in the session's transaction, as plain tuples.
+
+    On SQLite they come from the driver itself: SQLAlchemy would wrap each of a long
+    thread's thousands of rows in a ``Row`` first, a third of the read's time. The
+    session's connection is taken first, so its ``BEGIN`` has run (see ``engine.py``).
+    """
+    if dialect == "sqlite":
+        connection = await (await session.connection()).get_raw_connection()
+        driver = connection.driver_connection
+        if driver is not None:
+            async with driver.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+    return (await session.execute(_text(sql), params)).all()
 
 
 _loads = json.loads
@@ -219,15 +239,15 @@ async def read_thread(
     params: dict[str, Any] = {"thread_id": thread_id}
     if before is not None:
         params["before_at"], params["before_pk"] = before
-    row = (await session.execute(thread_sql, params)).first()
-    if row is None:
+    found = await _rows(session, dialect, thread_sql, params)
+    if not found:
         return None
-    thread = _thread(row)
+    thread = _thread(found[0])
     if limit is None:
-        rows = (await session.execute(steps_sql, params)).all()
+        rows = await _rows(session, dialect, steps_sql, params)
         older = None
     else:
-        rows = list((await session.execute(steps_sql, {**params, "limit": limit + 1})).all())
+        rows = list(await _rows(session, dialect, steps_sql, {**params, "limit": limit + 1}))
         older_exists = len(rows) > limit
         rows = rows[:limit][::-1]
         older = (rows[0][11], rows[0][-1]) if older_exists else None
@@ -238,7 +258,7 @@ async def read_thread(
     else:
         if limit is not None:
             params["oldest_at"], params["oldest_pk"] = rows[0][11], rows[0][-1]
-        thread["elements"] = [_element(r) for r in (await session.execute(elements_sql, params)).all()]
+        thread["elements"] = [_element(r) for r in await _rows(session, dialect, elements_sql, params)]
         if older is not None:
             older_count = int((await session.execute(_OLDER_COUNT, params)).scalar_one())
     return ThreadRead(thread=thread, older=older, older_count=older_count)
