@@ -2,10 +2,15 @@
 
 Alice chats in her kernel (a thread with a step and an element, through the store). Then, in
 bob's kernel and with bob's tokens, every route a user could try: the environment, the files
-his server can read, the store's API (read, list, search, rename, share, delete, write steps
+under his home and working folders, the store's API (read, list, search, rename, share, delete, write steps
 into her thread or over her step ids, elements, feedback, users), forged
 ``JUPYTERHUB_USER``/``CHATWIDGET_OWNER`` and identity headers, his own server's thread API,
 and her server. None reaches her thread, and afterwards it is exactly as she left it.
+
+What this does not cover is the operating system: here every server runs as the hub's own
+user (``SimpleLocalProcessSpawner``), which can read the hub's files and the store's process
+environment. A deployment runs user servers as their own system users or containers and
+gives the store's database role a password (README, "Many users").
 """
 
 from __future__ import annotations
