@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Any, cast
 from urllib.parse import quote
@@ -191,6 +192,32 @@ class RemoteDataLayer(BaseDataLayer):
         path = self._element_path(thread_id, element_id) + "/content"
         response = await self._request("GET", path, missing_ok=True)
         return None if response is None else response.content
+
+    async def stream_element_content(self, thread_id: str, element_id: str) -> AsyncIterator[bytes] | None:
+        """The bytes as the store sends them: a large element is never held whole here."""
+        path = self._element_path(thread_id, element_id) + "/content"
+        client = self._client()
+        try:
+            response = await client.send(client.build_request("GET", path), stream=True)
+        except httpx.HTTPError as exc:
+            raise DataLayerError(f"the thread store at {self.url} is unreachable: {exc}") from exc
+        if response.status_code >= 400:
+            await response.aread()
+            await response.aclose()
+            if response.status_code == 404:
+                return None
+            raise DataLayerError(f"the thread store refused the request ({_reason(response)})")
+
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in response.aiter_bytes():
+                    yield chunk
+            except httpx.HTTPError as exc:
+                raise DataLayerError(f"the thread store stopped sending the element: {exc}") from exc
+            finally:
+                await response.aclose()
+
+        return chunks()
 
     async def delete_element(self, element_id: str, thread_id: str | None = None) -> None:
         path = f"elements/{_segment(element_id)}"

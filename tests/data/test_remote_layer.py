@@ -52,6 +52,7 @@ async def test_a_store_that_is_down_fails_every_operation_loudly() -> None:
             layer.write_steps([{"id": "s", "threadId": "t"}]),  # type: ignore[list-item]
             layer.list_threads(Pagination(), ThreadFilter()),
             layer.authenticated_owner(),
+            layer.stream_element_content("t", "e"),
         ):
             with pytest.raises(DataLayerError, match="unreachable"):
                 await call

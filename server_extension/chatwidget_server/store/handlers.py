@@ -284,13 +284,16 @@ class ElementHandler(StoreHandler):
 class ElementContentHandler(StoreHandler):
     async def get(self, thread_id: str, element_id: str) -> None:
         await self.owned_thread_id(thread_id)
-        content = await self.layer.read_element_content(thread_id, check_id(element_id))
-        if content is None:
+        chunks = await self.layer.stream_element_content(thread_id, check_id(element_id))
+        if chunks is None:
             raise NotFound()
         self.set_header("Content-Type", "application/octet-stream")
         self.set_header("Cache-Control", "no-store")
         self.set_header("X-Content-Type-Options", "nosniff")
-        self.finish(content)
+        async for chunk in chunks:  # as the storage gives them: the element is never held whole
+            self.write(chunk)
+            await self.flush()
+        await self.finish()
 
 
 class ElementDeleteHandler(StoreHandler):
