@@ -18,6 +18,7 @@ from anywidget.experimental import command
 from . import _protocol as wire
 from . import assets
 from ._emitter import ViewSync
+from ._kernel_parent import guard_parent_restores
 from ._options import VIEW_OPTIONS, ChatOptions
 
 if TYPE_CHECKING:
@@ -34,20 +35,6 @@ MIRRORED += ("starter_categories", "modes", "element_sidebar", "chat_elements")
 
 Snapshot = Callable[[], dict[str, Any]]
 RequestHandler = Callable[[Any, list[Any]], None]
-
-
-def _keep_the_pages_route(comm: Any) -> None:
-    """Let the page's messages reach the subshell the page sent them to.
-
-    ipykernel 7 re-routes a comm's incoming messages to the shell that last published on it:
-    the main shell, whenever a cell has updated the chat. While a cell awaits, the main shell
-    then handles them concurrently and, once done, puts back the parent header it saw at
-    their start, in a context the next queued cell shares: that cell's 'idle' goes out under
-    the previous cell's id and the page shows it running for ever. The chat needs no such
-    routing (``_received`` hands every message to its own loop), so it keeps the page's.
-    """
-    if comm is not None and hasattr(comm, "_reply_subshell_for"):
-        comm._reply_subshell_for = lambda _data, default: default
 
 
 class ChatWidget(anywidget.AnyWidget):
@@ -88,7 +75,7 @@ class ChatWidget(anywidget.AnyWidget):
         self._home_thread = threading.get_ident()
         super().__init__(**kwargs)
         self.on_msg(self._received)
-        _keep_the_pages_route(self.comm)
+        guard_parent_restores()
 
     @classmethod
     def linked(cls, app: ChatOptions, chat: ChatSession) -> ChatWidget:
