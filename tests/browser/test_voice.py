@@ -10,8 +10,9 @@ import math
 import re
 import shutil
 import struct
+import time
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,20 @@ def playback(page: Page, index: int = 0) -> dict[str, Any]:
     )
 
 
+def playback_until(
+    page: Page, done: Callable[[dict[str, Any]], bool], timeout: int = TIMEOUT_MS
+) -> dict[str, Any]:
+    """The first playback figures that satisfy ``done``. (``wait_for_function`` cannot wait on
+    them: it takes the promise ``playbackStats()`` returns for a truthy answer.)"""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        stats = playback(page)
+        if stats and done(stats):
+            return stats
+        assert time.monotonic() < deadline, f"playback never got there: {stats}"
+        page.wait_for_timeout(50)
+
+
 def recording(page: Page, index: int = 0) -> dict[str, Any]:
     return page.evaluate(  # type: ignore[no-any-return]
         "(i) => ({ ...document.querySelectorAll('.cw-root .cw-voice')[i].__cwVoice.recordingStats })", index
@@ -96,11 +111,7 @@ def test_the_echo_example_hears_the_microphone_and_plays_it_back(lab: JupyterLab
     expect(mic).to_be_visible()
     expect(chat.assistant().last).to_contain_text("I heard 1.50 seconds")  # the notebook's own run
     # That run's audio played in the page, to its end, in 8 chunks of 200 ms, without a gap.
-    page.wait_for_function(
-        "() => document.querySelector('.cw-voice').__cwVoice.playbackStats().then((s) => s && s.ended === 8)",
-        timeout=TIMEOUT_MS,
-    )
-    before = playback(page)
+    before = playback_until(page, lambda s: s["ended"] >= 8)
     assert before["scheduled"] == 8 and before["gaps"] == 0 and before["state"] == "running"
     sent_before = len(frames)
 
@@ -141,27 +152,16 @@ def test_the_echo_example_hears_the_microphone_and_plays_it_back(lab: JupyterLab
 
     # The echo plays back to its end: every chunk scheduled after the one before, no gap.
     chunks = math.ceil(heard / 0.2)
-    page.wait_for_function(
-        f"() => document.querySelector('.cw-voice').__cwVoice.playbackStats()"
-        f".then((s) => s && s.ended === {8 + chunks})",
-        timeout=TIMEOUT_MS,
-    )
-    after = playback(page)
+    after = playback_until(page, lambda s: s["ended"] >= 8 + chunks)
     assert after["scheduled"] == 8 + chunks and after["gaps"] == 0, after
     chat.root.screenshot(path=str(ARTIFACTS / "voice-echo.png"))
 
     # Pressing the microphone again while the echo plays stops it (an interrupt), and a new
     # message stops what plays too.
     nb.add_and_run("await app.send_user_audio(tone * 4)")  # 6 s of echo, playing now
-    page.wait_for_function(
-        "() => document.querySelector('.cw-voice').__cwVoice.playbackStats()"
-        f".then((s) => s && s.scheduled > {8 + chunks})"
-    )
+    playback_until(page, lambda s: s["scheduled"] > 8 + chunks)
     chat.send("stop the music")
-    page.wait_for_function(
-        "() => document.querySelector('.cw-voice').__cwVoice.playbackStats().then((s) => s.interrupted === 1)"
-    )
-    final = playback(page)
+    final = playback_until(page, lambda s: s["interrupted"] >= 1)
     assert final["ended"] < final["scheduled"], final  # what was still scheduled never played
 
 
