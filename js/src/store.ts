@@ -166,7 +166,7 @@ export class ChatStore {
   /** The widget model's own attributes, once a change event has shown them (the model
    * anywidget hands out is a wrapper), and the step keys applied since they were trimmed. */
   private modelAttributes: Record<string, unknown> | null = null;
-  private readonly applied: string[] = [];
+  private readonly applied = new Set<string>();
   private readonly texts = new Map<string, GrowingText>();
   private readonly libraries = new Map<string, [unknown, string]>();
   private readonly held = new Map<string, StreamDelta[]>();
@@ -233,7 +233,7 @@ export class ChatStore {
     const attributes = this.modelAttributes;
     if (!attributes) return;
     for (const key of this.applied) delete attributes[key];
-    this.applied.length = 0;
+    this.applied.clear();
   }
 
   private readonly onCustom = (msg: KernelMessage, buffers?: unknown) => {
@@ -684,7 +684,7 @@ export class ChatStore {
 
   private applySlot(slot: number, value: unknown): void {
     this.seen[slot] = value;
-    this.applied.push(stepKey(slot));
+    this.applied.add(stepKey(slot)); // a set: bounded by the slots where attributes never show
     const prevId = this.slotIds[slot] ?? null;
     if (!isStepDict(value)) {
       if (prevId !== null) this.removeStep(prevId);
