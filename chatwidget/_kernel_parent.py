@@ -12,10 +12,13 @@ restore put back the header of the cell running *now*, which is what it is for.
 from __future__ import annotations
 
 import sys
+import weakref
 from typing import Any
 
 #: The ipykernel names the guard relies on; without any of them it stays out of the way.
 _NEEDED = ("set_parent", "get_parent", "_get_shell_context_var", "_shell_parent_ident", "_main_asyncio_lock")
+
+_guarded: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def _running_kernel() -> Any:
@@ -30,11 +33,9 @@ def guard_parent_restores() -> None:
     """Install the guard on the running kernel, once; elsewhere (a script, Voila's own
     kernel of another kind, another ipykernel) do nothing."""
     kernel = _running_kernel()
-    if kernel is None or not all(hasattr(kernel, name) for name in _NEEDED):
+    if kernel is None or kernel in _guarded or not all(hasattr(kernel, name) for name in _NEEDED):
         return
     original = kernel.set_parent
-    if getattr(original, "restores_the_running_cell", False):
-        return
 
     def set_parent(ident: Any, parent: Any, channel: str = "shell") -> None:
         if channel == "shell" and sys._getframe(1).f_code.co_name == "shell_main":
@@ -44,5 +45,5 @@ def guard_parent_restores() -> None:
             ident = kernel._get_shell_context_var(kernel._shell_parent_ident)
         original(ident, parent, channel)
 
-    set_parent.restores_the_running_cell = True  # type: ignore[attr-defined]
     kernel.set_parent = set_parent
+    _guarded.add(kernel)
