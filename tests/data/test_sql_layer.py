@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,41 @@ async def test_step_fields_round_trip(layer: SQLDataLayer) -> None:
     stored = thread["steps"][0]
     for key, value in full.items():
         assert stored[key] == value, key  # type: ignore[literal-required]
+
+
+async def test_every_flag_and_rare_field_reads_back_alone(layer: SQLDataLayer) -> None:
+    """The read packs the flags into one number and the rare fields into one column: each
+    combination of flags, and each rare field set on its own, comes back as written."""
+    await layer.update_thread("t1", create=True)
+    written: list[StepDict] = []
+    for n, (streaming, is_error, default_open, collapse) in enumerate(
+        itertools.product((False, True), (None, False, True), (None, False, True), (False, True))
+    ):
+        fields: dict[str, Any] = {"streaming": streaming, "isError": is_error, "defaultOpen": default_open}
+        if collapse:
+            fields["autoCollapse"] = True
+        written.append(step(f"f{n:02d}", createdAt=f"2024-05-01T12:00:{n:02d}.000Z", **fields))
+    rare: dict[str, Any] = {"tags": ["a", "b"], "generation": {"model": "m"}, "command": "c", "icon": "i"}
+    for n, (key, value) in enumerate(rare.items()):
+        written.append(step(f"r{n}", createdAt=f"2024-05-01T12:01:{n:02d}.000Z", **{key: value}))
+    await layer.write_steps(written)
+    await layer.upsert_feedback({"forId": "r0", "value": 0, "comment": "no"})
+    await layer.upsert_feedback({"forId": "f00", "value": 1})
+    thread = await layer.get_thread("t1")
+    assert thread is not None
+    stored = {s["id"]: s for s in thread["steps"]}
+    assert list(stored) == [s["id"] for s in written]
+    for sent in written:
+        got = stored[sent["id"]]
+        for key, value in sent.items():
+            assert got[key] == value, (sent["id"], key)  # type: ignore[literal-required]
+        for key in rare.keys() - sent.keys():
+            assert got.get(key) is None, (sent["id"], key)  # type: ignore[misc]
+        if "autoCollapse" not in sent:
+            assert "autoCollapse" not in got
+    assert stored["r0"]["feedback"]["value"] == 0 and stored["r0"]["feedback"]["comment"] == "no"  # type: ignore[typeddict-item]
+    assert stored["f00"]["feedback"]["value"] == 1  # type: ignore[typeddict-item]
+    assert "feedback" not in stored["f01"] and "feedback" not in stored["r1"]
 
 
 async def test_write_steps_batch_bumps_updated_at(layer: SQLDataLayer) -> None:
