@@ -47,7 +47,7 @@ AUDIO_OUT: Final = "audio_chunk"  # {track, mimeType, sampleRate} + one binary b
 AUDIO_INTERRUPT: Final = "audio_interrupt"  # {}: stop playing; the tracks sent so far stay silent
 
 # Kinds sent by the browser (each is a request: it carries an ``id``).
-HELLO: Final = "hello"  # {protocol, identity?} -> {protocol, signed_in}; starts the chat
+HELLO: Final = "hello"  # {protocol, identity?, copy_html_at_save?} -> {protocol, signed_in}; starts the chat
 SEND: Final = "send"  # {content, files?, command?, modes?, key?} -> {message_id, duplicate?}
 STOP: Final = "stop"  # {} -> {stopped}
 RESYNC: Final = "resync"  # {step} -> {step: StepDict}

@@ -46,6 +46,9 @@ def hello(chat: ChatSession, request_id: str, request: Request, buffers: list[by
             signed_in = chat.sign_in(token)
         except PermissionError as exc:
             raise _refuse(request_id, "identity", str(exc)) from None
+    copies = chat.app.static_copies
+    if copies is not None:
+        copies.view_saves(request.get("copy_html_at_save") is True)
     if not chat.started:
         asyncio.get_running_loop().create_task(chat.start())
     return {"protocol": wire.PROTOCOL_VERSION, "signed_in": signed_in}

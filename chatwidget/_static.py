@@ -10,6 +10,9 @@ outputs of their own. After an answer only the chunks holding a changed step are
 (usually the last one); a new chunk is appended to the output area of the cell that
 displayed the app, through that cell's context (outputs published in it go to that cell).
 
+The outputs hold ``text/html``, or the live form of :mod:`chatwidget.saved_copy` once the
+views say that their server writes it as HTML when it saves (:meth:`StaticCopies.view_saves`).
+
 Markdown is rendered by markdown-it-py with raw HTML disabled, so the content is escaped
 rather than trusted; links open with ``rel="noopener noreferrer"``, images from other hosts
 become links (loading them would tell the host who reads the notebook), and the copy is kept
@@ -34,6 +37,7 @@ from markdown_it.token import Token
 from ._base import StepBase
 from ._protocol import MESSAGE_TYPES
 from .conversation import Conversation, ConversationListener
+from .saved_copy import HTML_MIME, LIVE_MIME
 
 STATIC_CLASS = "cw-static"
 #: The output metadata of every chunk: how nbval (through chatwidget's pytest plugin) knows
@@ -209,6 +213,10 @@ class _Chunks:
         chunk = self._html[index]
         return "".join(chunk[key] for key in sorted(chunk))
 
+    def all_dirty(self) -> None:
+        """Every chunk is to be sent again (the copy changes form)."""
+        self._dirty = set(range(len(self.starts)))
+
     def take_dirty(self) -> list[int]:
         """The chunks changed since the last call, in order."""
         dirty, self._dirty = sorted(self._dirty), set()
@@ -239,6 +247,10 @@ class StaticCopies(ConversationListener):
         self._timer: asyncio.Handle | None = None
         self._written_at = 0.0
         self._listening = False
+        # Whether the copy goes out in its live form: every view so far said its server
+        # makes it HTML at save time; one that did not keeps it HTML from then on.
+        self._live = False
+        self._html_only = False
 
     # -- changes ------------------------------------------------------------------------
     def changed(self, slot: int, step: StepBase, restored: bool) -> None:
@@ -262,11 +274,21 @@ class StaticCopies(ConversationListener):
         self.refresh()
 
     # -- outputs -------------------------------------------------------------------------
-    def _page(self, index: int) -> Any:
-        from IPython.display import HTML
-
+    def _page(self, index: int) -> dict[str, str]:
+        """A chunk's output data: its HTML under ``text/html`` or under the live mime type
+        (published raw: a ``text/plain`` repr would be shown where the live form is not)."""
         title = self._title() if index == 0 else None
-        return HTML(_frame(title, self._chunks.body(index)))  # type: ignore[no-untyped-call]
+        return {LIVE_MIME if self._live else HTML_MIME: _frame(title, self._chunks.body(index))}
+
+    def view_saves(self, html_at_save: bool) -> None:
+        """A view started and said whether its page's server turns the live copy into HTML
+        when it saves the notebook; the chunks sent so far are sent again in the new form."""
+        self._html_only = self._html_only or not html_at_save
+        live = html_at_save and not self._html_only
+        if live != self._live:
+            self._live = live
+            self._chunks.all_dirty()
+            self.refresh()
 
     def show(self) -> None:
         """Show a copy in the current cell's output (called by ``app.display()``)."""
@@ -282,7 +304,7 @@ class StaticCopies(ConversationListener):
         handles = []
         for index in range(len(self._chunks)):
             page = self._page(index)
-            handle = display(page, metadata=OUTPUT_METADATA, display_id=True)  # type: ignore[no-untyped-call]
+            handle = display(page, metadata=OUTPUT_METADATA, display_id=True, raw=True)  # type: ignore[no-untyped-call]
             if handle is not None:
                 handles.append(handle)
         if handles:
@@ -321,8 +343,10 @@ class StaticCopies(ConversationListener):
             page = self._page(index)
             for context, handles in self._copies:
                 if index < len(handles):
-                    handles[index].update(page, metadata=OUTPUT_METADATA)
+                    handles[index].update(page, metadata=OUTPUT_METADATA, raw=True)
                 else:  # published in the displaying cell's context: it lands in that cell
-                    handle = context.copy().run(display, page, metadata=OUTPUT_METADATA, display_id=True)
+                    handle = context.copy().run(
+                        display, page, metadata=OUTPUT_METADATA, display_id=True, raw=True
+                    )
                     if handle is not None:
                         handles.append(handle)

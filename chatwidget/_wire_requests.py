@@ -17,6 +17,7 @@ from . import _protocol as wire
 class HelloRequest(TypedDict, total=False):
     protocol: str
     identity: str
+    copy_html_at_save: bool  # the page's server writes the saved copy as HTML when it saves
 
 
 class _SendContent(TypedDict):

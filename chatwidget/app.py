@@ -170,6 +170,11 @@ class ChatApp(ChatOptions, HandlerDecorators, ChatExtras):
 
         return render_static(self.title, self.conversation, self.chat.shows_text)
 
+    @property
+    def static_copies(self) -> StaticCopies | None:
+        """The saved-notebook copies ``display()`` shows (``None`` before the first)."""
+        return self._static
+
     # The chat's state reads as the app's (see ChatSession for what each holds).
     running = _mirror("running")
     ask = _mirror("ask")

@@ -59,7 +59,7 @@ export const AUDIO_INTERRUPT = "audio_interrupt";
  * `REQUESTS` in chatwidget/_protocol.py, checked by tests/kernel/test_wire_types.py.
  */
 export interface Requests {
-  hello: { protocol?: string; identity?: string };
+  hello: { protocol?: string; identity?: string; copy_html_at_save?: boolean };
   /** `key`: the outbox's own id of the message; a second send of a key gets the first delivery back. */
   send: { content: string; files?: string[]; command?: string | null; modes?: Record<string, string>; key?: string };
   stop: Record<string, never>;

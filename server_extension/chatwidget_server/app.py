@@ -23,7 +23,7 @@ from chatwidget.data.remote import RemoteDataLayer
 from chatwidget.data.sql import URL_ENV, SQLDataLayer
 from chatwidget.data.storage_url import ELEMENTS_URL_ENV, storage_from_url
 
-from . import elements, share, static, threads
+from . import elements, saved_copy, share, static, threads
 from .nodelay import nodelay_connection_class
 
 SharedViewCheck = Callable[[ThreadDict, User | None], Any]
@@ -142,6 +142,8 @@ class ChatWidgetServer(ExtensionApp):
     ).tag(config=True)
 
     _shared_view_check: SharedViewCheck | None = None
+    #: Whether notebooks saved through this server get the chat copy's HTML (see saved_copy).
+    copy_html_at_save = False
 
     # -- start and stop -----------------------------------------------------------------
 
@@ -157,6 +159,7 @@ class ChatWidgetServer(ExtensionApp):
         if check is not None and not callable(check):
             raise TypeError(f"ChatWidgetServer.on_shared_thread_view is not callable: {check!r}")
         self._shared_view_check = check
+        self.copy_html_at_save = saved_copy.install_save_hook(self.serverapp.contents_manager)
         if self.tcp_nodelay:
             base = self.settings.get("kernel_websocket_connection_class")
             if base is not None:
@@ -181,7 +184,7 @@ class ChatWidgetServer(ExtensionApp):
         return {"storage": storage}
 
     def initialize_handlers(self) -> None:
-        for module in (threads, elements, share, static):
+        for module in (threads, elements, share, static, saved_copy):
             for route in module.ROUTES:
                 pattern, *rest = route
                 self.handlers.append((url_path_join("/chatwidget", pattern), *rest))

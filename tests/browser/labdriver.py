@@ -325,6 +325,14 @@ class Notebook:
         )
         return n
 
+    def output_mimes(self, cell_index: int) -> list[list[str]]:
+        """The mime types of each output of the n-th cell, as the notebook's model holds them."""
+        return self.page.evaluate(  # type: ignore[no-any-return]
+            "([path, n]) => {" + _PANEL + "const outputs = nb.widgets[n].model.outputs;"
+            " return [...Array(outputs.length).keys()].map(i => Object.keys(outputs.get(i).data)); }",
+            [self.path, cell_index],
+        )
+
     def cell_text(self, code_index: int) -> str:
         """Text (stream and text/plain) outputs of the n-th code cell."""
         return self.page.evaluate(  # type: ignore[no-any-return]

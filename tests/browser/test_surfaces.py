@@ -29,6 +29,8 @@ from labdriver import (
 from nbclient import NotebookClient
 from playwright.sync_api import Browser, Page, expect
 
+from chatwidget.saved_copy import LIVE_MIME
+
 pytestmark = pytest.mark.browser
 
 APP = """
@@ -231,6 +233,37 @@ def test_voila_visitors_see_no_exception_text_or_traceback(
 
 
 # -------------------------------------------------------------------------- saved notebooks
+def test_the_open_notebook_keeps_the_copy_live_and_saves_it_as_html(
+    notebook, lab: JupyterLab, page: Page
+) -> None:
+    """While the notebook is open, the copy is in its live form: the page renders none of it
+    (nor does the table of contents parse it). Saved, the file holds its HTML."""
+    nb = notebook([APP + "\napp.display()"])
+    nb.run_all()
+    chat = Chat.find(page)
+    chat.send("save me live")
+    expect(chat.assistant().last).to_contain_text("world")
+    live = [[LIVE_MIME]]
+    deadline = time.monotonic() + 20
+    while nb.output_mimes(0)[1:] != live and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert nb.output_mimes(0)[1:] == live
+    expect(page.locator(".cw-static")).to_have_count(0)
+
+    saved_path = lab.root / nb.path
+    while time.monotonic() < deadline:
+        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        page.wait_for_timeout(500)
+        text = saved_path.read_text()
+        if "save me live" in text:
+            break
+    saved = nbformat.read(saved_path, as_version=4)
+    copies = [o for o in saved.cells[0].outputs if o.get("metadata", {}).get("chatwidget")]
+    assert copies and all(list(o["data"]) == ["text/html"] for o in copies)
+    assert "save me live" in copies[0]["data"]["text/html"]
+    assert LIVE_MIME not in saved_path.read_text()
+
+
 @pytest.fixture(scope="module")
 def saved_notebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A notebook executed without a browser (as nbval or papermill would) and saved."""

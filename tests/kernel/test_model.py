@@ -258,11 +258,11 @@ def test_display_leaves_the_text_form_to_the_static_copy(app, monkeypatch):
     shown: list[tuple[Any, dict[str, Any]]] = []
     monkeypatch.setattr(ipy_display, "display", lambda obj, **kw: shown.append((obj, kw)))
     app.display()
-    widget_data = [obj for obj, kw in shown if kw.get("raw")]
+    widget_data = [obj for obj, kw in shown if "application/vnd.jupyter.widget-view+json" in obj]
     assert len(widget_data) == 1
     assert widget_data[0]["text/plain"] == ""
     assert widget_data[0]["application/vnd.jupyter.widget-view+json"]["model_id"] == app.widget.model_id
-    assert any(isinstance(obj, ipy_display.HTML) and "cw-static" in obj.data for obj, _ in shown)
+    assert any(kw.get("raw") and "cw-static" in obj.get("text/html", "") for obj, kw in shown)
 
 
 async def test_headless_fixture_from_the_plugin(chat):

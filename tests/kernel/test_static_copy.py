@@ -9,18 +9,24 @@ from IPython import display as ipy_display
 
 import chatwidget as cw
 from chatwidget import _static
+from chatwidget._protocol import PROTOCOL_VERSION
+from chatwidget.saved_copy import HTML_MIME, LIVE_MIME, html_for_saving
 
 
 class Output:
-    """A display handle as IPython gives it; remembers every update."""
+    """A display handle as IPython gives it; remembers every update and the mime type."""
 
     def __init__(self, outputs: list[Output], obj: Any) -> None:
-        self.html = getattr(obj, "data", "")
         self.updates = 0
+        self._read(obj)
         outputs.append(self)
 
-    def update(self, obj: Any, **metadata: Any) -> None:
-        self.html = obj.data
+    def _read(self, data: dict[str, str]) -> None:
+        ((self.mime, self.html),) = data.items()  # one mime type, no text/plain beside it
+
+    def update(self, obj: Any, **options: Any) -> None:
+        assert options.get("raw") is True
+        self._read(obj)
         self.updates += 1
 
 
@@ -29,7 +35,8 @@ def outputs(monkeypatch: pytest.MonkeyPatch) -> list[Output]:
     shown: list[Output] = []
 
     def display(obj: Any, *args: Any, display_id: Any = None, **kwargs: Any) -> Any:
-        if isinstance(obj, ipy_display.HTML):
+        if kwargs.get("metadata") == _static.OUTPUT_METADATA:
+            assert kwargs.get("raw") is True
             return Output(shown, obj)
         return None  # the widget itself
 
@@ -130,3 +137,50 @@ async def test_long_code_is_cut_between_lines(app, outputs):
     page = text_of(outputs)
     assert all(f"line_{i} = {i} * 2" in page for i in (0, 2500, 4999))
     assert page.count("<pre><code>") == page.count("</code></pre>") == len(outputs)
+
+
+async def test_the_copy_goes_live_while_every_view_saves_it_as_html(app, outputs, wire, until, replied):
+    """A view whose server writes the copy as HTML at save time gets the live form (no page
+    parses it); the first view without that keeps the copy HTML for good."""
+    for i in range(60):
+        await cw.Message(f"message {i} " + "x" * 400).send()
+    app.display()
+    assert len(outputs) > 1 and {o.mime for o in outputs} == {HTML_MIME}
+    before = text_of(outputs)
+
+    wire.browser_sends({"id": "h1", "kind": "hello", "protocol": PROTOCOL_VERSION, "copy_html_at_save": True})
+    await until(lambda: {o.mime for o in outputs} == {LIVE_MIME})
+    assert text_of(outputs) == before  # every chunk sent again, the same HTML
+    await app.send_user_message("after")
+    assert {o.mime for o in outputs} == {LIVE_MIME} and "after" in text_of(outputs)
+
+    for bad in ("yes", 1, None):  # only true says so
+        wire.browser_sends(
+            {"id": f"h-{bad}", "kind": "hello", "protocol": PROTOCOL_VERSION, "copy_html_at_save": bad}
+        )
+    await until(replied(wire, "h-yes", "h-1", "h-None"))
+    await until(lambda: {o.mime for o in outputs} == {HTML_MIME})
+    wire.browser_sends({"id": "h2", "kind": "hello", "protocol": PROTOCOL_VERSION, "copy_html_at_save": True})
+    await until(replied(wire, "h2"))
+    app.flush()
+    assert {o.mime for o in outputs} == {HTML_MIME}
+
+
+def test_html_for_saving_turns_only_the_live_copy_into_html():
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "source": "x"},
+            {"cell_type": "code", "outputs": [
+                {"output_type": "display_data", "data": {LIVE_MIME: "<div>a</div>"}, "metadata": {}},
+                {"output_type": "display_data", "data": {"text/plain": "b"}, "metadata": {}},
+                {"output_type": "stream", "text": "c"},
+                "not an output",
+            ]},
+            {"cell_type": "code", "outputs": None},
+        ]
+    }  # fmt: skip
+    assert html_for_saving(notebook) == 1
+    first, second, *_ = notebook["cells"][1]["outputs"]  # type: ignore[index]
+    assert first["data"] == {HTML_MIME: "<div>a</div>"}
+    assert second["data"] == {"text/plain": "b"}
+    assert html_for_saving({"cells": "nonsense"}) == 0 and html_for_saving({}) == 0

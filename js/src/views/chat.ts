@@ -46,6 +46,31 @@ async function serverIdentity(): Promise<string | null> {
   }
 }
 
+/**
+ * Whether the page's server writes the saved-notebook copy as HTML when it saves
+ * (`GET {base}chatwidget/api/features`, see chatwidget/saved_copy.py); false when the page
+ * is not a Jupyter page or its server lacks chatwidget's extension.
+ */
+async function serverSavesCopy(): Promise<boolean> {
+  if (!document.getElementById("jupyter-config-data")) return false;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 3000);
+  try {
+    const res = await fetch(new URL("chatwidget/api/features", serverBase()).href, {
+      credentials: "same-origin",
+      headers: serverHeaders(),
+      signal: controller.signal,
+    });
+    if (!res.ok) return false;
+    const body = (await res.json()) as { copy_html_at_save?: unknown };
+    return body.copy_html_at_save === true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface ChatOptions {
   /** A stored conversation shown without a kernel: no composer, no header tools, no requests. */
   readOnly?: boolean;
@@ -430,9 +455,10 @@ export class ChatView implements ExtrasHost, PageHost {
   private async hello(): Promise<void> {
     if (this.store.protocol !== undefined && this.store.protocol !== PROTOCOL_VERSION) this.showMismatch();
     const fields: Record<string, unknown> = { protocol: PROTOCOL_VERSION };
-    const identity = await serverIdentity();
+    const [identity, savesCopy] = await Promise.all([serverIdentity(), serverSavesCopy()]);
     if (this.disposed) return;
     if (identity) fields.identity = identity;
+    if (savesCopy) fields.copy_html_at_save = true;
     const reply = await this.store.request(HELLO, fields);
     if (this.disposed) return;
     const result = reply.result as { protocol?: unknown } | undefined;
