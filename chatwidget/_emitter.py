@@ -42,7 +42,9 @@ class ViewSync(ConversationListener):
         self._dirty: dict[int, StepBase | None] = {}
         self._values: dict[str, Any] = {}  # other state keys (elements)
         self._streams: dict[StepBase, bool] = {}  # ordered set; value: text was replaced
-        self._sent_chars: dict[str, int] = {}  # characters of each streaming step views have
+        # Per streaming step, the text the views hold (the string itself: only appended
+        # tokens go out, and a step's state need not carry text the views already have).
+        self._sent_text: dict[str, str] = {}
         self._sent_head = 0
         self._seq = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -65,7 +67,7 @@ class ViewSync(ConversationListener):
     def removed(self, slot: int, step: StepBase, deleted: bool = True) -> None:
         self._dirty[slot] = None
         self._streams.pop(step, None)
-        self._sent_chars.pop(step.id, None)
+        self._sent_text.pop(step.id, None)
         self._schedule()
 
     def streamed(self, step: StepBase, replaced: bool = False) -> None:
@@ -96,26 +98,38 @@ class ViewSync(ConversationListener):
             self._timer = None
         self._last_flush = time.monotonic()
         state: dict[str, Any] = {}
+        deltas: list[StreamDelta] = []
         for slot, step in self._dirty.items():
             if step is None:
                 state[step_key(slot)] = None
                 continue
-            state[step_key(slot)] = self._wire(step)
-            self._streams.pop(step, None)  # the state carries the whole text
+            wire = state[step_key(slot)] = self._wire(step)
+            replaced = self._streams.pop(step, None)
+            held = self._sent_text.get(step.id)
+            if (
+                not replaced
+                and held is not None
+                and self._shows_text(step)
+                and "output" in wire
+                and step.output.startswith(held)
+            ):
+                # The views have the text up to ``held`` and get the rest as a delta (sent
+                # before the state): the state says only how long the text is, so a streamed
+                # message's end does not send its whole text again.
+                if len(step.output) > len(held):
+                    deltas.append({"step": step.id, "offset": len(held), "text": step.output[len(held) :]})
+                del wire["output"]
+                wire["outputLength"] = len(step.output)
             if step.streaming:
-                self._sent_chars[step.id] = len(step.output)
+                self._sent_text[step.id] = step.output
             else:
-                self._sent_chars.pop(step.id, None)
+                self._sent_text.pop(step.id, None)
         self._dirty.clear()
         state.update(self._values)
         self._values.clear()
         head = self._head()
         if head != self._sent_head:
             state["head"] = self._sent_head = head
-        if state:
-            self._send_state(state)
-            self.comm_messages += 1
-        deltas: list[StreamDelta] = []
         for step, replaced in self._streams.items():
             if self._shows_text(step):
                 deltas.extend(self._delta(step, replaced))
@@ -124,14 +138,17 @@ class ViewSync(ConversationListener):
             self._seq += 1
             self._send_message({"kind": STREAM, "seq": self._seq, "deltas": deltas}, None)
             self.comm_messages += 1
+        if state:
+            self._send_state(state)
+            self.comm_messages += 1
 
     def _delta(self, step: StepBase, replaced: bool) -> list[StreamDelta]:
         text = step.output
-        sent = self._sent_chars.get(step.id, 0)
+        held = self._sent_text.get(step.id, "")
         if step.streaming:
-            self._sent_chars[step.id] = len(text)
-        if replaced:
+            self._sent_text[step.id] = text
+        if replaced or not text.startswith(held):
             return [{"step": step.id, "offset": 0, "text": text, "replace": True}]
-        if len(text) > sent:
-            return [{"step": step.id, "offset": sent, "text": text[sent:]}]
+        if len(text) > len(held):
+            return [{"step": step.id, "offset": len(held), "text": text[len(held) :]}]
         return []

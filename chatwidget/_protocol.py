@@ -21,7 +21,10 @@ for the user: text of the request that could not be stored was replaced (U+FFFD)
 Streaming text is coalesced in the kernel: a ``stream`` message carries a flush sequence
 number and, per streaming step, the text appended since the last flush together with its
 character offset. A view that finds a gap (an offset past what it holds) asks for the
-step with ``resync``; the final state of a step always carries its full text.
+step with ``resync``. A state sent once the views hold a step's streamed text (its end, a
+change while it streams) leaves the text out and says its length (``outputLength``); the
+deltas of that flush go first. A view whose text is not that long asks for the step with
+``resync``. Any other state carries the full text.
 """
 
 from __future__ import annotations

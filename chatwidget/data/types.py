@@ -14,7 +14,8 @@ T = TypeVar("T")
 
 
 class StepDict(TypedDict, total=False):
-    """The reference's serialized step (a message is a step too); ``slot`` is added on the wire."""
+    """The reference's serialized step (a message is a step too); ``slot`` is added on the
+    wire, and ``outputLength`` there stands for an ``output`` the views have from stream deltas."""
 
     id: str
     threadId: str
@@ -38,6 +39,7 @@ class StepDict(TypedDict, total=False):
     icon: str
     autoCollapse: bool
     slot: int
+    outputLength: int
 
 
 @dataclass

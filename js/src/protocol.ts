@@ -137,6 +137,8 @@ export interface StepDict {
   tags?: string[] | null;
   input?: string;
   output?: string;
+  /** Sent instead of `output` when the views already have the text from stream deltas. */
+  outputLength?: number;
   isError?: boolean | null;
   createdAt?: string | null;
   start?: string | null;

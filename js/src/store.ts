@@ -714,6 +714,7 @@ export class ChatStore {
   private applyStep(step: StepDict, slot?: number): void {
     const old = this.steps.get(step.id);
     if (old && step.slot === undefined && old.slot !== undefined) step = { ...step, slot: old.slot };
+    if (typeof step.output !== "string" && typeof step.outputLength === "number") step = this.withStreamedText(step);
     this.steps.set(step.id, step);
     if (!old) this.structureChanged(slot === undefined ? undefined : { slot, id: step.id });
     else if (old.parentId !== step.parentId || old.type !== step.type) this.structureChanged();
@@ -732,6 +733,19 @@ export class ChatStore {
       }
     }
     this.dirtySteps.add(step.id);
+  }
+
+  /**
+   * A step state that leaves out the text the deltas brought: the text is what was streamed
+   * when its length is the one the kernel says; else (a delta lost) what there is, until a
+   * resync brings the whole.
+   */
+  private withStreamedText(step: StepDict): StepDict {
+    const streamed = this.texts.get(step.id);
+    const text = streamed?.toString() ?? this.steps.get(step.id)?.output ?? "";
+    if (text.length !== step.outputLength || this.held.has(step.id)) this.resync(step.id);
+    const { outputLength: _, ...rest } = step;
+    return { ...rest, output: text };
   }
 
   // ---- streaming -------------------------------------------------------------------------

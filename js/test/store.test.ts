@@ -155,6 +155,30 @@ describe("a gap asks for a resync", () => {
   });
 });
 
+describe("a final state without the streamed text", () => {
+  it("keeps the text the deltas brought when its length is the kernel's", () => {
+    const { model, store } = storeOf({ head: 1, s0: step("a", { streaming: true }) });
+    model.custom(stream([{ step: "a", offset: 0, text: "streamed " }]));
+    model.custom(stream([{ step: "a", offset: 9, text: "text" }], 2));
+    model.change({ s0: step("a", { streaming: false, output: undefined, outputLength: 13 }) });
+    expect(store.textOf("a")).toBe("streamed text");
+    expect(store.step("a")?.streaming).toBe(false);
+    expect(store.step("a")).not.toHaveProperty("outputLength");
+    expect(model.requests("resync")).toHaveLength(0);
+  });
+
+  it("asks for the whole step when a delta is missing, and takes the reply's text", async () => {
+    const { model, store } = storeOf({ head: 1, s0: step("a", { streaming: true }) });
+    model.custom(stream([{ step: "a", offset: 0, text: "stream" }]));
+    model.change({ s0: step("a", { streaming: false, output: undefined, outputLength: 13 }) });
+    const [resync] = model.requests("resync");
+    expect(resync.step).toBe("a");
+    expect(store.textOf("a")).toBe("stream"); // what there is, meanwhile
+    model.custom({ kind: "reply", id: resync.id, ok: true, result: { step: step("a", { output: "streamed text" }) } });
+    await vi.waitFor(() => expect(store.textOf("a")).toBe("streamed text"));
+  });
+});
+
 describe("requests", () => {
   it("settle with the kernel's reply, a timeout, or a cancel when the store goes", async () => {
     vi.useFakeTimers();

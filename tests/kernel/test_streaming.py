@@ -17,7 +17,10 @@ def rebuild_text(wire, step_id: str) -> str:
         if data.get("method") == "update":
             for value in data["state"].values():
                 if isinstance(value, dict) and value.get("id") == step_id:
-                    text = value["output"]
+                    if "output" in value:
+                        text = value["output"]
+                    else:  # the views have the text from the deltas: only its length comes
+                        assert value["outputLength"] == len(text), "a state whose text was not streamed"
         elif data.get("method") == "custom" and data["content"].get("kind") == "stream":
             for d in data["content"]["deltas"]:
                 if d["step"] != step_id:
@@ -56,22 +59,50 @@ async def test_tokens_are_coalesced_and_arrive_whole(app, wire):
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
 
 
-async def test_final_state_carries_the_full_text(app, wire):
+async def test_the_final_state_leaves_out_the_streamed_text(app, wire):
+    """The views have the text from the deltas: the final state says how long it is, and a
+    long answer crosses the websocket once, not twice."""
+    tokens = [f"word{i} " for i in range(40_000)]
+
     @app.on_message
     async def reply(message):
         answer = cw.Message("")
-        for token in ["a", "b", "c"]:
+        for i, token in enumerate(tokens):
             await answer.stream_token(token)
+            if i % 10_000 == 0:
+                await asyncio.sleep(FLUSH_INTERVAL * 2)  # the views see it stream
         await answer.send()
 
+    wire.clear()
     await app.send_user_message("go")
+    text = "".join(tokens)
     finals = [
         v
         for u in wire.updates()
         for v in u.values()
         if isinstance(v, dict) and v.get("type") == "assistant_message"
     ]
-    assert finals[-1]["output"] == "abc" and finals[-1]["streaming"] is False
+    assert finals[-1]["streaming"] is False
+    assert "output" not in finals[-1] and finals[-1]["outputLength"] == len(text)
+    assert rebuild_text(wire, app.messages[-1].id) == text
+    sent = sum(m["bytes"] for m in wire.sent)
+    assert len(text) < sent < 1.2 * len(text) + 20_000, (sent, len(text))
+
+
+async def test_a_text_set_after_streaming_is_sent_whole(app, wire):
+    @app.on_message
+    async def reply(message):
+        answer = cw.Message("")
+        for token in ["a", "b", "c"]:
+            await answer.stream_token(token)
+        await asyncio.sleep(FLUSH_INTERVAL * 2)
+        answer.content = "something else"
+        await answer.update()
+        await answer.send()
+
+    await app.send_user_message("go")
+    answer = app.messages[-1]
+    assert rebuild_text(wire, answer.id) == "something else"
 
 
 async def test_is_sequence_replaces_the_text(app, wire):
