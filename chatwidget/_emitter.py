@@ -106,10 +106,11 @@ class ViewSync(ConversationListener):
             wire = state[step_key(slot)] = self._wire(step)
             replaced = self._streams.pop(step, None)
             held = self._sent_text.get(step.id)
+            shown = self._shows_text(step)
             if (
                 not replaced
                 and held is not None
-                and self._shows_text(step)
+                and shown
                 and "output" in wire
                 and step.output.startswith(held)
             ):
@@ -120,7 +121,7 @@ class ViewSync(ConversationListener):
                     deltas.append({"step": step.id, "offset": len(held), "text": step.output[len(held) :]})
                 del wire["output"]
                 wire["outputLength"] = len(step.output)
-            if step.streaming:
+            if step.streaming and shown:
                 self._sent_text[step.id] = step.output
             else:
                 self._sent_text.pop(step.id, None)
