@@ -22,23 +22,23 @@ import { StepView } from "./step";
 import { ThreadsPanel, serverBase, serverHeaders } from "./threads";
 
 /**
- * The server-signed identity the kernel needs to keep threads under a login provider
- * (`GET {base}chatwidget/api/identity`, see chatwidget/_identity.py); null when the page is
- * not a Jupyter page or the server offers none (a 404 is the common case).
+ * The JSON body of `GET {base}<path>` on the page's Jupyter server; null when the page is
+ * not a Jupyter page, the server does not answer within 3 s, or answers with an error (a 404
+ * is the common case: a server without chatwidget's extension, or without a login provider).
  */
-async function serverIdentity(): Promise<string | null> {
+async function serverJson(path: string): Promise<Record<string, unknown> | null> {
   if (!document.getElementById("jupyter-config-data")) return null;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 3000);
   try {
-    const res = await fetch(new URL("chatwidget/api/identity", serverBase()).href, {
+    const res = await fetch(new URL(path, serverBase()).href, {
       credentials: "same-origin",
       headers: serverHeaders(),
       signal: controller.signal,
     });
     if (!res.ok) return null;
-    const body = (await res.json()) as { identity?: unknown };
-    return typeof body.identity === "string" && body.identity.length <= 2048 ? body.identity : null;
+    const body: unknown = await res.json();
+    return typeof body === "object" && body !== null ? (body as Record<string, unknown>) : null;
   } catch {
     return null;
   } finally {
@@ -46,29 +46,17 @@ async function serverIdentity(): Promise<string | null> {
   }
 }
 
-/**
- * Whether the page's server writes the saved-notebook copy as HTML when it saves
- * (`GET {base}chatwidget/api/features`, see chatwidget/saved_copy.py); false when the page
- * is not a Jupyter page or its server lacks chatwidget's extension.
- */
+/** The server-signed identity the kernel needs to keep threads under a login provider
+ * (see chatwidget/_identity.py). */
+async function serverIdentity(): Promise<string | null> {
+  const identity = (await serverJson("chatwidget/api/identity"))?.identity;
+  return typeof identity === "string" && identity.length <= 2048 ? identity : null;
+}
+
+/** Whether the page's server writes the saved-notebook copy as HTML when it saves (see
+ * chatwidget/saved_copy.py). */
 async function serverSavesCopy(): Promise<boolean> {
-  if (!document.getElementById("jupyter-config-data")) return false;
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 3000);
-  try {
-    const res = await fetch(new URL("chatwidget/api/features", serverBase()).href, {
-      credentials: "same-origin",
-      headers: serverHeaders(),
-      signal: controller.signal,
-    });
-    if (!res.ok) return false;
-    const body = (await res.json()) as { copy_html_at_save?: unknown };
-    return body.copy_html_at_save === true;
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+  return (await serverJson("chatwidget/api/features"))?.copy_html_at_save === true;
 }
 
 export interface ChatOptions {
