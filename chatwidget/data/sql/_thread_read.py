@@ -70,7 +70,7 @@ _ELEMENTS = (
     "e.page, e.props{j}, e.object_key, e.url FROM elements e"
 )
 #: Feedback is read on its own rather than joined to the steps: few steps have one, and
-#: the join costs a fifth of a long thread's read.
+#: the join cost about a tenth of a long thread's read (3 ms of 5,000 steps).
 _FEEDBACK = "SELECT f.for_id, f.id, f.value, f.comment FROM feedbacks f"
 #: What ties the elements (``e``) or feedback (``f``) of a page to the page's steps.
 _IN_PAGE = (
