@@ -738,14 +738,16 @@ export class ChatStore {
   /**
    * A step state that leaves out the text the deltas brought: the text is what was streamed
    * when its length is the one the kernel says; else (a delta lost) what there is, until a
-   * resync brings the whole.
+   * resync brings the whole. A step still streaming keeps its growing text as it is; a
+   * finished one takes it, joined once, as its output.
    */
   private withStreamedText(step: StepDict): StepDict {
     const streamed = this.texts.get(step.id);
-    const text = streamed?.toString() ?? this.steps.get(step.id)?.output ?? "";
-    if (text.length !== step.outputLength || this.held.has(step.id)) this.resync(step.id);
+    const before = this.steps.get(step.id)?.output ?? "";
+    if ((streamed?.length ?? before.length) !== step.outputLength || this.held.has(step.id)) this.resync(step.id);
     const { outputLength: _, ...rest } = step;
-    return { ...rest, output: text };
+    const output = streamed === undefined ? before : step.streaming ? "" : streamed.toString();
+    return { ...rest, output };
   }
 
   // ---- streaming -------------------------------------------------------------------------

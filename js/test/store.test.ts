@@ -167,6 +167,16 @@ describe("a final state without the streamed text", () => {
     expect(model.requests("resync")).toHaveLength(0);
   });
 
+  it("keeps growing the text when a streaming step's state leaves it out", () => {
+    const { model, store } = storeOf({ head: 1, s0: step("a", { streaming: true }) });
+    model.custom(stream([{ step: "a", offset: 0, text: "half " }]));
+    model.change({ s0: step("a", { streaming: true, name: "Renamed", output: undefined, outputLength: 5 }) });
+    model.custom(stream([{ step: "a", offset: 5, text: "whole" }], 2));
+    expect(store.textOf("a")).toBe("half whole");
+    expect(store.step("a")?.name).toBe("Renamed");
+    expect(model.requests("resync")).toHaveLength(0);
+  });
+
   it("asks for the whole step when a delta is missing, and takes the reply's text", async () => {
     const { model, store } = storeOf({ head: 1, s0: step("a", { streaming: true }) });
     model.custom(stream([{ step: "a", offset: 0, text: "stream" }]));

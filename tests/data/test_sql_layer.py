@@ -219,18 +219,18 @@ async def test_every_flag_and_rare_field_reads_back_alone(layer: SQLDataLayer) -
     await layer.upsert_feedback({"forId": "f00", "value": 1})
     thread = await layer.get_thread("t1")
     assert thread is not None
-    stored = {s["id"]: s for s in thread["steps"]}
+    stored: dict[str, dict[str, Any]] = {s["id"]: dict(s) for s in thread["steps"]}
     assert list(stored) == [s["id"] for s in written]
     for sent in written:
         got = stored[sent["id"]]
         for key, value in sent.items():
-            assert got[key] == value, (sent["id"], key)  # type: ignore[literal-required]
+            assert got[key] == value, (sent["id"], key)
         for key in rare.keys() - sent.keys():
-            assert got.get(key) is None, (sent["id"], key)  # type: ignore[misc]
+            assert got.get(key) is None, (sent["id"], key)
         if "autoCollapse" not in sent:
             assert "autoCollapse" not in got
-    assert stored["r0"]["feedback"]["value"] == 0 and stored["r0"]["feedback"]["comment"] == "no"  # type: ignore[typeddict-item]
-    assert stored["f00"]["feedback"]["value"] == 1  # type: ignore[typeddict-item]
+    assert stored["r0"]["feedback"]["value"] == 0 and stored["r0"]["feedback"]["comment"] == "no"
+    assert stored["f00"]["feedback"]["value"] == 1
     assert "feedback" not in stored["f01"] and "feedback" not in stored["r1"]
 
 

@@ -167,7 +167,7 @@ async def test_the_copy_goes_live_while_every_view_saves_it_as_html(app, outputs
 
 
 def test_html_for_saving_turns_only_the_live_copy_into_html():
-    notebook = {
+    notebook: dict[str, Any] = {
         "cells": [
             {"cell_type": "markdown", "source": "x"},
             {"cell_type": "code", "outputs": [
@@ -180,7 +180,7 @@ def test_html_for_saving_turns_only_the_live_copy_into_html():
         ]
     }  # fmt: skip
     assert html_for_saving(notebook) == 1
-    first, second, *_ = notebook["cells"][1]["outputs"]  # type: ignore[index]
+    first, second, *_ = notebook["cells"][1]["outputs"]
     assert first["data"] == {HTML_MIME: "<div>a</div>"}
     assert second["data"] == {"text/plain": "b"}
     assert html_for_saving({"cells": "nonsense"}) == 0 and html_for_saving({}) == 0

@@ -157,7 +157,8 @@ class _Reader:
     async def rows(self, sql: str, params: dict[str, Any]) -> Sequence[Any]:
         if self._driver is not None and self._dialect == "postgresql":
             numbered, names = _numbered(sql)
-            return await self._driver.fetch(numbered, *(params[name] for name in names))  # type: ignore[no-any-return]
+            records: Sequence[Any] = await self._driver.fetch(numbered, *(params[name] for name in names))
+            return records
         if self._driver is not None and self._dialect == "sqlite":
             async with self._driver.execute(sql, params) as cursor:
                 return list(await cursor.fetchall())
