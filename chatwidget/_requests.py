@@ -49,6 +49,7 @@ def hello(chat: ChatSession, request_id: str, request: Request, buffers: list[by
     copies = chat.app.static_copies
     if copies is not None:
         copies.view_saves(request.get("copy_html_at_save") is True)
+    chat.greeted()
     if not chat.started:
         asyncio.get_running_loop().create_task(chat.start())
     return {"protocol": wire.PROTOCOL_VERSION, "signed_in": signed_in}

@@ -12,9 +12,10 @@ recording past ``max_duration``. ``on_audio_end`` still runs then, so an app tha
 something in ``on_audio_start`` can close it. A chunk that breaks the rules (no start, too
 large, not whole samples) is refused and changes nothing.
 
-Audio sent back goes to the views at once (it is not coalesced with the steps). An
-interrupt silences every track sent until then: the views stop playing them and the
-kernel does not send more of them.
+Audio sent back goes to the views at once (it is not coalesced with the steps). Audio sent
+before any view said hello (a chat just shown, its view still loading) waits for the first
+one, up to ``HELD_SECONDS``. An interrupt silences every track sent until then: the views
+stop playing them and the kernel does not send more of them.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ log = logging.getLogger("chatwidget")
 
 #: Chunks waiting for ``on_audio_chunk`` before the recording is stopped (5 s at 100 ms).
 MAX_QUEUED = 50
+#: Audio kept for a view that is not there yet: the first minute plays, the rest is dropped.
+HELD_SECONDS = 60
 
 
 class AudioRefusedError(ValueError):
@@ -101,6 +104,9 @@ class Voice:
         self._sent: set[str] = set()  # tracks sent since the last interrupt
         self._silenced: set[str] = set()  # interrupted tracks: their later chunks are dropped
         self._sent_bytes: dict[str, int] = {}  # per track, what the views were sent
+        self._held: list[tuple[dict[str, Any], bytes]] = []  # until a view says hello
+        self._held_bytes = 0
+        self._held_full = False  # past HELD_SECONDS: the rest is dropped until a view is there
 
     @property
     def feature(self) -> AudioFeature:
@@ -287,8 +293,29 @@ class Voice:
             "mimeType": PCM16,
             "sampleRate": self.feature.sample_rate,
         }
-        self._chat.send_to_views(message, [data])
+        if self._chat.view is not None and not self._chat.view_greeted:
+            self._hold(message, data)
+        else:
+            self._chat.send_to_views(message, [data])
         return True
+
+    def _hold(self, message: dict[str, Any], data: bytes) -> None:
+        if self._held_full:
+            return
+        if self._held_bytes + len(data) > HELD_SECONDS * self.feature.bytes_per_second:
+            log.warning("chatwidget: no view is there yet; audio past %d s will not play", HELD_SECONDS)
+            self._held_full = True
+            return
+        self._held.append((message, data))
+        self._held_bytes += len(data)
+
+    def views_ready(self) -> None:
+        """A view is there: the audio held for it goes out, in order."""
+        held = self._held
+        self._drop_held()
+        for message, data in held:
+            if message["track"] not in self._silenced:
+                self._chat.send_to_views(message, [data])
 
     def sent_seconds(self) -> dict[str, float]:
         """Seconds of audio sent to the views per track (what a headless chat would have played)."""
@@ -301,4 +328,9 @@ class Voice:
             return
         self._silenced |= self._sent
         self._sent.clear()
-        self._chat.send_to_views({"kind": wire.AUDIO_INTERRUPT})
+        self._drop_held()
+        if self._chat.view_greeted:  # else nothing has played
+            self._chat.send_to_views({"kind": wire.AUDIO_INTERRUPT})
+
+    def _drop_held(self) -> None:
+        self._held, self._held_bytes, self._held_full = [], 0, False

@@ -90,6 +90,8 @@ class ChatSession(traitlets.HasTraits):
         #: The keys of the messages views sent, so that a message sent twice shows once.
         self.delivered = DeliveredKeys()
         self.view: ViewSync | None = None
+        #: Whether a view said hello: until then, nothing in the page hears events (audio).
+        self.view_greeted = False
         #: The context of the cell that displayed the chat, where handlers' output goes
         #: (set by ``app.display()`` when the app shows the author everything); else None.
         self.output_context: contextvars.Context | None = None
@@ -155,6 +157,14 @@ class ChatSession(traitlets.HasTraits):
     def attach_view(self, view: ViewSync) -> None:
         self.view = view
         self.conversation.add_listener(view)
+
+    def greeted(self) -> None:
+        """A view said hello: what was held for the views until one was there goes out."""
+        if self.view_greeted:
+            return
+        self.view_greeted = True
+        if self._voice is not None:
+            self._voice.views_ready()
 
     def view_state(self, key: str, value: Any) -> None:
         """Set a state key of the views (an element, a library); nothing when headless."""

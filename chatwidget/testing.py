@@ -68,6 +68,13 @@ class RecordingComm(DummyComm):
         msg = {"content": {"data": {"method": "custom", "content": content}}, "buffers": buffers or []}
         self.handle_msg(msg)
 
+    def view_says_hello(self, request_id: str = "hello") -> None:
+        """Act as a view that has drawn itself: events held until one is there (audio) come now.
+        It also starts the chat, as a view does (``on_chat_start``)."""
+        from ._protocol import HELLO, PROTOCOL_VERSION
+
+        self.browser_sends({"id": request_id, "kind": HELLO, "protocol": PROTOCOL_VERSION})
+
 
 @contextlib.contextmanager
 def recording_comms() -> Iterator[list[RecordingComm]]:

@@ -377,7 +377,15 @@ async def test_chunk_handlers_do_not_end_the_answer_streaming_beside_them(
 
 
 # -- audio to the views --------------------------------------------------------------------------
-async def test_output_chunks_travel_as_binary_buffers(app: cw.ChatApp, wire: RecordingComm) -> None:
+@pytest.fixture
+def view(wire: RecordingComm) -> RecordingComm:
+    """The widget's comm once a view has said hello: audio goes out as it is sent."""
+    wire.view_says_hello()
+    return wire
+
+
+async def test_output_chunks_travel_as_binary_buffers(app: cw.ChatApp, view: RecordingComm) -> None:
+    wire = view
     with app:
         await cw.send_audio_chunk(cw.OutputAudioChunk(mimeType="pcm16", data=pcm(0.05), track="t1"))
         await cw.context.emitter.send_audio_chunk(cw.OutputAudioChunk("pcm16", bytearray(pcm(0.05, 7)), "t1"))
@@ -407,7 +415,9 @@ async def test_a_bad_output_chunk_is_refused_where_it_is_sent(
     assert wire.custom_buffers("audio_chunk") == []
 
 
-async def test_an_interrupt_silences_the_tracks_sent_so_far(app: cw.ChatApp, wire: RecordingComm) -> None:
+async def test_an_interrupt_silences_the_tracks_sent_so_far(app: cw.ChatApp, view: RecordingComm) -> None:
+    wire = view
+
     async def say(track: str) -> None:
         with app:
             await cw.send_audio_chunk(cw.OutputAudioChunk("pcm16", pcm(0.01), track))
@@ -435,8 +445,9 @@ async def test_an_interrupt_silences_the_tracks_sent_so_far(app: cw.ChatApp, wir
 
 
 async def test_stop_and_a_new_recording_interrupt_playback(
-    app: cw.ChatApp, wire: RecordingComm, until: Any, replied: Any
+    app: cw.ChatApp, view: RecordingComm, until: Any, replied: Any
 ) -> None:
+    wire = view
     Heard(app)
     started = asyncio.Event()
 
@@ -456,6 +467,46 @@ async def test_stop_and_a_new_recording_interrupt_playback(
     assert (await start(wire, until, replied))["ok"]
     kinds = [c["kind"] for c in wire.customs() if c["kind"].startswith("audio")]
     assert kinds == ["audio_chunk", "audio_interrupt", "audio_chunk", "audio_interrupt"]
+
+
+async def test_audio_sent_before_a_view_is_there_plays_when_it_says_hello(
+    app: cw.ChatApp, wire: RecordingComm
+) -> None:
+    async def say(track: str, seconds: float, value: int = 1000) -> None:
+        with app:
+            await cw.send_audio_chunk(cw.OutputAudioChunk("pcm16", pcm(seconds, value), track))
+
+    await say("early", 0.2, 1)
+    await say("early", 0.2, 2)
+    assert wire.custom_buffers("audio_chunk") == []  # the chat was just shown: no view hears yet
+    wire.view_says_hello()
+    assert [buffers for _, buffers in wire.custom_buffers("audio_chunk")] == [[pcm(0.2, 1)], [pcm(0.2, 2)]]
+    wire.view_says_hello("again")  # a second view (a reload) does not hear it twice
+    await say("late", 0.1)
+    assert [c["track"] for c, _ in wire.custom_buffers("audio_chunk")] == ["early", "early", "late"]
+    assert app.audio_sent == {"early": pytest.approx(0.4), "late": pytest.approx(0.1)}
+
+
+async def test_held_audio_is_bounded_and_an_interrupt_drops_it(
+    app: cw.ChatApp, wire: RecordingComm, caplog: pytest.LogCaptureFixture
+) -> None:
+    from chatwidget._voice import HELD_SECONDS
+
+    async def say(track: str, seconds: float) -> None:
+        with app:
+            await cw.send_audio_chunk(cw.OutputAudioChunk("pcm16", pcm(seconds), track))
+
+    await say("dropped", 1)
+    with app:
+        await cw.send_audio_interrupt()
+    for _ in range(HELD_SECONDS // 10 + 1):
+        await say("long", 10)
+    assert "audio past 60 s will not play" in caplog.text
+    wire.view_says_hello()
+    sent = wire.custom_buffers("audio_chunk")
+    assert {c["track"] for c, _ in sent} == {"long"}
+    assert sum(len(b[0]) for _, b in sent) == HELD_SECONDS * 2 * RATE
+    assert wire.customs("audio_interrupt") == []  # nothing had played: there was nothing to stop
 
 
 # -- the reference's spelling ---------------------------------------------------------------------
