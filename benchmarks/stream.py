@@ -15,7 +15,8 @@ benchmarks/results/stream.json); a screenshot of each run goes to benchmarks/res
 
 `--long`: a very long message (1,000,000 tokens, 4.7 MB, by default), streamed `--runs`
 times into one chat: the main thread's long tasks (a `longtask` PerformanceObserver, from
-the first token until the text is complete in the DOM, plus one second) — the longest,
+the first token until the text is complete in the DOM and the transcript copy for the saved
+notebook is in the cell's outputs, plus one second) — the longest,
 their count and total, min/median/max over the runs with the load average — and whether
 the text in the DOM is complete (benchmarks/results/stream-long.json). `--widget-only` shows
 the widget without the transcript copy that `app.display()` adds (JupyterLab renders that
@@ -249,7 +250,7 @@ CW_RESULT_JS = """([stepId]) => {
   const dom = el ? el.textContent : '';
   return {...R, storeLen: store.textOf(stepId).length, domNonWs: dom.replace(/\\s+/g, '').length,
           streamMessages: store.streamMessages, lastSeq: store.lastSeq, resyncs: store.resyncs,
-          longtasks: R.longtasks.filter(([s]) => s >= R.first - 50)};
+          longtasks: R.longtasks.filter(([s]) => s >= R.first - 50 && (R.end === undefined || s < R.end))};
 }"""
 
 # Panel renders inside shadow roots: poll every animation frame for the element holding
@@ -487,6 +488,26 @@ TYPE_JS = """(text) => {
 }"""
 
 
+# The outputs of the chat's cell: the transcript copy for the saved notebook arrives there
+# as outputs after the answer, and is part of what the stream costs the page.
+OUTPUTS_JS = """() => {
+  const area = document.querySelector('.cw-root').closest('.jp-OutputArea');
+  return area ? area.querySelectorAll(':scope > .jp-OutputArea-child').length : 0;
+}"""
+
+
+def wait_outputs_settled(page: Any, quiet_s: float = 1.5, timeout_s: float = 120) -> int:
+    """Wait until the chat cell's outputs stop changing for `quiet_s`; returns their count."""
+    deadline = time.monotonic() + timeout_s
+    count, since = page.evaluate(OUTPUTS_JS), time.monotonic()
+    while time.monotonic() - since < quiet_s and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        now = page.evaluate(OUTPUTS_JS)
+        if now != count:
+            count, since = now, time.monotonic()
+    return int(count)
+
+
 def type_and_send(page: Any, text: str) -> None:
     page.evaluate(TYPE_JS, text)
     page.keyboard.press("Enter")
@@ -540,7 +561,11 @@ def run_long(
         try:
             type_and_send(page, f"Stream {n:,} tokens, please ({i + 1}).")
             wait_page(page, LONG_DONE_JS, STATUS_JS, 600)
-            page.wait_for_timeout(1000)  # long tasks right after the text is complete count too
+            # The window: until the transcript copy is in the cell's outputs, plus one second
+            # (long tasks right after the text is complete count too); nothing after it.
+            outputs = wait_outputs_settled(page)
+            page.wait_for_timeout(1000)
+            page.evaluate("() => { window.__cwb.end = performance.now(); }")
         finally:
             if trace:
                 page.context.browser.stop_tracing()
@@ -562,6 +587,8 @@ def run_long(
                 # when each long task started, s after the first token; and how long it took
                 "longtasks_at": [[round((t - r["first"]) / 1000, 2), round(d)] for t, d in r["longtasks"]],
                 "final_at_s": round((r["final"] - r["first"]) / 1000, 2),
+                "window_s": round((r["end"] - r["first"]) / 1000, 2),
+                "chat_cell_outputs": outputs,
                 **(
                     {
                         "cpu_task_ms_max": round(max(cpu, default=0), 1),

@@ -261,8 +261,10 @@ export class MarkdownView {
 
   /**
    * Freeze complete blocks, a run of about SLICE_CHARS at a time, until this frame's time
-   * (SLICE_BUDGET_MS) is spent; the rest on later frames. Time, not characters, bounds each frame:
-   * a busy machine renders less per frame and catches up later, and no task grows long.
+   * (SLICE_BUDGET_MS) or its characters (frameBudget) are spent; the rest on later frames.
+   * The time bounds the script; the characters bound the layout that follows it, which costs
+   * more than the script for the same text. A busy machine renders less per frame and
+   * catches up later, and no task grows long.
    */
   private pump(): void {
     if (this.pumping) cancelAnimationFrame(this.pumping);
@@ -275,7 +277,8 @@ export class MarkdownView {
     }
     const ends = this.ends;
     const deadline = performance.now() + SLICE_BUDGET_MS;
-    while (this.endsAt < ends.length && performance.now() < deadline) {
+    const limit = this.frozen + frameBudget.tick();
+    while (this.endsAt < ends.length && performance.now() < deadline && this.frozen < limit) {
       let cut = this.frozen;
       while (this.endsAt < ends.length) {
         const end = ends[this.endsAt];
