@@ -93,10 +93,13 @@ class Session:
 
 @contextlib.contextmanager
 def session(
-    name: str, browser_args: tuple[str, ...] = (), permissions: tuple[str, ...] = ()
+    name: str, browser_args: tuple[str, ...] = (), permissions: tuple[str, ...] = (), tap: bool = True
 ) -> Iterator[Session]:
     """A JupyterLab on a free loopback port and a headless Chromium page; both stopped after.
-    ``browser_args`` go to Chromium (a fake microphone), ``permissions`` to the page's context."""
+    ``browser_args`` go to Chromium (a fake microphone), ``permissions`` to the page's context.
+    ``tap=False``: no websocket tap (``Session.tap`` stays empty). The tap copies every frame
+    through the DevTools protocol to this process, which costs the machine's cores what a
+    user's page does not pay."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     home = Path(tempfile.mkdtemp(prefix=f"cw-bench-{name}-"))
     lab = JupyterLab(root=home / "notebooks", home=home, log_path=RESULTS / f"{name}-lab.log")
@@ -116,9 +119,9 @@ def session(
                 lines: list[str] = []
                 page.on("console", lambda m: lines.append(f"{m.type}: {m.text}"[:2000]))
                 page.on("pageerror", lambda e: lines.append(f"pageerror: {e}"[:2000]))
-                tap = WsTap().attach(page)
+                frames = WsTap().attach(page) if tap else WsTap()
                 try:
-                    yield Session(lab, page, tap, t0)
+                    yield Session(lab, page, frames, t0)
                 finally:
                     console.write_text("\n".join(lines) + "\n")
             finally:

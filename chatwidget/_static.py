@@ -230,6 +230,11 @@ class StaticCopies(ConversationListener):
     INTERVAL = 1.0
     #: Seconds of rendering per turn of the event loop while many steps are out of date.
     SLICE = 0.02
+    #: After an answer, the copy goes out at most ``SEND_CHARS`` per ``PACE`` seconds: the
+    #: copy of a long answer (megabytes) reaches the page as a trickle of outputs rather than
+    #: one burst that the kernel, the server and the page would all pay for at once.
+    SEND_CHARS = 256_000
+    PACE = 0.05
 
     def __init__(
         self, title: Callable[[], str], conversation: Conversation, visible: Callable[[StepBase], bool]
@@ -245,6 +250,8 @@ class StaticCopies(ConversationListener):
         #: Per copy: the cell context its outputs go to, and one display handle per chunk.
         self._copies: list[tuple[contextvars.Context, list[Any]]] = []
         self._timer: asyncio.Handle | None = None
+        self._unsent: list[int] = []  # chunks still to send, in order, while the copy is paced
+        self._wanted = False  # a refresh came while a paced copy was going out
         self._written_at = 0.0
         self._listening = False
         # Whether the copy goes out in its live form: every view so far said its server
@@ -312,7 +319,10 @@ class StaticCopies(ConversationListener):
 
     def refresh(self) -> None:
         """Update the copies soon (after an answer)."""
-        if not self._copies or self._timer is not None:
+        if not self._copies:
+            return
+        if self._timer is not None:
+            self._wanted = self._wanted or bool(self._unsent)  # then once the paced copy is out
             return
         delay = max(0.0, self._written_at + self.INTERVAL - time.monotonic())
         try:
@@ -326,10 +336,11 @@ class StaticCopies(ConversationListener):
         if not self._render_stale(self.SLICE):
             self._timer = asyncio.get_running_loop().call_soon(self._write_in_slices)
             return
-        self.write()
+        self.write(paced=True)
 
-    def write(self) -> None:
-        """Send the chunks that changed now; a new chunk becomes a new output of each copy's cell."""
+    def write(self, *, paced: bool = False) -> None:
+        """Send the chunks that changed; a new chunk becomes a new output of each copy's cell.
+        All of them now, or ``paced`` (see ``SEND_CHARS``)."""
         if self._timer is not None:
             self._timer.cancel()
         self._timer = None
@@ -337,10 +348,18 @@ class StaticCopies(ConversationListener):
             return
         self._render_stale(None)
         self._written_at = time.monotonic()
+        self._unsent = sorted({*self._unsent, *self._chunks.take_dirty()})
+        self._send(paced)
+
+    def _send(self, paced: bool) -> None:
         from IPython.display import display
 
-        for index in self._chunks.take_dirty():
+        self._timer = None
+        budget = self.SEND_CHARS
+        while self._unsent and (budget > 0 or not paced):
+            index = self._unsent.pop(0)
             page = self._page(index)
+            budget -= sum(len(v) for v in page.values())
             for context, handles in self._copies:
                 if index < len(handles):
                     handles[index].update(page, metadata=OUTPUT_METADATA, raw=True)
@@ -350,3 +369,8 @@ class StaticCopies(ConversationListener):
                     )
                     if handle is not None:
                         handles.append(handle)
+        if self._unsent:
+            self._timer = asyncio.get_running_loop().call_later(self.PACE, self._send, True)
+        elif self._wanted:
+            self._wanted = False
+            self.refresh()

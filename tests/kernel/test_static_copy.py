@@ -128,6 +128,46 @@ async def test_a_very_long_message_is_cut_into_outputs_between_blocks(app, outpu
     assert text_of(outputs).rindex("after the long one") > text_of(outputs).rindex("paragraph 2999")
 
 
+async def test_after_an_answer_a_long_copy_goes_out_paced_and_a_flush_sends_the_rest(
+    app, outputs, until, monkeypatch
+):
+    monkeypatch.setattr(_static.StaticCopies, "INTERVAL", 0.0)
+    monkeypatch.setattr(_static.StaticCopies, "SEND_CHARS", 40_000)
+    monkeypatch.setattr(_static.StaticCopies, "PACE", 0.2)
+    text = paragraphs(3000, "paced")  # about 700 KB of markdown, over 50 outputs
+
+    @app.on_message
+    async def answer(message):
+        await cw.Message(text).send()
+
+    app.display()
+    app.chat.accept_user_message("a long one, please", [])
+    app.chat.answer_after_start(app.messages[-1])
+    await until(lambda: len(outputs) >= 2)
+    first = len(outputs)
+    assert first < 10  # a few outputs per turn of the loop, not all at once
+    await until(lambda: len(outputs) > first)  # the rest follows, a turn every PACE seconds
+    assert text_of(outputs).index("paced paragraph 0 ") < text_of(outputs).index("paced paragraph 9")
+    app.flush()  # a notebook saved now gets all of it
+    page = text_of(outputs)
+    assert page.count("paced paragraph ") == 3000 and page.count("<p>") == page.count("</p>")
+    assert page.index("paced paragraph 0 ") < page.index("paced paragraph 2999")
+
+    # What changes while a paced copy goes out is sent once it is out.
+    app.chat.accept_user_message("another long one", [])
+    app.chat.answer_after_start(app.messages[-1])
+    await until(lambda: text_of(outputs).count("paced paragraph 0 ") == 2)
+    copies = app.static_copies
+    assert copies is not None
+    await cw.Message("said later").send()
+    copies.refresh()  # as the end of an answer does
+    assert "said later" not in text_of(outputs)
+    await until(lambda: "said later" in text_of(outputs))
+    page = text_of(outputs)
+    assert page.count("paced paragraph 2999") == 2
+    assert page.rindex("said later") > page.rindex("paragraph 2999")
+
+
 async def test_long_code_is_cut_between_lines(app, outputs):
     app.display()
     code = "".join(f"line_{i} = {i} * 2  # {'x' * 30}\n" for i in range(5000))

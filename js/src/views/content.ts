@@ -30,22 +30,30 @@ const WINDOW = 65_536;
 /**
  * New text put in the DOM per frame, at most (about; whole blocks): the browser lays out
  * what is added before it paints, so this bounds each frame's work. A stream faster than
- * this is shown a little behind and catches up, frame by frame. The budget adapts to the
- * page: halved when frames come late (a busy machine), grown while they are on time.
+ * this is shown a little behind and catches up, frame by frame. The budget is shared by
+ * every message of the page and spent over a frame (several callbacks may add text in
+ * one); it adapts to the page: halved when frames come late (a busy machine), grown while
+ * they are on time.
  */
 const frameBudget = {
-  chars: 16_384,
-  last: 0,
-  /** Called once per frame that adds text: adjusts the budget from the frame interval. */
-  tick(): number {
-    const now = performance.now();
-    const dt = now - this.last;
-    this.last = now;
-    if (dt < 200) {
-      if (dt > 34) this.chars = Math.max(8_192, this.chars / 2);
-      else if (dt < 20) this.chars = Math.min(65_536, this.chars * 1.25);
+  chars: 8_192,
+  frame: -1,
+  spent: 0,
+  /** Characters this frame may still add; the first call of a frame adapts the budget. */
+  left(): number {
+    // All callbacks of one frame see the same timeline time (the frame's).
+    const now = Number(document.timeline?.currentTime ?? performance.now());
+    if (now !== this.frame) {
+      const dt = now - this.frame;
+      if (dt > 34 && dt < 200) this.chars = Math.max(4_096, this.chars / 2);
+      else if (dt < 20) this.chars = Math.min(16_384, this.chars * 1.25);
+      this.frame = now;
+      this.spent = 0;
     }
-    return this.chars;
+    return Math.max(0, this.chars - this.spent);
+  },
+  spend(chars: number): void {
+    this.spent += chars;
   },
 };
 const FRAME_CHARS = 16_384;
@@ -277,7 +285,8 @@ export class MarkdownView {
     }
     const ends = this.ends;
     const deadline = performance.now() + SLICE_BUDGET_MS;
-    const limit = this.frozen + frameBudget.tick();
+    const limit = this.frozen + frameBudget.left();
+    const from = this.frozen;
     while (this.endsAt < ends.length && performance.now() < deadline && this.frozen < limit) {
       let cut = this.frozen;
       while (this.endsAt < ends.length) {
@@ -296,6 +305,7 @@ export class MarkdownView {
       if (at + 1 <= this.frozen + SOFT_LIMIT / 2) at = this.win.lastIndexOf(" ") + this.base;
       if (at + 1 > this.frozen + SOFT_LIMIT / 2) this.freezeTo(at + 1);
     }
+    frameBudget.spend(this.frozen - from);
     if (backlog) {
       // Blocks are still waiting: the tail would be all of them; show it when they are in.
       this.tail?.replaceChildren();
@@ -396,7 +406,7 @@ export class MarkdownView {
     const run = () => {
       if (token !== this.slicing) return;
       const deadline = performance.now() + SLICE_BUDGET_MS;
-      const budget = frameBudget.tick();
+      const budget = frameBudget.left();
       let chars = 0;
       do {
         const size = cuts[i] - (i > 0 ? cuts[i - 1] : 0);
@@ -414,6 +424,7 @@ export class MarkdownView {
         boxChars += size;
         i--;
       } while (i >= 0 && chars < budget && performance.now() < deadline);
+      frameBudget.spend(chars);
       if (i >= 0) requestAnimationFrame(run);
       else this.el.removeAttribute("aria-busy");
     };
