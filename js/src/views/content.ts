@@ -194,6 +194,8 @@ export class MarkdownView {
   private live: { start: number; code: HTMLElement; shown: number; partial: Text; pre: HTMLElement; head: HTMLElement; headOf: string } | null = null;
 
   private waiting: (() => void) | null = null;
+  /** The stream ended with blocks not frozen yet: they are frozen frame by frame (finish). */
+  private draining = false;
 
   constructor(labels: Labels, className = "cw-markdown") {
     this.labels = labels;
@@ -254,8 +256,9 @@ export class MarkdownView {
     this.source = given;
     this.length = given.length;
     if (typeof given === "string") {
-      this.win = this.base ? given.slice(this.base) : given;
-      this.whole = true;
+      const end = this.scan.pos + WINDOW;
+      this.whole = end >= given.length;
+      this.win = this.whole ? (this.base ? given.slice(this.base) : given) : given.slice(this.base, end);
     } else {
       this.win = given.from(this.base, this.scan.pos - this.base + WINDOW);
       this.whole = this.base + this.win.length >= given.length;
@@ -277,7 +280,7 @@ export class MarkdownView {
   private pump(): void {
     if (this.pumping) cancelAnimationFrame(this.pumping);
     this.pumping = 0;
-    if (this.mode !== "stream") return;
+    if (this.mode !== "stream" && !this.draining) return;
     if (!this.whole) {
       // The window ends before the text does: read on from where the scan stopped.
       this.see(this.source);
@@ -314,7 +317,8 @@ export class MarkdownView {
       this.pumping = requestAnimationFrame(() => this.pump());
       return;
     }
-    this.renderTail();
+    if (this.draining) this.renderRest();
+    else this.renderTail();
   }
 
   /** Freeze the text up to `cut` as one chunk; reading starts there from now on. */
@@ -348,28 +352,41 @@ export class MarkdownView {
     return given.startsWith(head) && given.startsWith(edge, frozen - edge.length);
   }
 
-  /** The stream ended: render what follows the frozen blocks, once, as final. */
+  /**
+   * The stream ended: render what follows the frozen blocks, once, as final. A page far
+   * behind the stream (megabytes not frozen yet) goes on freezing them frame by frame, as
+   * while streaming (`draining`), and renders the last of them final when it gets there:
+   * scanning or rendering the whole rest at once would be one long task.
+   */
   private finish(): void {
     this.cancelSlices();
     if (this.pumping) cancelAnimationFrame(this.pumping);
     this.pumping = 0;
-    if (!this.whole) {
-      this.win = String(this.source).slice(this.base);
-      this.whole = true;
-    }
-    const rest = this.part(this.frozen);
     // Kept to tell the same final text again; joined once, at the end.
     this.text = String(this.source);
+    this.source = this.text;
     this.mode = "final";
+    this.see(this.text);
+    if (!this.whole || this.length - this.frozen > FRAME_CHARS) {
+      this.draining = true;
+      this.el.setAttribute("aria-busy", "true");
+      advance(this.scan, this.win, (at) => this.ends.push(at), this.base);
+      this.pump();
+      return;
+    }
+    this.renderRest();
+  }
+
+  /** Render what follows the frozen blocks as final (their tail becomes a plain chunk). */
+  private renderRest(): void {
+    if (this.draining) {
+      this.draining = false;
+      this.el.removeAttribute("aria-busy");
+    }
+    const rest = this.part(this.frozen);
     this.live = null;
     const tail = this.tail;
     this.tail = null;
-    if (rest.length > FRAME_CHARS) {
-      // Blocks not frozen yet, or a long open code fence: rendered in slices like a fresh text.
-      tail?.remove();
-      this.renderSlices(rest, 0, null);
-      return;
-    }
     const fragment = renderMarkdown(rest);
     decorate(fragment, this.labels);
     if (tail) {
@@ -435,6 +452,7 @@ export class MarkdownView {
     this.cancelSlices();
     if (this.pumping) cancelAnimationFrame(this.pumping);
     this.pumping = 0;
+    this.draining = false;
     this.ends = [];
     this.endsAt = 0;
     this.el.replaceChildren();
@@ -456,6 +474,9 @@ export class MarkdownView {
 
   private renderFull(text: string): void {
     this.cancelSlices();
+    if (this.pumping) cancelAnimationFrame(this.pumping);
+    this.pumping = 0;
+    this.draining = false;
     this.mode = "final";
     this.text = text;
     this.tail = null;
