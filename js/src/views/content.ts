@@ -76,6 +76,8 @@ function group(fragment: DocumentFragment): void {
 }
 
 const FENCE_OPEN = /^\s*(`{3,}|~{3,})([^`]*)$/;
+/** First characters of a line that may open a code fence or a math block: ` ~ $ \ */
+const OPENERS = new Set([96, 126, 36, 92]);
 
 interface Scan {
   pos: number; // start of the next line to scan
@@ -99,8 +101,27 @@ function advance(scan: Scan, text: string, onSafe?: (offset: number, splittable:
     const at = text.indexOf("\n", pos - base);
     if (at < 0) break;
     const nl = at + base;
-    const line = text.slice(pos - base, at);
     const fence = scan.fence;
+    // Most lines are prose (or code inside a fence): told from their first character after
+    // spaces and tabs, without taking the line out or testing it against patterns.
+    let i = pos - base;
+    let c = text.charCodeAt(i);
+    while (i < at && (c === 32 || c === 9)) c = text.charCodeAt(++i);
+    const plain = i < at && c > 32 && c < 127;
+    if (plain && (fence ? c !== fence.char.charCodeAt(0) : !scan.math && !OPENERS.has(c))) {
+      pos = nl + 1;
+      continue;
+    }
+    if (i === at && !scan.math) {
+      // A blank line (spaces and tabs at most): a block ends here, unless inside a fence.
+      if (!fence) {
+        scan.safe = nl + 1;
+        onSafe?.(scan.safe, true);
+      }
+      pos = nl + 1;
+      continue;
+    }
+    const line = text.slice(pos - base, at);
     if (fence) {
       const t = line.trim();
       if (t.length >= fence.len && t[0] === fence.char && t === fence.char.repeat(t.length)) {
@@ -131,16 +152,22 @@ function advance(scan: Scan, text: string, onSafe?: (offset: number, splittable:
   scan.pos = pos;
 }
 
+/** Where each block of `text` ends, and whether it may be split (not code or math). */
+export function blockEnds(text: string): [number, boolean][] {
+  const ends: [number, boolean][] = [];
+  const scan = newScan(0);
+  advance(scan, text, (at, splittable) => ends.push([at, splittable]));
+  if (!ends.length || ends[ends.length - 1][0] < text.length) ends.push([text.length, !scan.fence && !scan.math]);
+  return ends;
+}
+
 /**
  * Offsets that split `text` into runs of whole blocks of about `every` characters (the
  * last run ends at the text's end). A single block far longer than `every` is split at a
  * line break or a space, like a streaming tail past SOFT_LIMIT, unless it is code or math.
  */
 export function blockCuts(text: string, every: number): number[] {
-  const ends: [number, boolean][] = []; // where each block ends, and whether it may be split
-  const scan = newScan(0);
-  advance(scan, text, (at, splittable) => ends.push([at, splittable]));
-  if (!ends.length || ends[ends.length - 1][0] < text.length) ends.push([text.length, !scan.fence && !scan.math]);
+  const ends = blockEnds(text);
   const cuts: number[] = [];
   let last = 0;
   let prev = 0;
@@ -194,8 +221,6 @@ export class MarkdownView {
   private live: { start: number; code: HTMLElement; shown: number; partial: Text; pre: HTMLElement; head: HTMLElement; headOf: string } | null = null;
 
   private waiting: (() => void) | null = null;
-  /** The stream ended with blocks not frozen yet: they are frozen frame by frame (finish). */
-  private draining = false;
 
   constructor(labels: Labels, className = "cw-markdown") {
     this.labels = labels;
@@ -280,7 +305,7 @@ export class MarkdownView {
   private pump(): void {
     if (this.pumping) cancelAnimationFrame(this.pumping);
     this.pumping = 0;
-    if (this.mode !== "stream" && !this.draining) return;
+    if (this.mode !== "stream") return;
     if (!this.whole) {
       // The window ends before the text does: read on from where the scan stopped.
       this.see(this.source);
@@ -317,8 +342,7 @@ export class MarkdownView {
       this.pumping = requestAnimationFrame(() => this.pump());
       return;
     }
-    if (this.draining) this.renderRest();
-    else this.renderTail();
+    this.renderTail();
   }
 
   /** Freeze the text up to `cut` as one chunk; reading starts there from now on. */
@@ -352,41 +376,29 @@ export class MarkdownView {
     return given.startsWith(head) && given.startsWith(edge, frozen - edge.length);
   }
 
-  /**
-   * The stream ended: render what follows the frozen blocks, once, as final. A page far
-   * behind the stream (megabytes not frozen yet) goes on freezing them frame by frame, as
-   * while streaming (`draining`), and renders the last of them final when it gets there:
-   * scanning or rendering the whole rest at once would be one long task.
-   */
+  /** The stream ended: render what follows the frozen blocks, once, as final. */
   private finish(): void {
     this.cancelSlices();
     if (this.pumping) cancelAnimationFrame(this.pumping);
     this.pumping = 0;
-    // Kept to tell the same final text again; joined once, at the end.
-    this.text = String(this.source);
-    this.source = this.text;
-    this.mode = "final";
-    this.see(this.text);
-    if (!this.whole || this.length - this.frozen > FRAME_CHARS) {
-      this.draining = true;
-      this.el.setAttribute("aria-busy", "true");
-      advance(this.scan, this.win, (at) => this.ends.push(at), this.base);
-      this.pump();
-      return;
-    }
-    this.renderRest();
-  }
-
-  /** Render what follows the frozen blocks as final (their tail becomes a plain chunk). */
-  private renderRest(): void {
-    if (this.draining) {
-      this.draining = false;
-      this.el.removeAttribute("aria-busy");
+    if (!this.whole) {
+      this.win = String(this.source).slice(this.base);
+      this.whole = true;
     }
     const rest = this.part(this.frozen);
+    // Kept to tell the same final text again; joined once, at the end.
+    this.text = String(this.source);
+    this.mode = "final";
     this.live = null;
     const tail = this.tail;
     this.tail = null;
+    if (rest.length > FRAME_CHARS) {
+      // Blocks not frozen yet (a page far behind the stream), or a long open code fence:
+      // rendered in slices like a fresh text, the end first.
+      tail?.remove();
+      this.renderSlices(rest, 0, null);
+      return;
+    }
     const fragment = renderMarkdown(rest);
     decorate(fragment, this.labels);
     if (tail) {
@@ -452,7 +464,6 @@ export class MarkdownView {
     this.cancelSlices();
     if (this.pumping) cancelAnimationFrame(this.pumping);
     this.pumping = 0;
-    this.draining = false;
     this.ends = [];
     this.endsAt = 0;
     this.el.replaceChildren();
@@ -476,7 +487,6 @@ export class MarkdownView {
     this.cancelSlices();
     if (this.pumping) cancelAnimationFrame(this.pumping);
     this.pumping = 0;
-    this.draining = false;
     this.mode = "final";
     this.text = text;
     this.tail = null;
