@@ -6,8 +6,9 @@
 A user types into the chat's composer; the `on_message` handler streams the tokens as fast
 as it can, yielding to the loop every 100 tokens. Measured in the page (performance.now()
 and a MutationObserver, painted = the next animation frame after the DOM change): the
-time from the first token visible to the last one; on the websocket (Playwright): the
-bytes the page received; in the kernel: comm messages sent and the cost per
+time from the first token visible to the whole text in the page (a long text's end is
+drawn first and what is above it after, so the last token seen is not the text complete);
+on the websocket (Playwright): the bytes the page received; in the kernel: comm messages sent and the cost per
 `stream_token` call. If `panel` is importable, the same tokens are streamed through
 Panel's ChatInterface (`ChatMessage.stream(token)` per token) in a fresh notebook of the
 same JupyterLab, bounded in time. Prints a table and one JSON line (also written to
@@ -207,7 +208,8 @@ HOOK_JS = """([nonce]) => {
   const begin = 'cwbegin' + nonce, end = 'cwend' + nonce;
   const root = document.querySelector('.cw-root');
   const R = window.__cwb = {first: null, firstPaint: null, last: null, lastPaint: null,
-                            final: null, finalPaint: null, complete: null, mutations: 0, longtasks: []};
+                            final: null, finalPaint: null, complete: null, completePaint: null,
+                            mutations: 0, longtasks: []};
   const painted = (key) => requestAnimationFrame(() => setTimeout(() => { R[key] = performance.now(); }, 0));
   const mo = new MutationObserver((records) => {
     const now = performance.now();
@@ -231,6 +233,7 @@ HOOK_JS = """([nonce]) => {
     // Complete: final, and no message still rendering its text in slices.
     if (R.final !== null && R.complete === null && !root.querySelector('.cw-markdown[aria-busy]')) {
       R.complete = now;
+      painted('completePaint');
     }
   });
   mo.observe(root.querySelector('.cw-messages'),
@@ -345,7 +348,7 @@ def run_chatwidget(s: Any, n: int, nonce: str, cost_tokens: int) -> dict[str, An
     page.evaluate(HOOK_JS, [nonce])
     mark = s.tap.mark()
     chat.send("Stream 100,000 tokens, please.")
-    wait_page(page, "() => window.__cwb.finalPaint !== null", STATUS_JS, 150)
+    wait_page(page, DONE_JS, STATUS_JS, 150)
     end = s.tap.mark()
     ks = kernel_json(nb.add_and_run(KERNEL_STATS))
     page_r = page.evaluate(CW_RESULT_JS, [ks["step_id"]])
@@ -361,7 +364,8 @@ def run_chatwidget(s: Any, n: int, nonce: str, cost_tokens: int) -> dict[str, An
     expected = make_tokens(n, nonce)
     text = "".join(expected)
     nonws = len("".join(text.split()))
-    seconds = (page_r["lastPaint"] - page_r["firstPaint"]) / 1000
+    seconds = (page_r["completePaint"] - page_r["firstPaint"]) / 1000
+    last_s = (page_r["lastPaint"] - page_r["firstPaint"]) / 1000
     final_s = (page_r["finalPaint"] - page_r["firstPaint"]) / 1000
     us = sorted(cost["us_per_token"])[len(cost["us_per_token"]) // 2]
     long_ms = [d for _, d in page_r["longtasks"]]
@@ -369,7 +373,8 @@ def run_chatwidget(s: Any, n: int, nonce: str, cost_tokens: int) -> dict[str, An
         "tokens": n,
         "chars": len(text),
         "chars_per_token": round(len(text) / n, 2),
-        "first_to_last_token_s": round(seconds, 3),
+        "first_token_to_text_complete_s": round(seconds, 3),
+        "first_to_last_token_s": round(last_s, 3),
         "first_token_to_final_render_s": round(final_s, 3),
         "tokens_per_s_rendered": round(n / seconds),
         "tokens_per_s_to_final_render": round(n / final_s),
@@ -476,9 +481,9 @@ def run_panel(s: Any, n: int, nonce: str, bound_s: float) -> dict[str, Any]:
     }
 
 
-# Done: the final render painted and no text still rendering in slices (aria-busy).
-LONG_DONE_JS = """() => window.__cwb.finalPaint !== null
-  && !document.querySelector('.cw-root .cw-markdown[aria-busy]')"""
+# Done: the final render painted and no text still rendering in slices (aria-busy): the
+# whole text is in the page (a long one's end is drawn first, the rest above it after).
+DONE_JS = "() => window.__cwb.completePaint !== null"
 
 
 # The message is typed into the composer found by the page's own querySelector, then sent
@@ -558,7 +563,7 @@ def run_long(
             page.context.browser.start_tracing(page=page, path=str(trace_path), categories=categories)
         try:
             type_and_send(page, f"Stream {n:,} tokens, please ({i + 1}).")
-            wait_page(page, LONG_DONE_JS, STATUS_JS, 600)
+            wait_page(page, DONE_JS, STATUS_JS, 600)
             # The window: until the transcript copy is in the cell's outputs, plus one second
             # (long tasks right after the text is complete count too); nothing after it.
             outputs = wait_outputs_settled(nb, 1)
@@ -579,7 +584,7 @@ def run_long(
                 "longtasks": len(long_ms),
                 "longtask_ms_total": round(sum(long_ms)),
                 "first_token_to_final_s": round((r["finalPaint"] - r["firstPaint"]) / 1000, 2),
-                "first_token_to_complete_s": round((r["complete"] - r["first"]) / 1000, 2),
+                "first_token_to_complete_s": round((r["completePaint"] - r["firstPaint"]) / 1000, 2),
                 "complete_dom": r["domNonWs"] == nonws,
                 "complete_store": r["storeLen"] == len(expected),
                 "resyncs": r["resyncs"],
@@ -670,8 +675,9 @@ def main() -> None:
 
     rows = [
         ("tokens streamed (chars)", f"{cw['tokens']:,} ({cw['chars']:,})", ""),
-        ("tokens/s rendered (first->last token painted)", f"{cw['tokens_per_s_rendered']:,}", ">= 50,000"),
-        ("  first->last token painted", f"{cw['first_to_last_token_s']} s", ""),
+        ("tokens/s rendered (first token -> all text painted)", f"{cw['tokens_per_s_rendered']:,}", ">= 50k"),
+        ("  first token -> all text painted", f"{cw['first_token_to_text_complete_s']} s", ""),
+        ("  first -> last token painted", f"{cw['first_to_last_token_s']} s", ""),
         ("  first token -> final render painted", f"{cw['first_token_to_final_render_s']} s", ""),
         ("  kernel streaming time (100k stream_token)", f"{cw['kernel_stream_s']} s", ""),
         (
