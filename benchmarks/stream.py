@@ -8,8 +8,8 @@ as it can, yielding to the loop every 100 tokens. Measured in the page (performa
 and a MutationObserver, painted = the next animation frame after the DOM change): the
 time from the first token visible to the whole text in the page (a long text's end is
 drawn first and what is above it after, so the last token seen is not the text complete);
-on the websocket (Playwright): the bytes the page received; in the kernel: comm messages sent and the cost per
-`stream_token` call. If `panel` is importable, the same tokens are streamed through
+on the websocket (Playwright): the bytes the page received; in the kernel: comm messages
+sent and the cost per `stream_token` call. If `panel` is importable, the same tokens are streamed through
 Panel's ChatInterface (`ChatMessage.stream(token)` per token) in a fresh notebook of the
 same JupyterLab, bounded in time. Prints a table and one JSON line (also written to
 benchmarks/results/stream.json); a screenshot of each run goes to benchmarks/results/.
