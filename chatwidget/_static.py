@@ -331,10 +331,12 @@ class StaticCopies(ConversationListener):
             self.write()
 
     def _write_in_slices(self) -> None:
-        """Render what is out of date a slice per turn of the event loop, then send it."""
+        """Render what is out of date a slice at a time, then send it. Between slices the
+        kernel rests as long as a slice took: the page showing the answer often shares the
+        machine's cores, and a long answer's copy (seconds of rendering) would take one."""
         self._timer = None
         if not self._render_stale(self.SLICE):
-            self._timer = asyncio.get_running_loop().call_soon(self._write_in_slices)
+            self._timer = asyncio.get_running_loop().call_later(self.SLICE, self._write_in_slices)
             return
         self.write(paced=True)
 
