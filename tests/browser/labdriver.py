@@ -336,13 +336,14 @@ class Notebook:
     def outputs_size(self, cell_index: int) -> int:
         """Characters in all outputs of the n-th cell, as the notebook's model holds them: it
         changes when an output is added or updated, shown or not."""
-        return self.page.evaluate(  # type: ignore[no-any-return]
+        size = self.page.evaluate(
             "([path, n]) => {" + _PANEL + "const outputs = nb.widgets[n].model.outputs;"
             " let size = 0; for (let i = 0; i < outputs.length; i++)"
             " for (const v of Object.values(outputs.get(i).data)) size += JSON.stringify(v).length;"
             " return size; }",
             [self.path, cell_index],
         )
+        return int(size)
 
     def cell_text(self, code_index: int) -> str:
         """Text (stream and text/plain) outputs of the n-th code cell."""

@@ -283,7 +283,7 @@ export class MarkdownView {
     if (typeof given === "string") {
       const end = this.scan.pos + WINDOW;
       this.whole = end >= given.length;
-      this.win = this.whole ? (this.base ? given.slice(this.base) : given) : given.slice(this.base, end);
+      this.win = given.slice(this.base, end);
     } else {
       this.win = given.from(this.base, this.scan.pos - this.base + WINDOW);
       this.whole = this.base + this.win.length >= given.length;
