@@ -80,10 +80,36 @@ function instance(): Purifier {
 }
 
 /**
+ * A `<` that does not open or close one of these tags, bare (no attribute, lower case).
+ * Markup without one holds only such elements and escaped text: nothing that runs script,
+ * loads a URL, names a global or borrows a class, and nothing the sanitizer would remove
+ * or change. Most of a long answer's prose is such markup, which is then only parsed.
+ */
+const NOT_BARE = /<(?!\/?(?:p|h[1-6]|ul|ol|li|blockquote|em|strong|code|pre|s|hr|br)>)/;
+
+/** Parse markup that is bare (see NOT_BARE), without a document of its own. */
+function parseBare(html: string): DocumentFragment {
+  // Template contents are inert: nothing in them runs or loads while they are built.
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  return template.content;
+}
+
+/**
  * Sanitize HTML into a fragment owned by the current document. The fragment is inserted
  * as is: no serialize-and-reparse round trip, which is where mutation XSS lives.
  */
 export function sanitizeToFragment(html: string): DocumentFragment {
+  return isBare(html) ? parseBare(html) : purify(html);
+}
+
+/** Whether `html` holds only bare tags and text (see NOT_BARE). */
+export function isBare(html: string): boolean {
+  return !NOT_BARE.test(html);
+}
+
+/** The full sanitizer, whatever the markup. */
+export function purify(html: string): DocumentFragment {
   const fragment = instance().sanitize(html) as unknown as DocumentFragment;
   holdRemoteImages(fragment);
   return fragment;
