@@ -62,6 +62,9 @@ const TRAITS = new Set(["embed", "body"]);
 
 export type Listener = (change: StoreChange) => void;
 
+/** Characters of a growing text joined into one run (see `append`). */
+const PIECE_RUN = 8_192;
+
 /**
  * The text of a streaming step, kept as the pieces that arrived. Appending a piece to one
  * string would make the next read of it copy the whole (V8 flattens a concatenation when it
@@ -70,11 +73,17 @@ export type Listener = (change: StoreChange) => void;
  * One object per stream: a replaced text is a new object.
  */
 export class GrowingText {
+  /** Runs of about PIECE_RUN characters, each one flat string, and where each starts. */
   private parts: string[];
+  private starts: number[];
+  /** The pieces after the last run, joined into one when read. */
+  private open: string[] = [];
+  private openSize = 0;
   private size: number;
 
   constructor(text = "") {
     this.parts = text ? [text] : [];
+    this.starts = text ? [0] : [];
     this.size = text.length;
   }
 
@@ -84,28 +93,64 @@ export class GrowingText {
 
   append(piece: string): void {
     if (!piece) return;
-    this.parts.push(piece);
+    // Small pieces (a token each) are gathered into runs: a read of any end spans a few
+    // runs, never thousands of tokens (nor a concatenation V8 would walk on every read).
+    this.open.push(piece);
+    this.openSize += piece.length;
     this.size += piece.length;
+    if (this.openSize >= PIECE_RUN) this.closeRun();
   }
 
-  /** The text from `offset`, `most` characters at most, joining only the pieces it spans. */
+  /** The text from `offset`, `most` characters at most, joining only the runs it spans. */
   from(offset: number, most = Infinity): string {
-    const parts = this.parts;
     const end = Math.min(this.size, offset + most);
-    let start = this.size;
-    let i = parts.length;
-    let j = parts.length; // one past the last piece needed
-    while (i > 0 && start > offset) {
-      start -= parts[--i].length;
-      if (start >= end) j = i;
+    if (offset >= end) return "";
+    const runsEnd = this.size - this.openSize;
+    const spans: string[] = [];
+    let start = runsEnd; // where the first span starts in the whole
+    if (offset < runsEnd) {
+      const i = this.runAt(offset);
+      const j = this.runAt(Math.min(end, runsEnd) - 1) + 1;
+      start = this.starts[i];
+      for (let k = i; k < j; k++) spans.push(this.parts[k]);
     }
-    const span = j - i === 1 ? parts[i] : parts.slice(i, j).join("");
+    if (end > runsEnd) spans.push(this.openText());
+    const span = spans.length === 1 ? spans[0] : spans.join("");
     return span.slice(offset - start, end - start);
   }
 
   toString(): string {
-    if (this.parts.length > 1) this.parts = [this.parts.join("")];
+    if (this.openSize) this.closeRun();
+    if (this.parts.length > 1) {
+      this.parts = [this.parts.join("")];
+      this.starts = [0];
+    }
     return this.parts[0] ?? "";
+  }
+
+  private closeRun(): void {
+    this.parts.push(this.openText());
+    this.starts.push(this.size - this.openSize);
+    this.open = [];
+    this.openSize = 0;
+  }
+
+  private openText(): string {
+    if (this.open.length > 1) this.open = [this.open.join("")];
+    return this.open[0] ?? "";
+  }
+
+  /** The index of the run holding character `offset` (a closed run's). */
+  private runAt(offset: number): number {
+    const starts = this.starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 }
 

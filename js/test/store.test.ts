@@ -242,6 +242,29 @@ describe("a stream's growing text", () => {
     expect(t.from(8)).toBe("ij");
   });
 
+  it("reads every span of many small and large pieces as the joined text would", () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const t = new GrowingText();
+    let whole = "";
+    for (let n = 0; n < 3000; n++) {
+      const size = rnd() < 0.02 ? Math.floor(rnd() * 40_000) : Math.floor(rnd() * 8);
+      const piece = String.fromCharCode(97 + (n % 26)).repeat(size) + (n % 7 ? "" : "\n");
+      t.append(piece);
+      whole += piece;
+      if (n % 10 === 0) {
+        const offset = Math.floor(rnd() * (whole.length + 2));
+        const most = rnd() < 0.3 ? Infinity : Math.floor(rnd() * 70_000);
+        expect(t.from(offset, most)).toBe(whole.slice(offset, offset + most));
+      }
+    }
+    expect(t.length).toBe(whole.length);
+    expect(t.from(0)).toBe(whole);
+    expect(t.toString()).toBe(whole);
+    t.append("end");
+    expect(t.from(whole.length - 2)).toBe(whole.slice(-2) + "end");
+  });
+
   it("is what a streaming step renders; a replaced text is another object", () => {
     const { model, store } = storeOf({ head: 1, s0: step("a", { streaming: true }) });
     model.custom(stream([{ step: "a", offset: 0, text: "Hel" }]));
