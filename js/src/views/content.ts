@@ -274,20 +274,17 @@ export class MarkdownView {
 
   /**
    * Take the text given, keeping only its part from `base` on: of a growing text, at most
-   * WINDOW characters past what the scan has read (a stream far ahead of the page is not
-   * joined whole on every frame; the rest is read as the frozen part moves on).
+   * WINDOW characters past what the scan has read, and nothing past it while what was
+   * scanned and not frozen is a window long already. A stream far ahead of the page is
+   * not joined whole on every frame; the rest is read as the frozen part moves on.
    */
   private see(given: StepText): void {
     this.source = given;
     this.length = given.length;
-    if (typeof given === "string") {
-      const end = this.scan.pos + WINDOW;
-      this.whole = end >= given.length;
-      this.win = given.slice(this.base, end);
-    } else {
-      this.win = given.from(this.base, this.scan.pos - this.base + WINDOW);
-      this.whole = this.base + this.win.length >= given.length;
-    }
+    const ahead = this.scan.pos - this.base;
+    const most = ahead < WINDOW ? ahead + WINDOW : ahead;
+    this.win = typeof given === "string" ? given.slice(this.base, this.base + most) : given.from(this.base, most);
+    this.whole = this.base + this.win.length >= given.length;
   }
 
   /** The text between two offsets of the whole, both at or after `base`. */
@@ -394,9 +391,15 @@ export class MarkdownView {
     this.tail = null;
     if (rest.length > FRAME_CHARS) {
       // Blocks not frozen yet (a page far behind the stream), or a long open code fence:
-      // rendered in slices like a fresh text, the end first.
+      // rendered in slices like a fresh text, the end first, from the next frame on (this
+      // one has drawn the stream's last blocks; finding where the rest's blocks end takes
+      // a few milliseconds per megabyte).
       tail?.remove();
-      this.renderSlices(rest, 0, null);
+      const token = ++this.slicing;
+      this.el.setAttribute("aria-busy", "true");
+      requestAnimationFrame(() => {
+        if (token === this.slicing) this.renderSlices(rest, 0, null);
+      });
       return;
     }
     const fragment = renderMarkdown(rest);
@@ -425,6 +428,7 @@ export class MarkdownView {
    */
   private renderSlices(text: string, from: number, before: Node | null): void {
     const body = text.slice(from);
+    const started = performance.now();
     const cuts = blockCuts(body, SLICE_CHARS);
     const token = ++this.slicing;
     this.el.setAttribute("aria-busy", "true");
@@ -436,6 +440,11 @@ export class MarkdownView {
       if (token !== this.slicing) return;
       const deadline = performance.now() + SLICE_BUDGET_MS;
       const budget = frameBudget.left();
+      if (budget <= 0) {
+        // This frame added its share already (a stream that just ended, another message).
+        requestAnimationFrame(run);
+        return;
+      }
       let chars = 0;
       do {
         const size = cuts[i] - (i > 0 ? cuts[i - 1] : 0);
@@ -457,7 +466,9 @@ export class MarkdownView {
       if (i >= 0) requestAnimationFrame(run);
       else this.el.removeAttribute("aria-busy");
     };
-    run();
+    // Finding the blocks of a very long text took this frame's time: draw from the next.
+    if (performance.now() - started > SLICE_BUDGET_MS / 2) requestAnimationFrame(run);
+    else run();
   }
 
   private reset(): void {
