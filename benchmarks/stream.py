@@ -201,8 +201,8 @@ chat
 """
 
 # ---------------------------------------------------------------------------- page side
-# Installed on the chat's message list before the user types: records when the first and
-# the last token enter the DOM (and the next frame after, "painted"), when the message is
+# Installed on the chat's message list before the user types: records when the answer's
+# first text and its last token enter the DOM (and the next frame after, "painted"), when the message is
 # rendered final (its cw-streaming class dropped), and long tasks.
 HOOK_JS = """([nonce]) => {
   const begin = 'cwbegin' + nonce, end = 'cwend' + nonce;
@@ -218,8 +218,12 @@ HOOK_JS = """([nonce]) => {
       if (r.type === 'attributes') continue;
       const texts = r.type === 'characterData'
         ? [r.target.data] : [...r.addedNodes].map(n => n.textContent || '');
+      // First: the answer's first text in the DOM (its first token, or when the answer came
+      // all at once, whatever of it is drawn first: a long text is drawn from its end).
+      const host = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+      const answer = host && host.closest('.cw-message.cw-assistant');
       for (const s of texts) {
-        if (R.first === null && s.includes(begin)) { R.first = now; painted('firstPaint'); }
+        if (R.first === null && (s.includes(begin) || (answer && s.trim()))) { R.first = now; painted('firstPaint'); }
         if (R.last === null && s.includes(end)) { R.last = now; painted('lastPaint'); }
       }
     }
