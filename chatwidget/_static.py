@@ -44,6 +44,10 @@ STATIC_CLASS = "cw-static"
 #: an output that the chat rewrites after its cell ran.
 OUTPUT_METADATA = {"chatwidget": {"transcript": True}}
 CHUNK_BYTES = 12_000
+#: A long message's HTML is cut into parts of about this size, each an output of its own: a
+#: page parses an output at once (a part of megabytes would hold it), and it handles each
+#: output with a cost of its own (a part of kilobytes would make thousands of them).
+PART_BYTES = 64_000
 
 _STYLE = """<style>
 .cw-static{font-family:system-ui,sans-serif;font-size:14px;max-width:900px;border:1px solid #ddd;
@@ -83,27 +87,26 @@ _markdown.add_render_rule("link_open", _safe_link)
 
 
 def _markdown_pieces(text: str, language: str | None) -> list[str]:
-    """The HTML of ``text`` in pieces of about ``CHUNK_BYTES``, cut between top-level blocks
-    (between lines for code): a page parses each output at once, and one of megabytes would
-    hold it for a long while."""
+    """The HTML of ``text`` in pieces of about ``PART_BYTES``, cut between top-level blocks
+    (between lines for code)."""
     if language:
         lines, pieces, size = text.splitlines(keepends=True), [], 0
         start = 0
         for i, line in enumerate(lines):
             size += len(line)
-            if size > CHUNK_BYTES and i + 1 < len(lines):
+            if size > PART_BYTES and i + 1 < len(lines):
                 pieces.append("".join(lines[start : i + 1]))
                 start, size = i + 1, 0
         pieces.append("".join(lines[start:]))
         return [f"<pre><code>{html.escape(piece)}</code></pre>" for piece in pieces]
-    if len(text) <= CHUNK_BYTES:
+    if len(text) <= PART_BYTES:
         return [str(_markdown.render(text))]
     env: dict[str, Any] = {}
     tokens = _markdown.parse(text, env)
     groups, start, size = [], 0, 0
     for i, token in enumerate(tokens):
         size += len(token.content)
-        if token.level == 0 and token.nesting <= 0 and size > CHUNK_BYTES:  # a top-level block ends
+        if token.level == 0 and token.nesting <= 0 and size > PART_BYTES:  # a top-level block ends
             groups.append(tokens[start : i + 1])
             start, size = i + 1, 0
     if start < len(tokens):
