@@ -96,8 +96,8 @@ function parseBare(html: string): DocumentFragment {
 }
 
 /**
- * Sanitize HTML into a fragment owned by the current document. The fragment is inserted
- * as is: no serialize-and-reparse round trip, which is where mutation XSS lives.
+ * Sanitize HTML into a fragment, which is inserted as is: no serialize-and-reparse round
+ * trip, which is where mutation XSS lives.
  */
 export function sanitizeToFragment(html: string): DocumentFragment {
   return isBare(html) ? parseBare(html) : purify(html);

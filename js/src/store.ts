@@ -66,9 +66,10 @@ export type Listener = (change: StoreChange) => void;
 const PIECE_RUN = 8_192;
 
 /**
- * The text of a streaming step, kept as the pieces that arrived. Appending a piece to one
- * string would make the next read of it copy the whole (V8 flattens a concatenation when it
- * is searched or sliced): a million-token message would cost megabytes per frame. A view
+ * The text of a streaming step, kept as runs of the pieces that arrived. Appending each
+ * piece to one string would make the next read of it copy the whole (V8 flattens a
+ * concatenation when it is searched or sliced): a million-token message would cost
+ * megabytes per frame. A view
  * reads the end it has not rendered yet with `from`; `toString` joins it (and keeps that).
  * One object per stream: a replaced text is a new object.
  */
