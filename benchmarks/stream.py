@@ -223,7 +223,10 @@ HOOK_JS = """([nonce]) => {
       const host = r.target.nodeType === 1 ? r.target : r.target.parentElement;
       const answer = host && host.closest('.cw-message.cw-assistant');
       for (const s of texts) {
-        if (R.first === null && (s.includes(begin) || (answer && s.trim()))) { R.first = now; painted('firstPaint'); }
+        if (R.first === null && (s.includes(begin) || (answer && s.trim()))) {
+          R.first = now;
+          painted('firstPaint');
+        }
         if (R.last === null && s.includes(end)) { R.last = now; painted('lastPaint'); }
       }
     }
