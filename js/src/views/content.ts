@@ -279,11 +279,15 @@ export class MarkdownView {
    * not joined whole on every frame; the rest is read as the frozen part moves on.
    */
   private see(given: StepText): void {
-    this.source = given;
-    this.length = given.length;
     const ahead = this.scan.pos - this.base;
     const most = ahead < WINDOW ? ahead + WINDOW : ahead;
-    this.win = typeof given === "string" ? given.slice(this.base, this.base + most) : given.from(this.base, most);
+    // The same growing text, and the window holds what is wanted already: nothing to join.
+    const held = given === this.source && this.win.length >= Math.min(most, given.length - this.base);
+    this.source = given;
+    this.length = given.length;
+    if (!held) {
+      this.win = typeof given === "string" ? given.slice(this.base, this.base + most) : given.from(this.base, most);
+    }
     this.whole = this.base + this.win.length >= given.length;
   }
 
