@@ -6,8 +6,8 @@ GitHub or nbviewer, or in ``jupyter nbconvert --to html`` output, they are what 
 
 The copy costs what changed, not the length of the conversation: each step's HTML is kept
 until the step changes, and the copy is cut into chunks of about ``CHUNK_BYTES`` that are
-outputs of their own (a long message into parts of about ``PART_BYTES``, each in a chunk of
-its own). After an answer only the chunks holding a changed step are sent again
+outputs of their own (a long message into parts of about ``PART_BYTES``, no two in one
+chunk). After an answer only the chunks holding a changed step are sent again
 (usually the last one); a new chunk is appended to the output area of the cell that
 displayed the app, through that cell's context (outputs published in it go to that cell).
 
