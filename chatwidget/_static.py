@@ -6,10 +6,10 @@ GitHub or nbviewer, or in ``jupyter nbconvert --to html`` output, they are what 
 
 The copy costs what changed, not the length of the conversation: each step's HTML is kept
 until the step changes, and the copy is cut into chunks of about ``CHUNK_BYTES`` that are
-outputs of their own (a long message into parts of about ``PART_BYTES``, no two in one
-chunk). After an answer only the chunks holding a changed step are sent again
-(usually the last one); a new chunk is appended to the output area of the cell that
-displayed the app, through that cell's context (outputs published in it go to that cell).
+outputs of their own (a long message is cut into parts of about ``PART_BYTES`` first).
+After an answer only the chunks holding a changed step are sent again (usually the last
+one); a new chunk is appended to the output area of the cell that displayed the app,
+through that cell's context (outputs published in it go to that cell).
 
 The outputs hold ``text/html``, or the live form of :mod:`chatwidget.saved_copy` once the
 views say that their server writes it as HTML when it saves (:meth:`StaticCopies.view_saves`).
