@@ -202,8 +202,8 @@ chat
 
 # ---------------------------------------------------------------------------- page side
 # Installed on the chat's message list before the user types: records when the answer's
-# first text and its last token enter the DOM (and the next frame after, "painted"), when the message is
-# rendered final (its cw-streaming class dropped), and long tasks.
+# first text and its last token enter the DOM (and the next frame after, "painted"), when
+# the message is rendered final (its cw-streaming class dropped), and long tasks.
 HOOK_JS = """([nonce]) => {
   const begin = 'cwbegin' + nonce, end = 'cwend' + nonce;
   const root = document.querySelector('.cw-root');

@@ -336,7 +336,7 @@ class StaticCopies(ConversationListener):
 
     def _write_in_slices(self) -> None:
         """Render what is out of date a slice at a time, then send it. Between slices the
-        kernel rests as long as a slice took: the page showing the answer often shares the
+        kernel rests for as long as a slice may take: the page showing the answer often shares the
         machine's cores, and a long answer's copy (seconds of rendering) would take one."""
         self._timer = None
         if not self._render_stale(self.SLICE):
