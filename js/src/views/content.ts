@@ -12,6 +12,7 @@ import { missCount, onLibrary } from "../lazy";
 import { renderMarkdown } from "../markdown";
 import type { StepText } from "../store";
 import { decorate } from "./decorate";
+import { afterFrame, frameBudget } from "./pace";
 
 /** A tail longer than this with no blank line is frozen at its last line break. */
 const SOFT_LIMIT = 16_384;
@@ -27,37 +28,7 @@ const SLICE_CHARS = 4_096;
 const GROUP_CHARS = 32_768;
 /** How far past what was scanned a stream's text is read at a time. */
 const WINDOW = 65_536;
-/**
- * New text put in the DOM per frame, at most (about; whole blocks): the browser lays out
- * what is added before it paints, so this bounds each frame's work. A stream faster than
- * this is shown a little behind and catches up, frame by frame. The budget is shared by
- * every message of the page and spent over a frame (several callbacks may add text in
- * one); it adapts to the page: halved when frames come late (a busy machine), grown while
- * they are on time.
- */
-const frameBudget = {
-  chars: 8_192,
-  frame: -1,
-  spent: 0,
-  /** Characters this frame may still add; the first call of a frame adapts the budget. */
-  left(): number {
-    // All callbacks of one frame see the same timeline time (the frame's).
-    const now = Number(document.timeline?.currentTime ?? performance.now());
-    if (now !== this.frame) {
-      const dt = now - this.frame;
-      if (dt > 34 && dt < 200) this.chars = Math.max(4_096, this.chars / 2);
-      else if (dt < 20) this.chars = Math.min(16_384, this.chars * 1.25);
-      this.frame = now;
-      this.spent = 0;
-    }
-    return Math.max(0, this.chars - this.spent);
-  },
-  spend(chars: number): void {
-    this.spent += chars;
-  },
-};
-const FRAME_CHARS = 16_384;
-/** JavaScript time one frame of freezing or slicing may take (a 50 ms task is a visible stall). */
+/** JavaScript time one task of freezing or slicing may take (a 50 ms task is a visible stall). */
 const SLICE_BUDGET_MS = 8;
 
 /** A final text longer than this has its blocks grouped, so off-screen groups skip layout. */
@@ -212,7 +183,9 @@ export class MarkdownView {
   /** Block ends found by the scan, and the first of them not frozen yet. */
   private ends: number[] = [];
   private endsAt = 0;
-  private pumping = 0;
+  /** The scheduled pump's ticket (0: none); a newer one, or a reset, voids it. */
+  private pumpTicket = 0;
+  private tickets = 0;
   /** The chunk frozen blocks go into, and its characters (see GROUP_CHARS). */
   private box: HTMLElement | null = null;
   private boxChars = 0;
@@ -269,7 +242,23 @@ export class MarkdownView {
     if (this.mode !== "stream" || !this.continues(given)) this.reset();
     this.see(given);
     advance(this.scan, this.win, (at) => this.ends.push(at), this.base);
-    this.pump();
+    // A pump waits already: it reads what came since. Blocks a stream sends at a reader's
+    // pace are frozen at once; a larger run (a page behind a fast stream) in a task of its
+    // own, not in the frame that draws it.
+    if (this.pumpTicket) return;
+    const pending = this.ends.length > this.endsAt ? this.ends[this.ends.length - 1] - this.frozen : 0;
+    if (this.whole && pending <= SLICE_CHARS) this.pump();
+    else this.schedulePump(false);
+  }
+
+  /** Pump in a task of its own: soon, or after the next frame is drawn. */
+  private schedulePump(nextFrame: boolean): void {
+    const ticket = (this.pumpTicket = ++this.tickets);
+    const go = () => {
+      if (ticket === this.pumpTicket) this.pump();
+    };
+    if (nextFrame) afterFrame(go);
+    else setTimeout(go, 0);
   }
 
   /**
@@ -297,15 +286,14 @@ export class MarkdownView {
   }
 
   /**
-   * Freeze complete blocks, a run of about SLICE_CHARS at a time, until this frame's time
-   * (SLICE_BUDGET_MS) or its characters (frameBudget) are spent; the rest on later frames.
-   * The time bounds the script; the characters bound the layout that follows it, which costs
-   * more than the script for the same text. A busy machine renders less per frame and
-   * catches up later, and no task grows long.
+   * Freeze complete blocks, a run of about SLICE_CHARS at a time, until this task's time
+   * (SLICE_BUDGET_MS) or the frame's characters (frameBudget) are spent; the rest after the
+   * next frame. The time bounds the script; the characters bound the layout of the frame
+   * that draws it. A busy machine renders less per frame and catches up later, and no task
+   * grows long.
    */
   private pump(): void {
-    if (this.pumping) cancelAnimationFrame(this.pumping);
-    this.pumping = 0;
+    this.pumpTicket = 0;
     if (this.mode !== "stream") return;
     if (!this.whole) {
       // The window ends before the text does: read on from where the scan stopped.
@@ -340,7 +328,7 @@ export class MarkdownView {
       this.tail?.replaceChildren();
       this.tailHtmlOf = "";
       this.live = null;
-      this.pumping = requestAnimationFrame(() => this.pump());
+      this.schedulePump(true);
       return;
     }
     this.renderTail();
@@ -380,8 +368,7 @@ export class MarkdownView {
   /** The stream ended: render what follows the frozen blocks, once, as final. */
   private finish(): void {
     this.cancelSlices();
-    if (this.pumping) cancelAnimationFrame(this.pumping);
-    this.pumping = 0;
+    this.pumpTicket = 0;
     if (!this.whole) {
       this.win = String(this.source).slice(this.base);
       this.whole = true;
@@ -393,16 +380,16 @@ export class MarkdownView {
     this.live = null;
     const tail = this.tail;
     this.tail = null;
-    if (rest.length > FRAME_CHARS) {
-      // Blocks not frozen yet (a page far behind the stream), or a long open code fence:
-      // rendered in slices like a fresh text, the end first, from the next frame on (this
-      // one has drawn the stream's last blocks; finding where the rest's blocks end takes
-      // a few milliseconds per megabyte).
-      tail?.remove();
+    if (rest.length > SLICE_CHARS) {
+      // Blocks not frozen yet (a page far behind the stream), a long last paragraph, or a
+      // long open code fence: rendered in slices like a fresh text, the end first, after
+      // this frame (it draws the stream's last blocks and the message's final look; finding
+      // where the rest's blocks end takes a few milliseconds per megabyte). The tail shows
+      // what it showed until the first slice takes its place.
       const token = ++this.slicing;
       this.el.setAttribute("aria-busy", "true");
-      requestAnimationFrame(() => {
-        if (token === this.slicing) this.renderSlices(rest, 0, null);
+      afterFrame(() => {
+        if (token === this.slicing) this.renderSlices(rest, 0, null, tail);
       });
       return;
     }
@@ -428,9 +415,10 @@ export class MarkdownView {
 
   /**
    * Render `text` from `from` in runs of whole blocks, the last run first (the chat shows
-   * the bottom), about FRAME_CHARS per frame; runs go before `before`.
+   * the bottom), as many per frame as the frame budget gives; runs go before `before`, and
+   * the first takes the place of `stale`.
    */
-  private renderSlices(text: string, from: number, before: Node | null): void {
+  private renderSlices(text: string, from: number, before: Node | null, stale: Element | null = null): void {
     const body = text.slice(from);
     const started = performance.now();
     const cuts = blockCuts(body, SLICE_CHARS);
@@ -446,7 +434,7 @@ export class MarkdownView {
       const budget = frameBudget.left();
       if (budget <= 0) {
         // This frame added its share already (a stream that just ended, another message).
-        requestAnimationFrame(run);
+        afterFrame(run);
         return;
       }
       let chars = 0;
@@ -461,24 +449,25 @@ export class MarkdownView {
           boxChars = 0;
           this.el.insertBefore(box, first);
           first = box;
+          stale?.remove();
+          stale = null;
         }
         box.prepend(fragment);
         boxChars += size;
         i--;
       } while (i >= 0 && chars < budget && performance.now() < deadline);
       frameBudget.spend(chars);
-      if (i >= 0) requestAnimationFrame(run);
+      if (i >= 0) afterFrame(run);
       else this.el.removeAttribute("aria-busy");
     };
     // Finding the blocks of a very long text took this frame's time: draw from the next.
-    if (performance.now() - started > SLICE_BUDGET_MS / 2) requestAnimationFrame(run);
+    if (performance.now() - started > SLICE_BUDGET_MS / 2) afterFrame(run);
     else run();
   }
 
   private reset(): void {
     this.cancelSlices();
-    if (this.pumping) cancelAnimationFrame(this.pumping);
-    this.pumping = 0;
+    this.pumpTicket = 0;
     this.ends = [];
     this.endsAt = 0;
     this.el.replaceChildren();
@@ -500,8 +489,7 @@ export class MarkdownView {
 
   private renderFull(text: string): void {
     this.cancelSlices();
-    if (this.pumping) cancelAnimationFrame(this.pumping);
-    this.pumping = 0;
+    this.pumpTicket = 0;
     this.mode = "final";
     this.text = text;
     this.tail = null;
