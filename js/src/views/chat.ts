@@ -17,6 +17,7 @@ import { Header, SettingsPanel } from "./header";
 import { McpPanel } from "./mcp";
 import { MessageView } from "./message";
 import { PendingList } from "./pending";
+import { afterFrame } from "./pace";
 import { type PageHost, PageExtras } from "./page";
 import { StepView } from "./step";
 import { ThreadsPanel, serverBase, serverHeaders } from "./threads";
@@ -605,13 +606,11 @@ export class ChatView implements ExtrasHost, PageHost {
   /** The rest of the first page, a screenful per frame once the first one is on screen: a
    * long thread paints its newest messages without waiting for fifty to be rendered. */
   private fillAfterPaint(): void {
-    requestAnimationFrame(() =>
-      setTimeout(() => {
-        if (this.disposed || !this.paging.isFilling) return;
-        if (this.paging.fill(this.store.layout().top)) this.layoutKeepingPlace();
-        if (this.paging.isFilling) this.fillAfterPaint();
-      }, 0),
-    );
+    afterFrame(() => {
+      if (this.disposed || !this.paging.isFilling) return;
+      if (this.paging.fill(this.store.layout().top)) this.layoutKeepingPlace();
+      if (this.paging.isFilling) this.fillAfterPaint();
+    });
   }
 
   /** Items were added above: the reader sees the same messages where they were. */

@@ -289,8 +289,8 @@ export class MarkdownView {
    * Freeze complete blocks, a run of about SLICE_CHARS at a time, until this task's time
    * (SLICE_BUDGET_MS) or the frame's characters (frameBudget) are spent; the rest after the
    * next frame. The time bounds the script; the characters bound the layout of the frame
-   * that draws it. A busy machine renders less per frame and catches up later, and no task
-   * grows long.
+   * that draws it. A busy machine renders less per frame and catches up later, in short
+   * tasks.
    */
   private pump(): void {
     this.pumpTicket = 0;

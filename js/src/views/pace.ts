@@ -4,7 +4,7 @@
 // to be a visible stall. So the script runs in a task of its own after a frame is drawn, and
 // the text added per frame follows how long the page took to draw the last one: halved when
 // drawing was slow, grown a little at a time while it is quick (the way a network link finds
-// its rate). A busy machine shows a long text a little later; no task of the page grows long.
+// its rate). A busy machine shows a long text a little later, in tasks that stay short.
 
 /** Characters a frame may add: never fewer (a long text always moves on), never more. */
 const MIN_CHARS = 4_096;
