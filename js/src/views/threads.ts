@@ -259,11 +259,17 @@ export class ThreadsPanel {
         this.showError(reply.error?.message || labels.error);
         return;
       }
+      // A list loaded while the kernel answered (asked for before the click) was drawn from
+      // the thread as it was: the change goes to the thread's row as it is now.
+      for (const o of this.threads) if (o.id === t.id) o.shared = shared;
       t.shared = shared;
-      row.dataset.shared = String(shared);
-      share.setAttribute("aria-pressed", String(shared));
-      share.title = shared ? labels.unshare : labels.share;
-      share.setAttribute("aria-label", share.title);
+      const shown = this.shownRow(row, t.id);
+      if (!shown) return;
+      const { share: toggle, extra } = shown;
+      shown.row.dataset.shared = String(shared);
+      toggle.setAttribute("aria-pressed", String(shared));
+      toggle.title = shared ? labels.unshare : labels.share;
+      toggle.setAttribute("aria-label", toggle.title);
       const link = shared ? await shareLink(t.id) : null;
       if (!link) {
         extra.hidden = true;
@@ -289,6 +295,14 @@ export class ThreadsPanel {
       extra.hidden = false;
     });
     return row;
+  }
+
+  /** `row` if it is still in the list, else the row drawn for the same thread since. */
+  private shownRow(row: HTMLElement, id: string): { row: HTMLElement; share: HTMLElement; extra: HTMLElement } | null {
+    const now = row.isConnected ? row : Array.from(this.list.querySelectorAll<HTMLElement>(".cw-thread")).find((r) => r.dataset.threadId === id);
+    const share = now?.querySelector<HTMLElement>(".cw-thread-share");
+    const extra = now?.querySelector<HTMLElement>(".cw-thread-extra");
+    return now && share && extra ? { row: now, share, extra } : null;
   }
 
   private async resume(t: ThreadSummary): Promise<void> {
