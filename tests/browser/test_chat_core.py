@@ -23,9 +23,10 @@ async def reply(message: cw.Message):
         step.input = message.content
         step.output = "found 3 results"
     answer = cw.Message(content="")
+    # Gaps long enough that a loaded machine still draws each token on its own.
     for word in ["Hello", " ", "**world**"]:
         await answer.stream_token(word)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
     await answer.send()
 
 app.display()
