@@ -339,7 +339,11 @@ class Notebook:
         size = self.page.evaluate(
             "([path, n]) => {" + _PANEL + "const outputs = nb.widgets[n].model.outputs;"
             " let size = 0; for (let i = 0; i < outputs.length; i++)"
-            " for (const v of Object.values(outputs.get(i).data)) size += JSON.stringify(v).length;"
+            " for (const v of Object.values(outputs.get(i).data)) size +="
+            # Texts by their length: serializing megabytes on every poll would load the page
+            # being measured (and its garbage collector) more than what is measured.
+            " typeof v === 'string' ? v.length : Array.isArray(v) && v.every(x => typeof x === 'string')"
+            " ? v.reduce((n, x) => n + x.length, 0) : JSON.stringify(v).length;"
             " return size; }",
             [self.path, cell_index],
         )
