@@ -29,14 +29,12 @@ import contextvars
 import html
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 
 from ._base import StepBase
 from ._protocol import MESSAGE_TYPES
+from ._static_markdown import code_parts, markdown_parts
 from .conversation import Conversation, ConversationListener
 from .saved_copy import HTML_MIME, LIVE_MIME
 
@@ -45,10 +43,6 @@ STATIC_CLASS = "cw-static"
 #: an output that the chat rewrites after its cell ran.
 OUTPUT_METADATA = {"chatwidget": {"transcript": True}}
 CHUNK_BYTES = 12_000
-#: A long message's HTML is cut into parts of about this size, each an output of its own: a
-#: page parses an output at once (a part of megabytes would hold it), and it handles each
-#: output with a cost of its own (a part of kilobytes would make thousands of them).
-PART_BYTES = 64_000
 
 _STYLE = """<style>
 .cw-static{font-family:system-ui,sans-serif;font-size:14px;max-width:900px;border:1px solid #ddd;
@@ -63,56 +57,6 @@ border-radius:8px;padding:8px 12px}
 .cw-static pre{background:#f6f6f6;padding:6px;overflow:auto;white-space:pre-wrap}
 .cw-static table{border-collapse:collapse}.cw-static td,.cw-static th{border:1px solid #ccc;padding:2px 6px}
 </style>"""
-
-
-def _safe_image(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    token = tokens[idx]
-    src = str(token.attrGet("src") or "")
-    alt = html.escape(token.content or "image")
-    # Local: data:image, or a path on the notebook's own server (`//host/...` is another host).
-    local = src.startswith("data:image/") or not (src.startswith("//") or ":" in src.split("/")[0])
-    if local:
-        return f'<img src="{html.escape(src)}" alt="{alt}">'
-    return f'<a href="{html.escape(src)}" rel="noopener noreferrer">[{alt}]</a>'
-
-
-def _safe_link(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    tokens[idx].attrSet("rel", "noopener noreferrer")
-    tokens[idx].attrSet("target", "_blank")
-    return str(renderer.renderToken(tokens, idx, options, env))
-
-
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-_markdown.add_render_rule("image", _safe_image)
-_markdown.add_render_rule("link_open", _safe_link)
-
-
-def _markdown_pieces(text: str, language: str | None) -> list[str]:
-    """The HTML of ``text`` in pieces of about ``PART_BYTES``, cut between top-level blocks
-    (between lines for code)."""
-    if language:
-        lines, pieces, size = text.splitlines(keepends=True), [], 0
-        start = 0
-        for i, line in enumerate(lines):
-            size += len(line)
-            if size > PART_BYTES and i + 1 < len(lines):
-                pieces.append("".join(lines[start : i + 1]))
-                start, size = i + 1, 0
-        pieces.append("".join(lines[start:]))
-        return [f"<pre><code>{html.escape(piece)}</code></pre>" for piece in pieces]
-    if len(text) <= PART_BYTES:
-        return [str(_markdown.render(text))]
-    env: dict[str, Any] = {}
-    tokens = _markdown.parse(text, env)
-    groups, start, size = [], 0, 0
-    for i, token in enumerate(tokens):
-        size += len(token.content)
-        if token.level == 0 and token.nesting <= 0 and size > PART_BYTES:  # a top-level block ends
-            groups.append(tokens[start : i + 1])
-            start, size = i + 1, 0
-    if start < len(tokens):
-        groups.append(tokens[start:])
-    return [str(_markdown.renderer.render(group, _markdown.options, env)) for group in groups]
 
 
 def _block(label: str, text: str) -> str:
@@ -130,24 +74,39 @@ def step_html(step: StepBase, depth: int, visible: bool) -> str:
 
 def step_parts(step: StepBase, depth: int, visible: bool) -> list[str]:
     """One entry of the copy, a long message in several parts (each complete HTML)."""
+    return list(iter_step_parts(step, depth, visible))
+
+
+def iter_step_parts(step: StepBase, depth: int, visible: bool) -> Iterator[str]:
+    """The parts of one entry, each rendered as it is asked for, of the step as it is now
+    (what is read of it is read at once)."""
     if step.ephemeral:  # a traceback is for the live views, not for readers of the notebook
-        return []
+        return iter(())
     if step.type in MESSAGE_TYPES:
         role = "cw-s-user" if step.type == "user_message" else ""
         error = " cw-s-error" if step.is_error else ""
-        first, *more = _markdown_pieces(step.output, step.language)
+        pieces = code_parts(step.output) if step.language else markdown_parts(step.output)
         author = f'<div class="cw-s-author">{html.escape(step.name)}</div>'
-        return [f'<div class="cw-s-msg {role}{error}">{author}{first}</div>'] + [
-            f'<div class="cw-s-msg cw-s-cont {role}{error}">{piece}</div>' for piece in more
-        ]
+        return _message_parts(pieces, author, f"{role}{error}")
     if not visible:
-        return []
+        return iter(())
     flag = " (error)" if step.is_error else ""
-    return [
-        f'<details style="margin-left:{12 * depth}px"><summary>{html.escape(step.name)} '
-        f"[{html.escape(step.type)}]{flag}</summary>"
-        f"{_block('input', step.input)}{_block('output', step.output)}</details>"
-    ]
+    return iter(
+        [
+            f'<details style="margin-left:{12 * depth}px"><summary>{html.escape(step.name)} '
+            f"[{html.escape(step.type)}]{flag}</summary>"
+            f"{_block('input', step.input)}{_block('output', step.output)}</details>"
+        ]
+    )
+
+
+def _message_parts(pieces: Iterator[str], author: str, classes: str) -> Iterator[str]:
+    """A message's first part shows its author; the others continue it."""
+    for number, piece in enumerate(pieces):
+        if number == 0:
+            yield f'<div class="cw-s-msg {classes}">{author}{piece}</div>'
+        else:
+            yield f'<div class="cw-s-msg cw-s-cont {classes}">{piece}</div>'
 
 
 def _frame(title: str | None, body: str) -> str:
@@ -232,7 +191,8 @@ class StaticCopies(ConversationListener):
     answer (:meth:`idle`), at most once per ``INTERVAL`` seconds."""
 
     INTERVAL = 1.0
-    #: Seconds of rendering per turn of the event loop while many steps are out of date.
+    #: Seconds of rendering per turn of the event loop while many steps (or a long one's
+    #: parts) are out of date.
     SLICE = 0.02
     #: After an answer, the copy goes out at most ``SEND_CHARS`` per ``PACE`` seconds: the
     #: copy of a long answer (megabytes) reaches the page as a trickle of outputs rather than
@@ -251,6 +211,8 @@ class StaticCopies(ConversationListener):
         # thread of thousands of steps costs nothing until then, and then a slice per turn
         # of the event loop.
         self._stale: dict[int, StepBase] = {}
+        #: The step being rendered, a part at a time: its slot, its parts to come, those done.
+        self._rendering: tuple[int, Iterator[str], list[str]] | None = None
         #: Per copy: the cell context its outputs go to, and one display handle per chunk.
         self._copies: list[tuple[contextvars.Context, list[Any]]] = []
         self._timer: asyncio.Handle | None = None
@@ -266,20 +228,42 @@ class StaticCopies(ConversationListener):
     # -- changes ------------------------------------------------------------------------
     def changed(self, slot: int, step: StepBase, restored: bool) -> None:
         self._stale[slot] = step
+        if self._rendering is not None and self._rendering[0] == slot:
+            self._rendering = None  # begun on the step as it was
 
     def removed(self, slot: int, step: StepBase, deleted: bool) -> None:
         self._stale.pop(slot, None)
+        if self._rendering is not None and self._rendering[0] == slot:
+            self._rendering = None
         self._chunks.set(slot, None)
 
     def _render_stale(self, budget: float | None) -> bool:
-        """Render stale steps in slot order for up to ``budget`` seconds; True when none is left."""
+        """Render stale steps in slot order, a part at a time, for up to ``budget`` seconds:
+        the first part always, then none that the last one's time says would end past it (a
+        long message's parts may end in a later call). True when none is left."""
         deadline = None if budget is None else time.monotonic() + budget
-        for slot in sorted(self._stale):
-            step = self._stale.pop(slot)
-            self._chunks.set(slot, step_parts(step, self._conversation.depth(step), self._visible(step)))
-            if deadline is not None and time.monotonic() > deadline:
-                break
-        return not self._stale
+        order = sorted(self._stale)
+        if self._rendering is not None:
+            order.insert(0, self._rendering[0])
+        took = None  # how long the last part took: the next one likely takes as long
+        for slot in order:
+            if self._rendering is None or self._rendering[0] != slot:
+                step = self._stale.pop(slot)
+                pieces = iter_step_parts(step, self._conversation.depth(step), self._visible(step))
+                self._rendering = (slot, pieces, [])
+            _, pieces, parts = self._rendering
+            while True:
+                started = time.monotonic()
+                if took is not None and deadline is not None and started + took > deadline:
+                    return False
+                part = next(pieces, None)
+                if part is None:
+                    break
+                parts.append(part)
+                took = time.monotonic() - started
+            self._rendering = None
+            self._chunks.set(slot, parts)
+        return True
 
     def idle(self) -> None:
         self.refresh()
@@ -336,11 +320,14 @@ class StaticCopies(ConversationListener):
 
     def _write_in_slices(self) -> None:
         """Render what is out of date a slice at a time, then send it. Between slices the
-        kernel rests for as long as a slice may take: the page showing the answer often shares the
-        machine's cores, and a long answer's copy (seconds of rendering) would take one."""
+        kernel rests twice as long as the slice took (a slice ends after the part that
+        passes ``SLICE``): the page showing the answer often shares the machine's cores, and
+        a long answer's copy (seconds of rendering) would take one of them from it."""
         self._timer = None
+        started = time.monotonic()
         if not self._render_stale(self.SLICE):
-            self._timer = asyncio.get_running_loop().call_later(self.SLICE, self._write_in_slices)
+            rest = max(self.SLICE, 2 * (time.monotonic() - started))
+            self._timer = asyncio.get_running_loop().call_later(rest, self._write_in_slices)
             return
         self.write(paced=True)
 

@@ -8,7 +8,7 @@ import pytest
 from IPython import display as ipy_display
 
 import chatwidget as cw
-from chatwidget import _static
+from chatwidget import _static, _static_markdown
 from chatwidget._protocol import PROTOCOL_VERSION
 from chatwidget.saved_copy import HTML_MIME, LIVE_MIME, html_for_saving
 
@@ -110,7 +110,7 @@ async def test_a_very_long_message_is_cut_into_outputs_between_blocks(app, outpu
     await message.send()
     app.flush()
     assert len(outputs) > 8
-    assert all(len(o.html) < 2 * _static.PART_BYTES for o in outputs)  # no output a page chokes on
+    assert all(len(o.html) < 2 * _static_markdown.PART_BYTES for o in outputs)  # no output a page chokes on
     page = text_of(outputs)
     assert page.count("long paragraph ") == 3000 and page.index("paragraph 2999") > page.index("paragraph 0 ")
     assert page.count('href="https://example.org/ref"') == 3000  # a reference defined at the end, everywhere
@@ -173,7 +173,7 @@ async def test_long_code_is_cut_between_lines(app, outputs):
     code = "".join(f"line_{i} = {i} * 2  # {'x' * 30}\n" for i in range(5000))
     await cw.Message(code, language="python").send()
     app.flush()
-    assert len(outputs) >= len(code) // _static.PART_BYTES > 2
+    assert len(outputs) >= len(code) // _static_markdown.PART_BYTES > 2
     page = text_of(outputs)
     assert all(f"line_{i} = {i} * 2" in page for i in (0, 2500, 4999))
     assert page.count("<pre><code>") == page.count("</code></pre>") == len(outputs)
@@ -224,3 +224,34 @@ def test_html_for_saving_turns_only_the_live_copy_into_html():
     assert first["data"] == {HTML_MIME: "<div>a</div>"}
     assert second["data"] == {"text/plain": "b"}
     assert html_for_saving({"cells": "nonsense"}) == 0 and html_for_saving({}) == 0
+
+
+async def test_a_long_answer_is_rendered_a_part_per_slice_and_a_change_restarts_it(
+    app, outputs, until, monkeypatch
+):
+    """The kernel's loop is never held for a whole long message: each slice renders a part
+    at least and stops once its time is up (here at once), and the loop runs in between."""
+    monkeypatch.setattr(_static.StaticCopies, "INTERVAL", 0.0)
+    monkeypatch.setattr(_static.StaticCopies, "SLICE", 0.0)
+    slices = []
+    write_in_slices = _static.StaticCopies._write_in_slices
+
+    def counted(self):
+        slices.append(len(outputs))
+        write_in_slices(self)
+
+    monkeypatch.setattr(_static.StaticCopies, "_write_in_slices", counted)
+    app.display()
+    message = cw.Message(paragraphs(3000, "sliced"))  # about 700 KB: over 10 parts
+    await message.send()
+    app.static_copies.refresh()
+    await until(lambda: len(slices) >= 3)
+    assert "sliced paragraph 0 " not in text_of(outputs)  # nothing goes out half rendered
+    message.content = message.content.replace("sliced paragraph 0 ", "sliced paragraph zero ")
+    await message.update()  # begun on the old text: rendered again from its start
+    app.static_copies.refresh()
+    await until(lambda: "sliced paragraph 2999" in text_of(outputs))
+    assert len(slices) > len(message.content) // _static_markdown.PART_BYTES
+    page = text_of(outputs)
+    assert "sliced paragraph zero " in page and "sliced paragraph 0 " not in page
+    assert page.count("sliced paragraph ") == 3000 and page.count("<p>") == page.count("</p>") == 3000
