@@ -43,6 +43,7 @@ STATIC_CLASS = "cw-static"
 #: an output that the chat rewrites after its cell ran.
 OUTPUT_METADATA = {"chatwidget": {"transcript": True}}
 CHUNK_BYTES = 12_000
+_END = object()  # a step's parts are all rendered
 
 _STYLE = """<style>
 .cw-static{font-family:system-ui,sans-serif;font-size:14px;max-width:900px;border:1px solid #ddd;
@@ -74,12 +75,12 @@ def step_html(step: StepBase, depth: int, visible: bool) -> str:
 
 def step_parts(step: StepBase, depth: int, visible: bool) -> list[str]:
     """One entry of the copy, a long message in several parts (each complete HTML)."""
-    return list(iter_step_parts(step, depth, visible))
+    return [part for part in iter_step_parts(step, depth, visible) if part is not None]
 
 
-def iter_step_parts(step: StepBase, depth: int, visible: bool) -> Iterator[str]:
+def iter_step_parts(step: StepBase, depth: int, visible: bool) -> Iterator[str | None]:
     """The parts of one entry, each rendered as it is asked for, of the step as it is now
-    (what is read of it is read at once)."""
+    (what is read of it is read at once); ``None`` is a step of the work without a part."""
     if step.ephemeral:  # a traceback is for the live views, not for readers of the notebook
         return iter(())
     if step.type in MESSAGE_TYPES:
@@ -100,10 +101,14 @@ def iter_step_parts(step: StepBase, depth: int, visible: bool) -> Iterator[str]:
     )
 
 
-def _message_parts(pieces: Iterator[str], author: str, classes: str) -> Iterator[str]:
+def _message_parts(pieces: Iterator[str | None], author: str, classes: str) -> Iterator[str | None]:
     """A message's first part shows its author; the others continue it."""
-    for number, piece in enumerate(pieces):
-        if number == 0:
+    first = True
+    for piece in pieces:
+        if piece is None:
+            yield None
+        elif first:
+            first = False
             yield f'<div class="cw-s-msg {classes}">{author}{piece}</div>'
         else:
             yield f'<div class="cw-s-msg cw-s-cont {classes}">{piece}</div>'
@@ -212,7 +217,7 @@ class StaticCopies(ConversationListener):
         # of the event loop.
         self._stale: dict[int, StepBase] = {}
         #: The step being rendered, a part at a time: its slot, its parts to come, those done.
-        self._rendering: tuple[int, Iterator[str], list[str]] | None = None
+        self._rendering: tuple[int, Iterator[str | None], list[str]] | None = None
         #: Per copy: the cell context its outputs go to, and one display handle per chunk.
         self._copies: list[tuple[contextvars.Context, list[Any]]] = []
         self._timer: asyncio.Handle | None = None
@@ -256,10 +261,11 @@ class StaticCopies(ConversationListener):
                 started = time.monotonic()
                 if took is not None and deadline is not None and started + took > deadline:
                     return False
-                part = next(pieces, None)
-                if part is None:
+                part = next(pieces, _END)
+                if part is _END:
                     break
-                parts.append(part)
+                if isinstance(part, str):
+                    parts.append(part)
                 took = time.monotonic() - started
             self._rendering = None
             self._chunks.set(slot, parts)

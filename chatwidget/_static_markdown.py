@@ -34,6 +34,8 @@ PART_BYTES = 64_000
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})([^\n]*)")
 #: A line that may start a list item: after a blank line it would continue a list.
 _LIST_ITEM = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?:[ \t\r\n]|$)")
+#: Line ends the parser reads as "\n".
+_NEWLINES = re.compile(r"\r\n?")
 #: A line that may hold a link reference definition, `[label]: destination`.
 _DEFINITION = re.compile(r" {0,3}\[(?:[^\]\\\n]|\\.){1,999}\]:")
 
@@ -130,11 +132,10 @@ def cuts(text: str, every: int = PART_BYTES, spans: list[tuple[int, int]] | None
     return out
 
 
-def _references(text: str, spans: list[tuple[int, int]]) -> dict[str, Any]:
-    """The link reference definitions of ``text`` (each paragraph that may hold one is
-    parsed alone, in document order: the first definition of a label wins)."""
-    env: dict[str, Any] = {}
+def _definition_blocks(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """The paragraphs of ``text`` that may hold a link reference definition, in order."""
     starts = [s for s, _ in spans]
+    blocks: list[str] = []
     seen = -1
     for m in _lines_with(text, "]:", _DEFINITION):
         if m.start() < seen or _inside(spans, starts, m.start()) is not None:
@@ -142,24 +143,41 @@ def _references(text: str, spans: list[tuple[int, int]]) -> dict[str, Any]:
         start = text.rfind("\n\n", 0, m.start()) + 1
         end = text.find("\n\n", m.end())
         seen = len(text) if end < 0 else end
-        _markdown.parse(text[start:seen], env)
-    return dict(env.get("references", {}))
+        blocks.append(text[start:seen])
+    return blocks
 
 
-def markdown_parts(text: str) -> Iterator[str]:
-    """The HTML of ``text``, a part of about ``PART_BYTES`` at a time (rendered as each is
-    asked for)."""
+def markdown_parts(text: str) -> Iterator[str | None]:
+    """The HTML of ``text``, a part of about ``PART_BYTES`` at a time, rendered as each is
+    asked for. ``None`` is a step that gives no part yet: the definitions of a long text's
+    link references are collected first (parsed in batches of about ``PART_BYTES``, in
+    order, so the first definition of a label wins) for every part to resolve them."""
     if len(text) <= PART_BYTES:
         yield render_markdown(text)
         return
+    text = _NEWLINES.sub("\n", text)  # as the parser reads it: blank lines are "\n\n"
     spans = _fenced(text)
-    offsets = cuts(text, PART_BYTES, spans)
-    references = _references(text, spans)
+    env: dict[str, Any] = {}  # shared by the parts: the references found
+    batch: list[str] = []
+    size = 0
+    for block in _definition_blocks(text, spans):
+        batch.append(block)
+        size += len(block)
+        if size >= PART_BYTES:
+            _markdown.parse("\n\n".join(batch), env)
+            batch, size = [], 0
+            yield None
+    if batch:
+        _markdown.parse("\n\n".join(batch), env)
     start = 0
-    for end in offsets:
-        env = {"references": dict(references)}
+    for end in cuts(text, PART_BYTES, spans):
         yield str(_markdown.render(text[start:end], env))
         start = end
+
+
+def markdown_html(text: str) -> str:
+    """The HTML of ``text``, its parts joined."""
+    return "".join(part for part in markdown_parts(text) if part is not None)
 
 
 def code_parts(text: str) -> Iterator[str]:
