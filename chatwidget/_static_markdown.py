@@ -155,7 +155,8 @@ def markdown_parts(text: str) -> Iterator[str | None]:
     if len(text) <= PART_BYTES:
         yield render_markdown(text)
         return
-    text = _NEWLINES.sub("\n", text)  # as the parser reads it: blank lines are "\n\n"
+    if "\r" in text:
+        text = _NEWLINES.sub("\n", text)  # as the parser reads it: blank lines are "\n\n"
     spans = _fenced(text)
     env: dict[str, Any] = {}  # shared by the parts: the references found
     batch: list[str] = []
