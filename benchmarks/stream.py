@@ -23,7 +23,9 @@ the text in the DOM is complete (benchmarks/results/stream-long.json). `--widget
 the widget without the transcript copy that `app.display()` adds (JupyterLab renders that
 HTML output itself), to tell the widget's own long tasks from JupyterLab's. `--trace` records
 a Chromium trace of each run and also reports each task's CPU time (a `longtask` is wall
-time, which on a loaded machine includes waiting for a core).
+time, which on a loaded machine includes waiting for a core). Each run's JSON also lists the
+long animation frames of the window (`long-animation-frame`): their scripts over 5 ms by
+entry point and source position, and their rendering time.
 """
 
 from __future__ import annotations
@@ -251,6 +253,23 @@ HOOK_JS = """([nonce]) => {
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) R.longtasks.push([e.startTime, e.duration]);
     }).observe({type: 'longtask'});
+  } catch (e) {}
+  // What a long frame held (the long-animation-frame entries): its scripts over 5 ms, by
+  // entry point and source position, and its rendering time.
+  R.frames = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (e.duration <= 50) continue;
+        const end = e.startTime + e.duration;
+        R.frames.push({start: e.startTime, ms: Math.round(e.duration),
+          // from the frame's animation callbacks on, and from its style and layout on
+          render_ms: e.renderStart ? Math.round(end - e.renderStart) : 0,
+          style_layout_ms: e.styleAndLayoutStart ? Math.round(end - e.styleAndLayoutStart) : 0,
+          scripts: e.scripts.map((x) => [Math.round(x.duration), x.invoker, (x.sourceFunctionName || '')
+            + '@' + (x.sourceURL || '').split('/').pop() + ':' + x.sourceCharPosition])});
+      }
+    }).observe({type: 'long-animation-frame'});
   } catch (e) {}
   return performance.now();
 }"""
@@ -598,6 +617,12 @@ def run_long(
                 # when each long task started, s after the first token; and how long it took
                 "longtasks_at": [[round((t - r["first"]) / 1000, 2), round(d)] for t, d in r["longtasks"]],
                 "final_at_s": round((r["final"] - r["first"]) / 1000, 2),
+                # long animation frames in the window: s after the first token, and what they held
+                "long_frames": [
+                    {**f, "start": round((f["start"] - r["first"]) / 1000, 2)}
+                    for f in r["frames"]
+                    if r["first"] - 50 <= f["start"] < r["end"]
+                ],
                 "window_s": round((r["end"] - r["first"]) / 1000, 2),
                 "chat_cell_output_chars": outputs,
                 **(
