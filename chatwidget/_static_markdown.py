@@ -34,6 +34,8 @@ PART_BYTES = 64_000
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})([^\n]*)")
 #: A line that may start a list item: after a blank line it would continue a list.
 _LIST_ITEM = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?:[ \t\r\n]|$)")
+#: Blank lines in a row (the next block starts after them).
+_NEWLINE_RUN = re.compile(r"\n+")
 #: Line ends the parser reads as "\n".
 _NEWLINES = re.compile(r"\r\n?")
 #: A line that may hold a link reference definition, `[label]: destination`.
@@ -115,9 +117,7 @@ def cuts(text: str, every: int = PART_BYTES, spans: list[tuple[int, int]] | None
     pos = 0
     at = text.find("\n\n", every)
     while at >= 0 and len(text) - pos > every:
-        cut = at + 2
-        while cut < len(text) and text[cut] == "\n":
-            cut += 1
+        cut = _NEWLINE_RUN.match(text, at).end()
         fence = _inside(spans, starts, at)
         if fence is not None:
             at = text.find("\n\n", fence[1])
