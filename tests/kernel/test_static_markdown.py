@@ -39,29 +39,29 @@ def mixed_document(blocks: int) -> str:
 
 
 def test_parts_read_as_the_whole_text_does():
-    text = mixed_document(20_000)
-    assert len(text) > 8 * PART_BYTES
+    text = mixed_document(10_000)
+    assert len(text) > 5 * PART_BYTES
     parts = [part for part in markdown_parts(text) if part is not None]
-    assert len(parts) > 8
+    assert len(parts) > 5
     assert "".join(parts) == render_markdown(text)
 
 
 def test_windows_line_ends_are_cut_as_the_parser_reads_them():
-    text = mixed_document(8_000).replace("\n", "\r\n")
+    text = mixed_document(4_000).replace("\n", "\r\n")
     parts = [part for part in markdown_parts(text) if part is not None]
-    assert len(parts) > 3
+    assert len(parts) > 1
     assert "".join(parts) == render_markdown(text)
 
 
 def test_thousands_of_definitions_resolve_everywhere_collected_a_batch_at_a_time():
-    definitions = "\n\n".join(f"[ref {i}]: https://example.org/{i}" for i in range(5_000))
-    uses = "\n\n".join(f"See [ref {i}] and [ref {4_999 - i}]." for i in range(5_000))
+    definitions = "\n\n".join(f"[ref {i}]: https://example.org/{i}" for i in range(3_000))
+    uses = "\n\n".join(f"See [ref {i}] and [ref {2_999 - i}]." for i in range(3_000))
     text = uses + "\n\n" + definitions
     steps = list(markdown_parts(text))
     assert steps.count(None) >= len(definitions) // PART_BYTES  # the loop may run between batches
     html = "".join(step for step in steps if step is not None)
     assert html == render_markdown(text)
-    assert html.count('<a href="https://example.org/') == 10_000
+    assert html.count('<a href="https://example.org/') == 6_000
 
 
 def test_a_reference_resolves_in_every_part_and_the_first_definition_wins():
