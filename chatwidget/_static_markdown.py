@@ -117,7 +117,8 @@ def cuts(text: str, every: int = PART_BYTES, spans: list[tuple[int, int]] | None
     pos = 0
     at = text.find("\n\n", every)
     while at >= 0 and len(text) - pos > every:
-        cut = _NEWLINE_RUN.match(text, at).end()
+        run = _NEWLINE_RUN.match(text, at)  # "\n\n" at `at`, and any more after it
+        cut = run.end() if run else at + 2
         fence = _inside(spans, starts, at)
         if fence is not None:
             at = text.find("\n\n", fence[1])
