@@ -1,13 +1,15 @@
 """The saved-notebook copy of a long answer, written while the kernel's loop keeps running.
 
-    .venv/bin/python benchmarks/saved_copy.py [--tokens 1000000] [--runs 3]
+    .venv/bin/python benchmarks/saved_copy.py [--tokens 1000000] [--runs 3] [--shape prose]
 
 An app is displayed (its copy's outputs recorded in this process, as IPython would publish
 them), a message of `--tokens` word-like tokens (a paragraph every 50) is sent, and the copy
-is refreshed as the end of an answer does. A task on the same loop wakes every millisecond
-until the last words are in the copy's outputs: the longest gap between its wake-ups is the
-longest the loop was held (the next message, the page's requests, a handler's tokens all
-wait that long). Prints min/median/max over the runs and one JSON line
+is refreshed as the end of an answer does. `--shape list` makes the answer one bulleted
+list (an item every 10 tokens), `numbered` one numbered list, `code` one code fence (a line
+every 10 tokens): texts without a blank line between top-level blocks. A task on the same
+loop wakes every millisecond until the last words are in the copy's outputs: the longest
+gap between its wake-ups is the longest the loop was held (the next message, the page's
+requests, a handler's tokens all wait that long). Prints min/median/max over the runs and one JSON line
 (benchmarks/results/saved-copy.json).
 """
 
@@ -38,14 +40,20 @@ class Recorded:
         self.html = "".join(data.values())
 
 
-def long_text(tokens: int, end: str) -> str:
+def long_text(tokens: int, end: str, shape: str = "prose") -> str:
     words = ["kernel", "stream", "token", "render", "message", "widget", "state"]
-    parts = [f"{words[i % 7]}{'.' if i % 50 == 49 else ''}" for i in range(tokens - 1)]
-    body = " ".join(parts).replace(". ", ".\n\n")
-    return f"{body} {end}."
+    if shape == "prose":
+        parts = [f"{words[i % 7]}{'.' if i % 50 == 49 else ''}" for i in range(tokens - 1)]
+        body = " ".join(parts).replace(". ", ".\n\n")
+        return f"{body} {end}."
+    lines = [" ".join(words[(i + j) % 7] for j in range(10)) for i in range(tokens // 10)]
+    if shape == "code":
+        return "```text\n" + "\n".join(lines) + f"\n{end}\n```\n"
+    marker = (lambda i: f"{i + 1}.") if shape == "numbered" else (lambda i: "-")
+    return "\n".join(f"{marker(i)} {line}" for i, line in enumerate(lines)) + f" {end}\n"
 
 
-async def one_run(tokens: int, run: int) -> dict[str, Any]:
+async def one_run(tokens: int, run: int, shape: str) -> dict[str, Any]:
     outputs: list[Recorded] = []
 
     def display(obj: Any, *args: Any, **kwargs: Any) -> Any:
@@ -58,7 +66,7 @@ async def one_run(tokens: int, run: int) -> dict[str, Any]:
     try:
         app.display()
         end = f"lastword{run}"
-        text = long_text(tokens, end)
+        text = long_text(tokens, end, shape)
         await cw.Message(text).send()
         gc.collect()  # the million strings built above are not the copy's to pay for
         copies = app.static_copies
@@ -86,8 +94,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tokens", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--shape", choices=("prose", "list", "numbered", "code"), default="prose")
     args = parser.parse_args()
-    runs = [asyncio.run(one_run(args.tokens, i + 1)) for i in range(args.runs)]
+    runs = [asyncio.run(one_run(args.tokens, i + 1, args.shape)) for i in range(args.runs)]
 
     def spread(key: str) -> str:
         v = sorted(r[key] for r in runs)
@@ -96,7 +105,7 @@ def main() -> None:
     print(
         table(
             [
-                ("tokens in the answer, MB of text", f"{args.tokens:,}, {runs[0]['text_mb']}", ""),
+                ("tokens, MB of text, shape", f"{args.tokens:,}, {runs[0]['text_mb']}, {args.shape}", ""),
                 ("longest loop stall while the copy is written, ms", spread("longest_loop_stall_ms"), ""),
                 ("copy written, s (min / median / max)", spread("copy_written_s"), ""),
                 ("outputs of the copy", str(runs[0]["outputs"]), ""),
@@ -104,7 +113,8 @@ def main() -> None:
             ]
         )
     )
-    result = {"benchmark": "saved-copy", **environment(), "tokens": args.tokens, "runs": runs}
+    result = {"benchmark": "saved-copy", **environment(), "tokens": args.tokens, "shape": args.shape}
+    result["runs"] = runs
     print(write_result("saved-copy", result))
 
 

@@ -2,12 +2,10 @@
 
 A message of megabytes takes the kernel a second or more to render whole, and its event
 loop runs nothing else meanwhile (not the next message, not the page's requests). Its
-source is therefore cut between top-level blocks into parts of about ``PART_BYTES``, each
-parsed and rendered on its own, so that the copy can be written a slice at a time. A cut
-is made only where parsing the parts apart gives what parsing the whole gives: after a
-blank line outside a code fence, before a line that starts a block of its own (not
-indented, not a list item that could continue a list). Link reference definitions are
-collected from the whole text first, so a reference resolves in every part.
+source is therefore cut into parts of about ``PART_BYTES`` (where, :mod:`._markdown_cuts`
+says), each parsed and rendered on its own, so that the copy can be written a slice at a
+time. Link reference definitions are collected from the whole text first, so a reference
+resolves in every part.
 
 Raw HTML is disabled, so the content is escaped rather than trusted; links open with
 ``rel="noopener noreferrer"``, and images from other hosts become links (loading them would
@@ -16,7 +14,6 @@ tell the host who reads the notebook).
 
 from __future__ import annotations
 
-import bisect
 import html
 import re
 from collections.abc import Iterator, Sequence
@@ -25,21 +22,15 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from ._markdown_cuts import FENCE, Cutter, definition_blocks, fenced, long_fences
+
 #: A long text's HTML is cut into parts of about this size, each an output of its own: a
 #: page parses an output at once (a part of megabytes would hold it), and it handles each
 #: output with a cost of its own (a part of kilobytes would make thousands of them).
 PART_BYTES = 64_000
 
-#: A line that opens or closes a code fence at the top level (at most three spaces in).
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})([^\n]*)")
-#: A line that may start a list item: after a blank line it would continue a list.
-_LIST_ITEM = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?:[ \t\r\n]|$)")
-#: Blank lines in a row (the next block starts after them).
-_NEWLINE_RUN = re.compile(r"\n+")
 #: Line ends the parser reads as "\n".
 _NEWLINES = re.compile(r"\r\n?")
-#: A line that may hold a link reference definition, `[label]: destination`.
-_DEFINITION = re.compile(r" {0,3}\[(?:[^\]\\\n]|\\.){1,999}\]:")
 
 
 def _safe_image(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -69,85 +60,6 @@ def render_markdown(text: str) -> str:
     return str(_markdown.render(text))
 
 
-def _lines_with(text: str, needle: str, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
-    """Lines of ``text`` that hold ``needle`` and match ``pattern`` from their start, found
-    with ``str.find`` (a line-anchored pattern tried at every offset of megabytes is slow)."""
-    at = text.find(needle)
-    while at >= 0:
-        start = text.rfind("\n", 0, at) + 1
-        end = text.find("\n", at)
-        end = len(text) if end < 0 else end
-        m = pattern.match(text, start, end)
-        if m is not None:
-            yield m
-        at = text.find(needle, end)
-
-
-def _fenced(text: str) -> list[tuple[int, int]]:
-    """Where the top-level code fences of ``text`` are, as (start, end) offsets."""
-    found = {m.start(): m for needle in ("```", "~~~") for m in _lines_with(text, needle, _FENCE)}
-    spans: list[tuple[int, int]] = []
-    opener: re.Match[str] | None = None
-    for start in sorted(found):
-        m = found[start]
-        marker, rest = m.group(1), m.group(2)
-        if opener is None:
-            if not (marker[0] == "`" and "`" in rest):  # a backtick fence's info has no backtick
-                opener = m
-        elif marker[0] == opener.group(1)[0] and len(marker) >= len(opener.group(1)) and not rest.strip():
-            spans.append((opener.start(), m.end()))
-            opener = None
-    if opener is not None:  # an open fence runs to the end
-        spans.append((opener.start(), len(text)))
-    return spans
-
-
-def _inside(spans: list[tuple[int, int]], starts: list[int], at: int) -> tuple[int, int] | None:
-    i = bisect.bisect_right(starts, at) - 1
-    return spans[i] if i >= 0 and spans[i][0] <= at < spans[i][1] else None
-
-
-def cuts(text: str, every: int = PART_BYTES, spans: list[tuple[int, int]] | None = None) -> list[int]:
-    """Offsets that cut ``text`` into parts of about ``every`` characters (the last one is
-    ``len(text)``); a part may be longer where no safe cut comes sooner. ``spans``: its
-    code fences, if known."""
-    spans = _fenced(text) if spans is None else spans
-    starts = [s for s, _ in spans]
-    out: list[int] = []
-    pos = 0
-    at = text.find("\n\n", every)
-    while at >= 0 and len(text) - pos > every:
-        run = _NEWLINE_RUN.match(text, at)  # "\n\n" at `at`, and any more after it
-        cut = run.end() if run else at + 2
-        fence = _inside(spans, starts, at)
-        if fence is not None:
-            at = text.find("\n\n", fence[1])
-            continue
-        if cut < len(text) and not text[cut].isspace() and not _LIST_ITEM.match(text, cut):
-            out.append(cut)
-            pos = cut
-            at = text.find("\n\n", cut + every)
-        else:
-            at = text.find("\n\n", cut)
-    out.append(len(text))
-    return out
-
-
-def _definition_blocks(text: str, spans: list[tuple[int, int]]) -> list[str]:
-    """The paragraphs of ``text`` that may hold a link reference definition, in order."""
-    starts = [s for s, _ in spans]
-    blocks: list[str] = []
-    seen = -1
-    for m in _lines_with(text, "]:", _DEFINITION):
-        if m.start() < seen or _inside(spans, starts, m.start()) is not None:
-            continue
-        start = text.rfind("\n\n", 0, m.start()) + 1
-        end = text.find("\n\n", m.end())
-        seen = len(text) if end < 0 else end
-        blocks.append(text[start:seen])
-    return blocks
-
-
 def markdown_parts(text: str) -> Iterator[str | None]:
     """The HTML of ``text``, a part of about ``PART_BYTES`` at a time, rendered as each is
     asked for. ``None`` is a step that gives no part yet: the definitions of a long text's
@@ -158,11 +70,11 @@ def markdown_parts(text: str) -> Iterator[str | None]:
         return
     if "\r" in text:
         text = _NEWLINES.sub("\n", text)  # as the parser reads it: blank lines are "\n\n"
-    spans = _fenced(text)
+    spans = fenced(text)
     env: dict[str, Any] = {}  # shared by the parts: the references found
     batch: list[str] = []
     size = 0
-    for block in _definition_blocks(text, spans):
+    for block in definition_blocks(text, spans):
         batch.append(block)
         size += len(block)
         if size >= PART_BYTES:
@@ -171,10 +83,70 @@ def markdown_parts(text: str) -> Iterator[str | None]:
             yield None
     if batch:
         _markdown.parse("\n\n".join(batch), env)
-    start = 0
-    for end in cuts(text, PART_BYTES, spans):
-        yield str(_markdown.render(text[start:end], env))
-        start = end
+    cutter = Cutter(text, spans)
+    pos = 0
+    number: int | None = None  # where the part's first numbered list counts from
+    for fence_start, fence_end in [*long_fences(text, spans, PART_BYTES), (len(text), len(text))]:
+        items = True
+        while pos < fence_start:
+            cut = cutter.next(pos, PART_BYTES, items)
+            end = fence_start if cut is None or cut.at >= fence_start else cut.at
+            tokens = _markdown.parse(text[pos:end], env)
+            if number is not None and tokens and tokens[0].type == "ordered_list_open":
+                _count_from(tokens[0], number)
+            following = None
+            if cut is not None and cut.item is not None and end == cut.at:
+                following = _next_item_number(tokens, cut.item)
+                if following is None:  # the part ends otherwise: cut between blocks only
+                    items = False
+                    continue
+            yield str(_markdown.renderer.render(tokens, _markdown.options, env))
+            pos, number, items = end, following if cut and cut.item in (".", ")") else None, True
+        if fence_start < len(text):
+            language, code = _fence_code(text[fence_start:fence_end])
+            yield from code_parts(code, language)
+            pos, number = fence_end, None
+
+
+def _next_item_number(tokens: list[Token], marker: str) -> int | None:
+    """If ``tokens`` end with a list of items marked ``marker``, the number its next item
+    would have (for a bulleted list, 0); else ``None``."""
+    if not tokens or tokens[-1].level != 0 or tokens[-1].markup != marker:
+        return None
+    if tokens[-1].type not in ("bullet_list_close", "ordered_list_close"):
+        return None
+    items = 0
+    for token in reversed(tokens[:-1]):
+        if token.level == 0:  # the list's opening
+            return int(token.attrGet("start") or 1) + items if marker in ".)" else 0
+        if token.type == "list_item_open" and token.level == 1:
+            items += 1
+    return None
+
+
+def _count_from(opening: Token, number: int) -> None:
+    """A numbered list that goes on from the part before: its first item is ``number``."""
+    if number == 1:
+        opening.attrs.pop("start", None)
+    else:
+        opening.attrSet("start", number)
+
+
+def _fence_code(fence: str) -> tuple[str, str]:
+    """A code fence's language (the info's first word) and code (without the closing line)."""
+    opening, _, body = fence.partition("\n")
+    m = FENCE.match(opening)
+    marker, info = (m.group(1), m.group(2)) if m else ("```", "")
+    last_break = body.rfind("\n")
+    closing = FENCE.fullmatch(body, last_break + 1)
+    if (
+        closing is not None
+        and closing.group(1)[0] == marker[0]
+        and len(closing.group(1)) >= len(marker)
+        and not closing.group(2).strip()
+    ):
+        body = body[: last_break + 1]
+    return (info.split() or [""])[0], body
 
 
 def markdown_html(text: str) -> str:
@@ -182,13 +154,14 @@ def markdown_html(text: str) -> str:
     return "".join(part for part in markdown_parts(text) if part is not None)
 
 
-def code_parts(text: str) -> Iterator[str]:
+def code_parts(text: str, language: str = "") -> Iterator[str]:
     """``text`` as code, a part of about ``PART_BYTES`` at a time, cut between lines."""
+    opening = f'<pre><code class="language-{html.escape(language)}">' if language else "<pre><code>"
     start = 0
     while True:
         at = text.find("\n", start + PART_BYTES)
         end = len(text) if at < 0 or at + 1 >= len(text) else at + 1
-        yield f"<pre><code>{html.escape(text[start:end])}</code></pre>"
+        yield f"{opening}{html.escape(text[start:end])}</code></pre>"
         if end >= len(text):
             return
         start = end

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape, unescape
 
+from chatwidget._markdown_cuts import cuts
 from chatwidget._static_markdown import (
     PART_BYTES,
     code_parts,
-    cuts,
     markdown_html,
     markdown_parts,
     render_markdown,
@@ -80,20 +81,93 @@ def test_a_reference_resolves_in_every_part_and_the_first_definition_wins():
     assert "[x]: https://example.org/code" in html and 'href="https://example.org/code"' not in html
 
 
-def test_a_long_fence_with_blank_lines_is_never_cut_inside():
-    code = "\n\n".join(f"line {i}" for i in range(30_000))
-    text = "Before.\n\n```\n" + code + "\n```\n\nAfter, *rendered*."
-    offsets = cuts(text)
+def parts_of(text: str) -> list[str]:
+    return [part for part in markdown_parts(text) if part is not None]
+
+
+def code_of(parts: list[str]) -> str:
+    """The code the parts' ``<pre><code>`` blocks show, joined."""
+    blocks = (re.findall(r"<pre><code[^>]*>(.*?)</code></pre>", part, re.S) for part in parts)
+    return "".join(unescape(code) for found in blocks for code in found)
+
+
+def test_a_long_fence_is_code_cut_between_lines_never_read_as_markdown():
+    code = "\n\n".join(f"line {i} *not emphasis* <b>" for i in range(30_000)) + "\n"
+    text = "Before.\n\n```python\n" + code + "```\n\nAfter, *rendered*."
+    offsets = cuts(text, PART_BYTES)
     inside = range(text.index("```"), text.rindex("```"))
-    assert not any(at in inside for at in offsets[:-1])
-    html = markdown_html(text)
-    assert html.count("<pre><code>") == 1 and "<em>rendered</em>" in html
+    assert not any(at in inside for at in offsets[:-1])  # the markdown cuts never fall in it
+    parts = parts_of(text)
+    fence_parts = [p for p in parts if p.startswith('<pre><code class="language-python">')]
+    assert len(fence_parts) > len(code) // PART_BYTES
+    assert all(p.endswith("\n</code></pre>") for p in fence_parts)  # whole lines in each
+    assert code_of(parts) == code
+    assert parts[0] == "<p>Before.</p>\n" and parts[-1] == "<p>After, <em>rendered</em>.</p>\n"
 
 
-def test_an_unclosed_fence_runs_to_the_end_uncut():
+def test_an_unclosed_fence_runs_to_the_end_as_code():
     prose = "\n\n".join("para " * 20 for _ in range(2000))
-    text = "Intro.\n\n" + prose + "\n\n```\n" + "\n\n".join(["x"] * 40_000)
+    code = "\n\n".join(["x"] * 40_000)
+    parts = parts_of("Intro.\n\n" + prose + "\n\n```\n" + code)
+    assert code_of(parts) == code
+    assert "".join(parts).count("<p>para") == 2000
+
+
+def test_an_indented_fence_may_belong_to_a_list_item_and_is_left_whole():
+    code = "\n".join(f"  line {i}" for i in range(20_000))
+    text = "- an item with code:\n\n  ```\n" + code + "\n  ```\n- next item\n"
+    assert len(text) > PART_BYTES
     assert markdown_html(text) == render_markdown(text)
+
+
+def numbers(html: str) -> list[int]:
+    """The number each item of the numbered lists of ``html`` shows."""
+    shown = []
+    for m in re.finditer(r'<ol(?: start="(\d+)")?>(.*?)</ol>', html, re.S):
+        shown += [int(m.group(1) or 1) + i for i in range(m.group(2).count("<li>"))]
+    return shown
+
+
+def items(html: str) -> list[str]:
+    return re.findall(r"<li>(.*?)</li>", html, re.S)
+
+
+def test_a_long_bulleted_list_is_cut_between_its_items():
+    text = "Files:\n\n" + "\n".join(f"- `file_{i}.txt` holds *{i}*" for i in range(8_000)) + "\n\nDone."
+    parts = parts_of(text)
+    assert len(parts) > len(text) // (2 * PART_BYTES)
+    assert all(len(p) < 3 * PART_BYTES for p in parts)
+    whole = render_markdown(text)
+    assert items("".join(parts)) == items(whole)
+    assert all(p.startswith("<ul>") for p in parts[1:-1])
+
+
+def test_a_long_numbered_list_keeps_its_numbers_across_parts():
+    for marker in (lambda i: f"{i}.", lambda i: "1.", lambda i: f"{i + 7})"):
+        text = "\n".join(f"{marker(i)} step {i}" for i in range(1, 12_001))
+        parts = parts_of(text)
+        assert len(parts) > 2
+        whole = render_markdown(text)
+        assert numbers("".join(parts)) == numbers(whole)
+        assert items("".join(parts)) == items(whole)
+
+
+def test_items_that_continue_a_paragraph_are_never_cut_apart():
+    # A numbered line other than 1. cannot interrupt a paragraph: these lines are its text.
+    text = "Intro line\n" + "\n".join(f"{i}. not an item {i}" for i in range(2, 8_000))
+    assert len(text) > 2 * PART_BYTES
+    assert markdown_html(text) == render_markdown(text)
+    # Nor is a thematic break read as an item.
+    rules = "\n".join("- - -" if i % 2 else "- item" for i in range(12_000))
+    assert markdown_html(rules) == render_markdown(rules)
+
+
+def test_a_definition_in_a_quote_or_a_list_item_resolves_in_every_part():
+    body = "\n\n".join(f"Paragraph {i} cites [quoted] and [listed]." + " word" * 30 for i in range(3000))
+    text = body + "\n\n> [quoted]: https://example.org/q\n\n- [listed]: https://example.org/l\n"
+    html = markdown_html(text)
+    assert html.count('href="https://example.org/q"') == 3000
+    assert html.count('href="https://example.org/l"') == 3000
 
 
 def test_long_code_is_cut_between_lines_and_escaped():
