@@ -264,6 +264,34 @@ def test_the_open_notebook_keeps_the_copy_live_and_saves_it_as_html(
     assert LIVE_MIME not in saved_path.read_text()
 
 
+def test_a_copy_of_more_outputs_than_jupyterlab_draws_adds_no_button_under_the_chat(
+    notebook, page: Page
+) -> None:
+    """JupyterLab draws a cell's first 50 outputs and a "Show more outputs" button for the
+    rest; a long conversation's copy is more outputs than that (a chunk of about 12 KB each),
+    none of which is drawn while the chat is live. A cell without a chat keeps its button."""
+    long_chat = (
+        APP
+        + "\napp.display()\nfor i in range(60):"
+        + "\n    await cw.Message(f'message {i} ' + 'word ' * 2500).send()\napp.flush()"
+    )
+    many = "from IPython.display import display\nfor i in range(60):\n    display(i)"
+    nb = notebook([long_chat, many])
+    nb.run_all()
+    chat = Chat.find(page)
+    expect(chat.root.locator(".cw-message").last).to_contain_text("message 59")
+    deadline = time.monotonic() + 20
+    while len(nb.output_mimes(0)) < 52 and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert len(nb.output_mimes(0)) > 51  # the widget and more than 50 chunks of the copy
+    buttons = page.locator(".jp-TrimmedOutputs-button")
+    expect(buttons).to_have_count(2)
+    expect(buttons.first).to_be_hidden()  # under the chat
+    expect(buttons.last).to_be_visible()  # under the cell of 60 displays
+    chat.send("still typed and answered")
+    expect(chat.assistant().last).to_contain_text("world")
+
+
 @pytest.fixture(scope="module")
 def saved_notebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A notebook executed without a browser (as nbval or papermill would) and saved."""
