@@ -13,7 +13,7 @@ export function safeLanguage(lang: string | null | undefined): string | null {
 }
 
 /** Highlighting is skipped past this size: the text is shown plain, still escaped. */
-const MAX_HIGHLIGHT = 200_000;
+export const MAX_HIGHLIGHT = 200_000;
 
 /**
  * HTML for one code block. Only a validated language name ever reaches the markup (as a

@@ -91,3 +91,60 @@ def test_a_message_of_megabytes_is_shown_whole_after_the_page_catches_up(
     (code,) = shown["code"]  # the fence in the middle is one code block, highlighted once whole
     assert code.splitlines() == [f"line_{k} = {k}" for k in range(200)]
     assert not shown["busy"]
+
+
+LOG_LINES = [f"{k:06d} <tag> & 'quoted' " + "x" * 40 for k in range(5_000)]  # ~330 KB
+
+LONG_CODE_ANSWER = """
+import chatwidget as cw
+
+app = cw.ChatApp(title="Long code", persist=False)
+LINES = [f"{k:06d} <tag> & 'quoted' " + "x" * 40 for k in range(5_000)]
+
+@app.on_message
+async def answer(message: cw.Message):
+    reply = cw.Message(content="")
+    await reply.stream_token("Here is the log:\\n\\n```text\\n")
+    for line in LINES:
+        await reply.stream_token(line + "\\n")
+    await reply.stream_token("```\\n\\nThe end of the *log*.")
+    await reply.send()
+
+app.display()
+"""
+
+CODE_SHOWN_JS = """
+root => {
+  const m = [...root.querySelectorAll('.cw-message.cw-assistant')].pop();
+  const code = m.querySelector('pre.cw-code code');
+  const pieces = [...code.querySelectorAll('.cw-code-piece')];
+  return {blocks: m.querySelectorAll('.cw-code-block').length,
+          language: m.querySelector('.cw-code-lang').textContent, text: code.textContent,
+          pieces: pieces.length, wholeLines: pieces.every(p => p.textContent.endsWith('\\n')),
+          paragraphs: [...m.querySelectorAll('.cw-content p')].map(p => p.innerHTML)};
+}
+"""
+
+
+def test_a_long_code_block_is_one_block_drawn_in_pieces_streamed_or_drawn_anew(
+    notebook: MakeNotebook, page: Page
+) -> None:
+    """A code block of a few hundred kilobytes (a log) is drawn in pieces of whole lines that
+    the browser skips while out of view: streamed, and drawn from scratch by a second view."""
+    nb = notebook([LONG_CODE_ANSWER])
+    nb.run_all()
+    chat = Chat.find(page)
+    chat.send("the log, please")
+    answer = chat.assistant()
+    expect(answer).not_to_have_class(re.compile(r"\bcw-streaming\b"), timeout=60_000)
+    expect(answer.locator(".cw-markdown[aria-busy]")).to_have_count(0, timeout=60_000)
+    nb.add_and_run("app.display()")
+    second = Chat.find(page, 1)
+    expect(second.assistant()).to_contain_text("The end of the")
+    expect(second.root.locator(".cw-markdown[aria-busy]")).to_have_count(0, timeout=60_000)
+    for view in (chat, second):
+        shown = view.root.evaluate(CODE_SHOWN_JS)
+        assert shown["text"] == "\n".join(LOG_LINES) + "\n"  # escaped as text, every line once
+        assert shown["blocks"] == 1 and shown["language"] == "text"
+        assert shown["pieces"] > 10 and shown["wholeLines"]
+        assert shown["paragraphs"] == ["Here is the log:", "The end of the <em>log</em>."]

@@ -12,6 +12,7 @@ import { missCount, onLibrary } from "../lazy";
 import { renderMarkdown } from "../markdown";
 import type { StepText } from "../store";
 import { decorate } from "./decorate";
+import { appendCode, findLongFence, longCodeBlock } from "./longcode";
 import { afterFrame, frameBudget } from "./pace";
 
 /** A tail longer than this with no blank line is frozen at its last line break. */
@@ -143,9 +144,10 @@ export function blockCuts(text: string, every: number): number[] {
   let last = 0;
   let prev = 0;
   for (const [at, splittable] of ends) {
-    if (at - prev > 4 * every && splittable) {
+    if (at - prev > 4 * every) {
+      // A long block is a run of its own (a long code fence is drawn in pieces on its own).
       if (prev > last) cuts.push((last = prev));
-      while (at - last > 4 * every) cuts.push((last = softCut(text, last, every)));
+      if (splittable) while (at - last > 4 * every) cuts.push((last = softCut(text, last, every)));
     }
     if (at > last && (at - last >= every || at === text.length)) cuts.push((last = at));
     prev = at;
@@ -160,6 +162,21 @@ function softCut(text: string, from: number, every: number): number {
   let at = text.lastIndexOf("\n", limit);
   if (at < from + every / 2) at = text.lastIndexOf(" ", limit);
   return at < from + every / 2 ? limit : at + 1;
+}
+
+/** The DOM of a run of whole blocks, decorated; a long code fence in it drawn in pieces. */
+function renderRun(text: string, labels: Labels): DocumentFragment {
+  const fence = findLongFence(text);
+  if (!fence) {
+    const fragment = renderMarkdown(text);
+    decorate(fragment, labels);
+    return fragment;
+  }
+  const fragment = fence.before ? renderMarkdown(fence.before) : document.createDocumentFragment();
+  fragment.append(longCodeBlock(fence.language, fence.code));
+  if (fence.after.trim()) fragment.append(renderMarkdown(fence.after));
+  decorate(fragment, labels);
+  return fragment;
 }
 
 export class MarkdownView {
@@ -441,8 +458,7 @@ export class MarkdownView {
       do {
         const size = cuts[i] - (i > 0 ? cuts[i - 1] : 0);
         chars += size;
-        const fragment = renderMarkdown(body.slice(i > 0 ? cuts[i - 1] : 0, cuts[i]));
-        decorate(fragment, this.labels);
+        const fragment = renderRun(body.slice(i > 0 ? cuts[i - 1] : 0, cuts[i]), this.labels);
         if (!box || boxChars + size > GROUP_CHARS) {
           box = document.createElement("div");
           box.className = "cw-chunk";
@@ -506,8 +522,7 @@ export class MarkdownView {
   }
 
   private freeze(chunk: string): void {
-    const fragment = renderMarkdown(chunk);
-    decorate(fragment, this.labels);
+    const fragment = renderRun(chunk, this.labels);
     let box = this.box;
     if (!box || box.parentNode !== this.el || this.boxChars + chunk.length > GROUP_CHARS) {
       box = this.box = document.createElement("div");
@@ -574,7 +589,7 @@ export class MarkdownView {
     }
     const complete = Math.max(this.scan.pos, contentStart);
     if (complete > live.shown) {
-      live.code.insertBefore(document.createTextNode(this.part(live.shown, complete)), live.partial);
+      appendCode(live.code, this.part(live.shown, complete), live.partial);
       live.shown = complete;
     }
     live.partial.data = this.length > complete ? this.part(complete) : "";
