@@ -86,12 +86,13 @@ SETTINGS_EDIT: Final = "settings_edit"  # {values} -> {edited}: values being edi
 AUDIO_START: Final = "audio_start"  # {sampleRate, mimeType} -> {recording}: on_audio_start may refuse
 AUDIO_CHUNK: Final = "audio_chunk"  # {recording, mimeType, elapsedTime, isStart?} + one buffer -> {received}
 AUDIO_END: Final = "audio_end"  # {recording} -> {chunks, seconds}: on_audio_end runs once the chunks are in
+DRAWING: Final = "drawing"  # {view, busy} -> {waits}: a view draws a long text; the saved copy waits
 REQUEST_KINDS: Final = frozenset(
     {HELLO, SEND, STOP, RESYNC, ASK_REPLY, ACTION, FEEDBACK, SETTINGS, UPLOAD_START, UPLOAD_CHUNK}
     | {UPLOAD_END, UPLOAD_ABORT, EDIT, PROFILE, NEW_CHAT, THREADS, RESUME, RENAME, DELETE_THREAD}
     | {SHARE, ELEMENT_PROPS, MCP_CONNECT, MCP_DISCONNECT, LIBRARY}
     | {ELEMENT_ACTION, ELEMENT_DELETE, ELEMENT_MESSAGE, USER_ENV, SETTINGS_EDIT, WINDOW_MESSAGE}
-    | {AUDIO_START, AUDIO_CHUNK, AUDIO_END}
+    | {AUDIO_START, AUDIO_CHUNK, AUDIO_END, DRAWING}
 )
 
 #: Limits on what the browser may send; anything beyond is refused with a reply.

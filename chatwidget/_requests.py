@@ -242,6 +242,16 @@ def library(chat: ChatSession, request_id: str, request: Request, buffers: list[
 REQUESTABLE_LIBRARIES = frozenset({"math", "highlight", "voice"})
 
 
+def drawing(chat: ChatSession, request_id: str, request: Request, buffers: list[bytes]) -> Any:
+    """A view started or ended drawing a long text: meanwhile the saved copy waits."""
+    view = wire.field(request, "view", str, max_chars=wire.MAX_ID_CHARS)
+    busy = wire.field(request, "busy", bool)
+    copies = chat.app.static_copies
+    if copies is not None:
+        copies.view_drawing(view, busy)
+    return {"waits": copies is not None and busy}
+
+
 HANDLERS: dict[str, Handler] = {
     wire.HELLO: hello,
     wire.SEND: send,
@@ -256,6 +266,7 @@ HANDLERS: dict[str, Handler] = {
     wire.NEW_CHAT: new_chat,
     wire.ELEMENT_PROPS: element_props,
     wire.LIBRARY: library,
+    wire.DRAWING: drawing,
 }
 
 #: The requests of features a chat may never use (uploads, stored threads, MCP, voice, the

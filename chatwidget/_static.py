@@ -204,6 +204,13 @@ class StaticCopies(ConversationListener):
     #: one burst that the kernel, the server and the page would all pay for at once.
     SEND_CHARS = 256_000
     PACE = 0.05
+    #: While a view says it draws a long text, the copy waits (checked every ``DRAWING_POLL``
+    #: seconds): each output that arrives makes the page lay out what it is drawing, in the
+    #: middle of drawing it. Never longer than ``DRAWING_WAIT`` per write, nor for more than
+    #: ``DRAWING_VIEWS`` views.
+    DRAWING_POLL = 0.25
+    DRAWING_WAIT = 20.0
+    DRAWING_VIEWS = 64
 
     def __init__(
         self, title: Callable[[], str], conversation: Conversation, visible: Callable[[StepBase], bool]
@@ -229,6 +236,8 @@ class StaticCopies(ConversationListener):
         # makes it HTML at save time; one that did not keeps it HTML from then on.
         self._live = False
         self._html_only = False
+        self._drawing: dict[str, float] = {}  # the views drawing a long text: since when
+        self._waiting_since: float | None = None  # when this write began to wait for them
 
     # -- changes ------------------------------------------------------------------------
     def changed(self, slot: int, step: StepBase, restored: bool) -> None:
@@ -281,6 +290,27 @@ class StaticCopies(ConversationListener):
         title = self._title() if index == 0 else None
         return {LIVE_MIME if self._live else HTML_MIME: _frame(title, self._chunks.body(index))}
 
+    def view_drawing(self, view: str, busy: bool) -> None:
+        """A view (its own id) started or ended drawing a long text."""
+        if not busy:
+            self._drawing.pop(view, None)
+        elif view in self._drawing or len(self._drawing) < self.DRAWING_VIEWS:
+            self._drawing[view] = time.monotonic()
+
+    def _wait_for_views(self, then: Callable[[], None]) -> bool:
+        """While views draw (and this write has not waited ``DRAWING_WAIT`` yet), call
+        ``then`` again after ``DRAWING_POLL`` and say so."""
+        now = time.monotonic()
+        if self._waiting_since is None:
+            self._waiting_since = now
+        for view, since in list(self._drawing.items()):
+            if now - since > self.DRAWING_WAIT:  # a view gone while it drew says nothing more
+                del self._drawing[view]
+        if not self._drawing or now - self._waiting_since > self.DRAWING_WAIT:
+            return False
+        self._timer = asyncio.get_running_loop().call_later(self.DRAWING_POLL, then)
+        return True
+
     def view_saves(self, html_at_save: bool) -> None:
         """A view started and said whether its page's server turns the live copy into HTML
         when it saves the notebook; the chunks sent so far are sent again in the new form."""
@@ -330,6 +360,8 @@ class StaticCopies(ConversationListener):
         passes ``SLICE``): the page showing the answer often shares the machine's cores, and
         a long answer's copy (seconds of rendering) would take one of them from it."""
         self._timer = None
+        if self._wait_for_views(self._write_in_slices):
+            return
         started = time.monotonic()
         if not self._render_stale(self.SLICE):
             rest = max(self.SLICE, 2 * (time.monotonic() - started))
@@ -354,6 +386,8 @@ class StaticCopies(ConversationListener):
         from IPython.display import display
 
         self._timer = None
+        if paced and self._wait_for_views(lambda: self._send(True)):
+            return
         budget = self.SEND_CHARS
         while self._unsent and (budget > 0 or not paced):
             index = self._unsent.pop(0)
@@ -370,6 +404,8 @@ class StaticCopies(ConversationListener):
                         handles.append(handle)
         if self._unsent:
             self._timer = asyncio.get_running_loop().call_later(self.PACE, self._send, True)
-        elif self._wanted:
+            return
+        self._waiting_since = None  # the write is out
+        if self._wanted:
             self._wanted = False
             self.refresh()

@@ -202,6 +202,13 @@ class AudioEndRequest(TypedDict):
     recording: str
 
 
+class DrawingRequest(TypedDict):
+    """A view (its own id) started or ended drawing a long text."""
+
+    view: str
+    busy: bool
+
+
 #: The fields of each request kind (the envelope's ``kind`` and ``id`` aside).
 REQUESTS: Final[dict[str, type]] = {
     wire.HELLO: HelloRequest,
@@ -237,4 +244,5 @@ REQUESTS: Final[dict[str, type]] = {
     wire.AUDIO_START: AudioStartRequest,
     wire.AUDIO_CHUNK: AudioChunkRequest,
     wire.AUDIO_END: AudioEndRequest,
+    wire.DRAWING: DrawingRequest,
 }

@@ -47,6 +47,8 @@ export const WINDOW_MESSAGE = "window_message" as const;
 export const AUDIO_START = "audio_start" as const;
 export const AUDIO_CHUNK = "audio_chunk" as const;
 export const AUDIO_END = "audio_end" as const;
+/** A view (its own id) starts or ends drawing a long text: meanwhile the saved copy waits. */
+export const DRAWING = "drawing" as const;
 // Kernel → browser events besides replies and streams (a window message goes both ways).
 export const TOAST = "toast";
 /** Audio to play: `{track, mimeType, sampleRate}` and one binary buffer of PCM16 (kind `audio_chunk`). */
@@ -98,6 +100,8 @@ export interface Requests {
   audio_chunk: { recording: string; mimeType: string; elapsedTime: number; isStart?: boolean };
   /** -> {chunks, seconds} once the chunks are handled and on_audio_end started. */
   audio_end: { recording: string };
+  /** -> {waits}: whether the kernel's saved-notebook copy waits for the view. */
+  drawing: { view: string; busy: boolean };
 }
 
 export type RequestKind = keyof Requests;

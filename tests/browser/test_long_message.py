@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from labdriver import Chat, MakeNotebook
+from labdriver import _PANEL, Chat, MakeNotebook
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -91,6 +91,44 @@ def test_a_message_of_megabytes_is_shown_whole_after_the_page_catches_up(
     (code,) = shown["code"]  # the fence in the middle is one code block, highlighted once whole
     assert code.splitlines() == [f"line_{k} = {k}" for k in range(200)]
     assert not shown["busy"]
+
+
+#: Every change to the chat cell's outputs (the saved copy's), and whether the chat was
+#: drawing a long text (a `.cw-markdown[aria-busy]`) when it came.
+OUTPUT_CHANGES_JS = (
+    "([path, root]) => {"
+    + _PANEL
+    + """
+  window.__cwChanges = [];
+  nb.widgets[0].model.outputs.changed.connect(() => window.__cwChanges.push(
+    !!root.querySelector('.cw-markdown[aria-busy]')));
+}"""
+)
+
+
+def test_the_saved_copy_of_a_long_answer_waits_until_the_page_has_drawn_it(
+    notebook: MakeNotebook, page: Page
+) -> None:
+    """Each output of the copy makes JupyterLab lay out the page: while the chat draws a
+    long text, the kernel holds the copy back, and sends it once the text is drawn."""
+    nb = notebook([LONG_ANSWER])
+    nb.run_all()
+    chat = Chat.find(page)
+    chat.root.evaluate(RECORD_JS)
+    page.evaluate(OUTPUT_CHANGES_JS, [nb.path, chat.root.element_handle()])
+    chat.send("a very long answer, please")
+    answer = chat.assistant()
+    expect(answer).not_to_have_class(re.compile(r"\bcw-streaming\b"), timeout=60_000)
+    expect(answer.locator(".cw-markdown[aria-busy]")).to_have_count(0, timeout=120_000)
+    assert chat.root.evaluate("root => root.__behind"), "the page kept up: it was never behind at the end"
+    page.wait_for_function(  # the copy: every paragraph's end, in the cell's outputs
+        "([path, last]) => {" + _PANEL + " const o = nb.widgets[0].model.outputs;"
+        " return o.length > 1 && JSON.stringify(o.get(o.length - 1).data).includes(last); }",
+        arg=[nb.path, f"p{PARAGRAPHS - 1}end"],
+        timeout=60_000,
+    )
+    changes = page.evaluate("() => window.__cwChanges")
+    assert changes and not any(changes), changes
 
 
 LOG_LINES = [f"{k:06d} <tag> & 'quoted' " + "x" * 40 for k in range(5_000)]  # ~330 KB

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -166,6 +168,57 @@ async def test_after_an_answer_a_long_copy_goes_out_paced_and_a_flush_sends_the_
     page = text_of(outputs)
     assert page.count("paced paragraph 2999") == 2
     assert page.rindex("said later") > page.rindex("paragraph 2999")
+
+
+async def test_the_copy_waits_while_a_view_draws_a_long_text(app, outputs, wire, until, replied, monkeypatch):
+    """Each output of the copy makes the page lay out what it is drawing: while a view says
+    it draws a long text, the copy waits; never longer than DRAWING_WAIT, whatever views say."""
+    monkeypatch.setattr(_static.StaticCopies, "INTERVAL", 0.0)
+    monkeypatch.setattr(_static.StaticCopies, "DRAWING_POLL", 0.02)
+    monkeypatch.setattr(_static.StaticCopies, "DRAWING_WAIT", 1.0)
+    app.display()
+
+    def drawing(request_id: str, view: Any, busy: Any) -> None:
+        wire.browser_sends({"id": request_id, "kind": "drawing", "view": view, "busy": busy})
+
+    async def answered(content: str) -> None:
+        await cw.Message(content).send()
+        copies = app.static_copies
+        assert copies is not None
+        copies.refresh()  # as the end of an answer does
+
+    drawing("d1", "view-a", True)
+    drawing("d2", "view-b", True)
+    await until(replied(wire, "d1", "d2"))
+    assert all(r["ok"] and r["result"] == {"waits": True} for r in wire.customs("reply"))
+    await answered("first answer")
+    await asyncio.sleep(0.3)
+    assert "first answer" not in text_of(outputs)  # both views draw
+    drawing("d3", "view-a", False)
+    await asyncio.sleep(0.2)
+    assert "first answer" not in text_of(outputs)  # one still does
+    drawing("d4", "view-b", False)
+    await until(lambda: "first answer" in text_of(outputs), timeout=0.8)
+
+    # A view that never says it is done (its page closed), or says it draws again and
+    # again, holds a write back DRAWING_WAIT at most; so do many views.
+    for i in range(100):
+        drawing(f"many-{i}", f"view-{i}", True)
+    await until(replied(wire, *(f"many-{i}" for i in range(100))))
+    started = time.monotonic()
+    await answered("second answer")
+    await until(lambda: "second answer" in text_of(outputs), timeout=3.0)
+    assert 0.9 < time.monotonic() - started < 2.5
+    assert len(app.static_copies._drawing) <= _static.StaticCopies.DRAWING_VIEWS  # type: ignore[union-attr]
+
+    # What is not a view's id and a yes or no is refused, and changes nothing.
+    for i, (view, busy) in enumerate([("x" * 65, True), ("v", "yes"), (7, True), ("v", None)]):
+        drawing(f"bad-{i}", view, busy)
+    await until(replied(wire, *(f"bad-{i}" for i in range(4))))
+    bad = [r for r in wire.customs("reply") if r["id"].startswith("bad-")]
+    assert all(not r["ok"] for r in bad), bad
+    app.flush()  # a flush never waits
+    assert "second answer" in text_of(outputs)
 
 
 async def test_long_code_is_cut_between_lines(app, outputs):

@@ -2,7 +2,7 @@
 // composer. Store changes are coalesced per animation frame; only changed items re-render.
 // A long history shows the newest PAGE top-level items and renders older ones on demand.
 import { type Labels, labels as labelsFor } from "../i18n";
-import { type ChatConfig, ELEMENT_ACTION, ELEMENT_DELETE, ELEMENT_MESSAGE, ELEMENT_PROPS, HELLO, PROTOCOL_VERSION, type ReplyMessage } from "../protocol";
+import { type ChatConfig, DRAWING, ELEMENT_ACTION, ELEMENT_DELETE, ELEMENT_MESSAGE, ELEMENT_PROPS, HELLO, PROTOCOL_VERSION, type ReplyMessage } from "../protocol";
 import { type ChatStore, type StoreChange, isMessage } from "../store";
 import { Composer } from "./composer";
 import { ElementView } from "./elements";
@@ -17,7 +17,7 @@ import { Header, SettingsPanel } from "./header";
 import { McpPanel } from "./mcp";
 import { MessageView } from "./message";
 import { PendingList } from "./pending";
-import { afterFrame } from "./pace";
+import { afterFrame, onDrawingChange } from "./pace";
 import { type PageHost, PageExtras } from "./page";
 import { StepView } from "./step";
 import { ThreadsPanel, serverBase, serverHeaders } from "./threads";
@@ -130,6 +130,10 @@ export class ChatView implements ExtrasHost, PageHost {
   private dirtyMeta = true;
   private drawnConfig: ChatConfig | null = null;
   private readonly unsubscribe: () => void;
+  private readonly stopHearingDrawing: () => void;
+  /** This view's id, and whether it last told the kernel it draws a long text. */
+  private readonly viewId = Math.random().toString(36).slice(2, 14);
+  private drawingTold = false;
   private readonly observer: IntersectionObserver | null = null;
   private readonly resize: ResizeObserver | null = null;
   private disposed = false;
@@ -278,6 +282,7 @@ export class ChatView implements ExtrasHost, PageHost {
       this.resize.observe(this.pending.el);
     }
     this.unsubscribe = store.subscribe((change) => this.onChange(change));
+    this.stopHearingDrawing = onDrawingChange(() => this.tellDrawing());
     this.flush();
     if (!this.readOnly) void this.hello();
   }
@@ -424,6 +429,19 @@ export class ChatView implements ExtrasHost, PageHost {
     this.storageBanner.hidden = !why || why === this.storageDismissed;
   }
 
+  /**
+   * Tell the kernel when this view starts or ends drawing a long text: its saved-notebook
+   * copy waits meanwhile (each of its outputs would make the page lay out the text being
+   * drawn, in the middle of drawing it).
+   */
+  private tellDrawing(): void {
+    if (this.readOnly || this.disposed) return;
+    const busy = this.root.querySelector(".cw-markdown[aria-busy]") !== null;
+    if (busy === this.drawingTold) return;
+    this.drawingTold = busy;
+    void this.store.request(DRAWING, { view: this.viewId, busy });
+  }
+
   dispose(): void {
     this.disposed = true;
     this.closeSide();
@@ -433,6 +451,8 @@ export class ChatView implements ExtrasHost, PageHost {
     this.pending.dispose();
     for (const view of this.items.values()) view.dispose();
     this.unsubscribe();
+    this.stopHearingDrawing();
+    if (this.drawingTold) void this.store.request(DRAWING, { view: this.viewId, busy: false });
     this.observer?.disconnect();
     this.resize?.disconnect();
     this.fit?.dispose();

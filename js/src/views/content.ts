@@ -13,7 +13,7 @@ import { renderMarkdown } from "../markdown";
 import type { StepText } from "../store";
 import { decorate } from "./decorate";
 import { appendCode, findLongFence, longCodeBlock } from "./longcode";
-import { afterFrame, frameBudget } from "./pace";
+import { afterFrame, drawingChanged, frameBudget } from "./pace";
 
 /** A tail longer than this with no blank line is frozen at its last line break. */
 const SOFT_LIMIT = 16_384;
@@ -404,7 +404,7 @@ export class MarkdownView {
       // where the rest's blocks end takes a few milliseconds per megabyte). The tail shows
       // what it showed until the first slice takes its place.
       const token = ++this.slicing;
-      this.el.setAttribute("aria-busy", "true");
+      this.setBusy(true);
       afterFrame(() => {
         if (token === this.slicing) this.renderSlices(rest, 0, null, tail);
       });
@@ -427,7 +427,15 @@ export class MarkdownView {
 
   private cancelSlices(): void {
     this.slicing++;
-    this.el.removeAttribute("aria-busy");
+    this.setBusy(false);
+  }
+
+  /** Whether the text is still being put in the page: `aria-busy`, and the page is told. */
+  private setBusy(busy: boolean): void {
+    if (this.el.hasAttribute("aria-busy") === busy) return;
+    if (busy) this.el.setAttribute("aria-busy", "true");
+    else this.el.removeAttribute("aria-busy");
+    drawingChanged();
   }
 
   /**
@@ -440,7 +448,7 @@ export class MarkdownView {
     const started = performance.now();
     const cuts = blockCuts(body, SLICE_CHARS);
     const token = ++this.slicing;
-    this.el.setAttribute("aria-busy", "true");
+    this.setBusy(true);
     let i = cuts.length - 1;
     let first: Node | null = before;
     let box: HTMLElement | null = null;
@@ -474,7 +482,7 @@ export class MarkdownView {
       } while (i >= 0 && chars < budget && performance.now() < deadline);
       frameBudget.spend(chars);
       if (i >= 0) afterFrame(run);
-      else this.el.removeAttribute("aria-busy");
+      else this.setBusy(false);
     };
     // Finding the blocks of a very long text took this frame's time: draw from the next.
     if (performance.now() - started > SLICE_BUDGET_MS / 2) afterFrame(run);

@@ -62,6 +62,19 @@ export class FrameBudget {
 /** Shared by every message of the page: the frame is drawn once for all of them. */
 export const frameBudget = new FrameBudget();
 
+const drawingListeners = new Set<() => void>();
+
+/** Hear when a long text starts or ends being drawn somewhere in the page. */
+export function onDrawingChange(listener: () => void): () => void {
+  drawingListeners.add(listener);
+  return () => drawingListeners.delete(listener);
+}
+
+/** A long text started or ended being drawn (its element's `aria-busy` tells which). */
+export function drawingChanged(): void {
+  for (const listener of drawingListeners) listener();
+}
+
 /**
  * Run `fn` in a task of its own once the next frame is drawn, and tell the budget how long
  * drawing it took. What `fn` adds is drawn in the frame after, in a task without `fn`'s script.
