@@ -1,7 +1,7 @@
 """Streaming benchmark: 100,000 tokens into one message, in a real JupyterLab page.
 
     .venv/bin/python benchmarks/stream.py [--tokens 100000] [--panel-seconds 60] [--no-panel]
-    .venv/bin/python benchmarks/stream.py --long [--tokens 1000000] [--runs 3]
+    .venv/bin/python benchmarks/stream.py --long [--tokens 1000000] [--runs 3] [--shape prose]
 
 A user types into the chat's composer; the `on_message` handler streams the tokens as fast
 as it can, yielding to the loop every 100 tokens. Measured in the page (performance.now()
@@ -25,7 +25,9 @@ HTML output itself), to tell the widget's own long tasks from JupyterLab's. `--t
 a Chromium trace of each run and also reports each task's CPU time (a `longtask` is wall
 time, which on a loaded machine includes waiting for a core). Each run's JSON also lists the
 long animation frames of the window (`long-animation-frame`): their scripts over 5 ms by
-entry point and source position, and their rendering time.
+entry point and source position, and their rendering time. `--shape code` streams the same
+tokens as one code fence (a line per paragraph), `--shape list` as one bulleted list
+(benchmarks/results/stream-long-code.json, -list.json).
 """
 
 from __future__ import annotations
@@ -61,6 +63,14 @@ def make_tokens(n, nonce):
         toks.append((".\\n\\n" + w.capitalize()) if i % 50 == 0 else " " + w)
     toks.append(" cwend" + nonce + ".")
     return toks
+
+def shape_tokens(toks, shape):
+    # The same tokens as one code fence (a line per paragraph), or as one bulleted list.
+    if shape == "code":
+        return ["```text\\n"] + [t.replace(".\\n\\n", "\\n") for t in toks] + ["\\n```\\n"]
+    if shape == "list":
+        return ["- "] + [t.replace(".\\n\\n", "\\n- ") for t in toks]
+    return toks
 """
 
 SETUP = """
@@ -68,7 +78,7 @@ import asyncio, json, time
 import chatwidget as cw
 {tokens_src}
 N = {n}
-TOKENS = make_tokens(N, {nonce!r})
+TOKENS = shape_tokens(make_tokens(N, {nonce!r}), {shape!r})
 TEXT_LEN = sum(map(len, TOKENS))
 """
 
@@ -281,7 +291,10 @@ CW_RESULT_JS = """([stepId]) => {
   const store = root.__chatwidget.store;
   const el = root.querySelector(`.cw-message[data-step-id="${stepId}"] .cw-content`);
   const dom = el ? el.textContent : '';
-  return {...R, storeLen: store.textOf(stepId).length, domNonWs: dom.replace(/\\s+/g, '').length,
+  // A code block's header (its language, a copy button) is the page's, not the message's.
+  const header = el ? [...el.querySelectorAll('.cw-code-header')].map(h => h.textContent).join('') : '';
+  return {...R, storeLen: store.textOf(stepId).length,
+          domNonWs: dom.replace(/\\s+/g, '').length - header.replace(/\\s+/g, '').length,
           streamMessages: store.streamMessages, lastSeq: store.lastSeq, resyncs: store.resyncs,
           longtasks: R.longtasks.filter(([s]) => s >= R.first - 50 && (R.end === undefined || s < R.end))};
 }"""
@@ -354,10 +367,20 @@ def wait_page(page: Any, done_js: str, status_js: str, timeout_s: float) -> None
         page.wait_for_timeout(250)
 
 
-def make_tokens(n: int, nonce: str) -> list[str]:
+def make_tokens(n: int, nonce: str, shape: str = "prose") -> list[str]:
     scope: dict[str, Any] = {}
     exec(TOKENS_SRC, scope)  # noqa: S102 -- our own source, the same the kernel runs
-    return scope["make_tokens"](n, nonce)  # type: ignore[no-any-return]
+    return scope["shape_tokens"](scope["make_tokens"](n, nonce), shape)  # type: ignore[no-any-return]
+
+
+def markup_chars(text: str, shape: str) -> int:
+    """Characters of ``text`` (not spaces) that are markdown's, not shown as text: a fence's
+    lines, a list's markers."""
+    if shape == "code":
+        return len("```text") + len("```")
+    if shape == "list":
+        return text.count("\n- ") + 1
+    return 0
 
 
 def run_chatwidget(s: Any, n: int, nonce: str, cost_tokens: int) -> dict[str, Any]:
@@ -365,7 +388,7 @@ def run_chatwidget(s: Any, n: int, nonce: str, cost_tokens: int) -> dict[str, An
     path = write_notebook(
         s.lab.root,
         "stream_chatwidget",
-        [SETUP.format(tokens_src=TOKENS_SRC, n=n, nonce=nonce), CHAT.format()],
+        [SETUP.format(tokens_src=TOKENS_SRC, n=n, nonce=nonce, shape="prose"), CHAT.format()],
     )
     nb = Notebook(page, path).open(s.lab, timeout=90_000)
     nb.run_all(timeout=90_000)
@@ -558,9 +581,10 @@ def thread_time_tasks(trace: Path) -> list[float]:
 
 
 def run_long(
-    s: Any, n: int, nonce: str, runs: int, widget_only: bool, trace: bool = False
+    s: Any, n: int, nonce: str, runs: int, widget_only: bool, trace: bool = False, shape: str = "prose"
 ) -> list[dict[str, Any]]:
     """Stream `n` tokens into one message, `runs` times in one chat; long tasks per run.
+    `shape`: the message as paragraphs, one code fence or one bulleted list (`shape_tokens`).
 
     `widget_only`: show the widget alone, without the transcript copy `app.display()` puts
     next to it for readers of the saved notebook (JupyterLab renders that HTML output
@@ -570,14 +594,13 @@ def run_long(
     if widget_only:
         alone = "from IPython.display import display\ndisplay(app.widget)"
         chat_cell = chat_cell.replace("app.display()", alone)
-    path = write_notebook(
-        s.lab.root, "stream_long", [SETUP.format(tokens_src=TOKENS_SRC, n=n, nonce=nonce), chat_cell]
-    )
+    setup = SETUP.format(tokens_src=TOKENS_SRC, n=n, nonce=nonce, shape=shape)
+    path = write_notebook(s.lab.root, "stream_long", [setup, chat_cell])
     nb = Notebook(page, path).open(s.lab, timeout=90_000)
     nb.run_all(timeout=180_000)
     Chat.find(page)  # the chat is shown before the first message is typed
-    expected = "".join(make_tokens(n, nonce))
-    nonws = len("".join(expected.split()))
+    expected = "".join(make_tokens(n, nonce, shape))
+    nonws = len("".join(expected.split())) - markup_chars(expected, shape)
     out = []
     for i in range(runs):
         page.wait_for_timeout(1000)
@@ -644,8 +667,9 @@ def run_long(
 def long_main(args: argparse.Namespace) -> None:
     nonce = secrets.token_hex(4)
     result: dict[str, Any] = {"benchmark": "stream-long", **environment(), "tokens": args.tokens}
+    result["shape"] = args.shape
     with session("stream-long", tap=False) as s:  # its figures are the page's, not bytes
-        runs = run_long(s, args.tokens, nonce, args.runs, args.widget_only, args.trace)
+        runs = run_long(s, args.tokens, nonce, args.runs, args.widget_only, args.trace, args.shape)
     result["runs"] = runs
     result["widget_only"] = args.widget_only
 
@@ -654,7 +678,7 @@ def long_main(args: argparse.Namespace) -> None:
         return f"{v[0]} / {v[len(v) // 2]} / {v[-1]}"
 
     rows = [
-        ("tokens in one message, runs", f"{args.tokens:,}, {len(runs)}", ""),
+        ("tokens in one message, runs, shape", f"{args.tokens:,}, {len(runs)}, {args.shape}", ""),
         ("shown with", "the widget alone" if args.widget_only else "app.display() (+ transcript copy)", ""),
         ("longest main-thread task, ms (min / median / max)", spread("longtask_ms_max"), "<= 50"),
         ("long tasks per run (min / median / max)", spread("longtasks"), ""),
@@ -670,7 +694,8 @@ def long_main(args: argparse.Namespace) -> None:
             ("tasks over 50 ms of CPU time per run (min / median / max)", spread("cpu_tasks_over_50ms"), ""),
         ]
     print(table(rows))
-    print(write_result("stream-long-widget" if args.widget_only else "stream-long", result))
+    name = "stream-long-widget" if args.widget_only else "stream-long"
+    print(write_result(name if args.shape == "prose" else f"{name}-{args.shape}", result))
 
 
 def main() -> None:
@@ -682,6 +707,9 @@ def main() -> None:
     ap.add_argument("--long", action="store_true", help="one very long message, long tasks measured")
     ap.add_argument("--runs", type=int, default=3, help="with --long: how many messages")
     ap.add_argument("--widget-only", action="store_true", help="with --long: no transcript copy")
+    ap.add_argument(
+        "--shape", choices=("prose", "code", "list"), default="prose", help="with --long: the message's form"
+    )
     ap.add_argument(
         "--trace", action="store_true", help="with --long: also the tasks' CPU time, from a trace"
     )

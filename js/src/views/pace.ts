@@ -70,9 +70,20 @@ export function onDrawingChange(listener: () => void): () => void {
   return () => drawingListeners.delete(listener);
 }
 
-/** A long text started or ended being drawn (its element's `aria-busy` tells which). */
+let drawingNoticed = false;
+
+/**
+ * A long text started or ended being drawn (its element's `aria-busy` tells which). The
+ * listeners hear it once the task's changes are made: an end and a start in one task (a
+ * text drawn again) are one change, or none.
+ */
 export function drawingChanged(): void {
-  for (const listener of drawingListeners) listener();
+  if (drawingNoticed) return;
+  drawingNoticed = true;
+  queueMicrotask(() => {
+    drawingNoticed = false;
+    for (const listener of drawingListeners) listener();
+  });
 }
 
 /**
