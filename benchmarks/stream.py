@@ -370,7 +370,8 @@ def wait_page(page: Any, done_js: str, status_js: str, timeout_s: float) -> None
 def make_tokens(n: int, nonce: str, shape: str = "prose") -> list[str]:
     scope: dict[str, Any] = {}
     exec(TOKENS_SRC, scope)  # noqa: S102 -- our own source, the same the kernel runs
-    return scope["shape_tokens"](scope["make_tokens"](n, nonce), shape)  # type: ignore[no-any-return]
+    tokens: list[str] = scope["shape_tokens"](scope["make_tokens"](n, nonce), shape)
+    return tokens
 
 
 def markup_chars(text: str, shape: str) -> int:

@@ -58,6 +58,12 @@ def lines_with(text: str, needle: str, pattern: re.Pattern[str]) -> Iterator[re.
         at = text.find(needle, end)
 
 
+def closes(opener: str, line: re.Match[str]) -> bool:
+    """Whether a ``FENCE`` line closes the fence that ``opener`` (its marker) opened."""
+    marker, rest = line.group(1), line.group(2)
+    return marker[0] == opener[0] and len(marker) >= len(opener) and not rest.strip()
+
+
 def fenced(text: str) -> list[tuple[int, int]]:
     """Where the top-level code fences of ``text`` are, as (start, end) offsets: from the
     start of the opening line to the end of the closing one (or of the text)."""
@@ -70,7 +76,7 @@ def fenced(text: str) -> list[tuple[int, int]]:
         if opener is None:
             if not (marker[0] == "`" and "`" in rest):  # a backtick fence's info has no backtick
                 opener = m
-        elif marker[0] == opener.group(1)[0] and len(marker) >= len(opener.group(1)) and not rest.strip():
+        elif closes(opener.group(1), m):
             spans.append((opener.start(), m.end()))
             opener = None
     if opener is not None:  # an open fence runs to the end

@@ -297,6 +297,11 @@ class StaticCopies(ConversationListener):
         elif view in self._drawing or len(self._drawing) < self.DRAWING_VIEWS:
             self._drawing[view] = time.monotonic()
 
+    @property
+    def views_drawing(self) -> int:
+        """How many views said they draw a long text (at most ``DRAWING_VIEWS`` are heard)."""
+        return len(self._drawing)
+
     def _wait_for_views(self, then: Callable[[], None]) -> bool:
         """While views draw (and this write has not waited ``DRAWING_WAIT`` yet), call
         ``then`` again after ``DRAWING_POLL`` and say so."""

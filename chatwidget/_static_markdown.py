@@ -22,7 +22,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from ._markdown_cuts import FENCE, Cutter, definition_blocks, fenced, long_fences
+from ._markdown_cuts import FENCE, Cutter, closes, definition_blocks, fenced, long_fences
 
 #: A long text's HTML is cut into parts of about this size, each an output of its own: a
 #: page parses an output at once (a part of megabytes would hold it), and it handles each
@@ -139,12 +139,7 @@ def _fence_code(fence: str) -> tuple[str, str]:
     marker, info = (m.group(1), m.group(2)) if m else ("```", "")
     last_break = body.rfind("\n")
     closing = FENCE.fullmatch(body, last_break + 1)
-    if (
-        closing is not None
-        and closing.group(1)[0] == marker[0]
-        and len(closing.group(1)) >= len(marker)
-        and not closing.group(2).strip()
-    ):
+    if closing is not None and closes(marker, closing):
         body = body[: last_break + 1]
     return (info.split() or [""])[0], body
 

@@ -210,7 +210,8 @@ async def test_the_copy_waits_while_a_view_draws_a_long_text(app, outputs, wire,
     await answered("second answer")
     await until(lambda: "second answer" in text_of(outputs), timeout=3.0)
     assert 0.9 < time.monotonic() - started < 2.5
-    assert len(app.static_copies._drawing) <= _static.StaticCopies.DRAWING_VIEWS  # type: ignore[union-attr]
+    copies = app.static_copies
+    assert copies is not None and copies.views_drawing <= _static.StaticCopies.DRAWING_VIEWS
 
     # What is not a view's id and a yes or no is refused, and changes nothing.
     for i, (view, busy) in enumerate([("x" * 65, True), ("v", "yes"), (7, True), ("v", None)]):
